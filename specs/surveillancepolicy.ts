@@ -1,0 +1,271 @@
+// SurveillancePolicy: post-market surveillance of a deployed model, with tiers of degradation and an action each.
+import { z } from 'zod';
+import {
+  ageColumn,
+  dateTime,
+  duration,
+  type KindDefinition,
+  objectName,
+  objectSchema,
+  readyColumn,
+  reasonColumn,
+  statusBase,
+} from './common.js';
+
+export const TIER_ACTIONS = ['notify', 'review', 'rollback'] as const;
+export type TierAction = (typeof TIER_ACTIONS)[number];
+
+export const METRIC_KINDS = [
+  'performance',
+  'calibration',
+  'drift',
+  'bias-gap',
+  'override-rate',
+  'data-quality',
+] as const;
+
+const tier = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Tier name shown in status, e.g. "amber"; the action when omitted.'),
+    at: z
+      .number()
+      .min(0)
+      .describe(
+        'Degradation that reaches this tier: percent worse than baseline (relative) or the statistic itself.',
+      ),
+    action: z
+      .enum(TIER_ACTIONS)
+      .describe(
+        'notify: event and alert; review: open a governance review issue; rollback: open a rollback pull request.',
+      ),
+  })
+  .describe('A tier of degradation and what happens when it is reached.');
+
+const driftSource = z
+  .strictObject({
+    statistic: z.enum(['psi', 'ks']).describe('Population stability index or Kolmogorov-Smirnov distance.'),
+    column: z.string().min(1).describe('Score or feature column compared between windows.'),
+    baselineWindow: duration.describe('Length of the baseline window, ending where the current one starts.'),
+    currentWindow: duration.describe('Length of the current window, ending now.'),
+    bins: z.number().int().min(2).max(100).default(10).describe('Bins for PSI.'),
+  })
+  .describe('A built-in drift statistic between a baseline and a current window.');
+
+const metricSource = z
+  .strictObject({
+    sql: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('SQL over the inference log returning columns value and samples.'),
+    prometheus: z.string().min(1).optional().describe('A Prometheus query returning one value.'),
+    drift: driftSource.optional(),
+  })
+  .superRefine((s, ctx) => {
+    const set = [s.sql, s.prometheus, s.drift].filter((v) => v !== undefined).length;
+    if (set !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `a metric source needs exactly one of sql, prometheus or drift; found ${set}`,
+      });
+    }
+  })
+  .describe('Where the metric value comes from.');
+
+const metric = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'must be a lowercase name such as "auroc"' })
+      .describe('Metric name, e.g. "auroc".'),
+    kind: z.enum(METRIC_KINDS).describe('What the metric watches.'),
+    source: metricSource,
+    baseline: z.number().optional().describe('Value at validation; degradation is measured against it.'),
+    direction: z
+      .enum(['higher-is-better', 'lower-is-better'])
+      .describe('Which way is better; degradation is movement the other way.'),
+    degradation: z
+      .enum(['relative', 'absolute'])
+      .default('relative')
+      .describe('relative: percent worse than baseline; absolute: the value itself (e.g. a PSI or a gap).'),
+    segments: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Columns to evaluate per segment, e.g. "payer", "site".'),
+    minSamples: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe('Below this many samples the metric is not judged.'),
+    tiers: z.array(tier).min(1).describe('Tiers in strictly ascending order of degradation.'),
+  })
+  .superRefine((m, ctx) => {
+    for (let i = 1; i < m.tiers.length; i++) {
+      const prev = m.tiers[i - 1]!;
+      const cur = m.tiers[i]!;
+      if (cur.at <= prev.at) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'at'],
+          message: `tiers must be strictly ascending: tier ${i} is at ${cur.at}, not above tier ${i - 1} at ${prev.at}`,
+        });
+      }
+      if (TIER_ACTIONS.indexOf(cur.action) < TIER_ACTIONS.indexOf(prev.action)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'action'],
+          message: `a higher tier must not take a milder action: "${cur.action}" after "${prev.action}"`,
+        });
+      }
+    }
+    if (m.degradation === 'relative') {
+      if (m.baseline === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['baseline'],
+          message: 'relative degradation needs a baseline',
+        });
+      } else if (m.baseline === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['baseline'],
+          message:
+            'relative degradation cannot be measured against a baseline of 0; use degradation: absolute',
+        });
+      }
+      m.tiers.forEach((t, i) => {
+        if (t.at > 100) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tiers', i, 'at'],
+            message: `relative degradation is a percentage from 0 to 100; found ${t.at}`,
+          });
+        }
+      });
+    }
+    if (m.source.drift && m.kind !== 'drift') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: `a drift source needs kind "drift"; found "${m.kind}"`,
+      });
+    }
+  })
+  .describe('One surveilled metric.');
+
+export const surveillancePolicySpec = z
+  .strictObject({
+    interval: duration.default('1h').describe('How often the metrics are evaluated.'),
+    inferenceLog: z
+      .strictObject({
+        uri: z
+          .string()
+          .min(1)
+          .describe('Inference log location: a file path or glob (CSV, Parquet, JSON) or a URI.'),
+        format: z
+          .enum(['csv', 'parquet', 'json'])
+          .optional()
+          .describe('Format; from the extension when omitted.'),
+        timestampColumn: z.string().default('scored_at').describe('Column holding when each row was scored.'),
+        versionColumn: z.string().default('model_version').describe('Column holding the model version.'),
+      })
+      .optional()
+      .describe('Where SQL and drift metrics read from; the table is named inference_log in SQL.'),
+    prometheusUrl: z.string().optional().describe('Prometheus HTTP API base URL for prometheus sources.'),
+    metrics: z.array(metric).min(1).describe('Metrics to watch.'),
+  })
+  .superRefine((p, ctx) => {
+    const names = new Set<string>();
+    p.metrics.forEach((m, i) => {
+      if (names.has(m.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'name'],
+          message: `metric "${m.name}" is listed twice`,
+        });
+      }
+      names.add(m.name);
+      if ((m.source.sql || m.source.drift) && !p.inferenceLog) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'source'],
+          message: 'sql and drift sources read the inference log; set spec.inferenceLog',
+        });
+      }
+      if (m.source.prometheus && !p.prometheusUrl) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'source', 'prometheus'],
+          message: 'a prometheus source needs spec.prometheusUrl',
+        });
+      }
+    });
+  })
+  .describe('Post-market surveillance of the deployed version.');
+
+const metricStatus = z.strictObject({
+  name: z.string().describe('Metric.'),
+  segment: z.string().optional().describe('Segment, when evaluated per segment.'),
+  value: z.number().optional().describe('Last value.'),
+  baseline: z.number().optional().describe('Baseline.'),
+  degradation: z.number().optional().describe('Degradation, as used for tiers.'),
+  samples: z.number().int().optional().describe('Samples behind the value.'),
+  tier: z.string().optional().describe('Tier reached; none when healthy.'),
+  since: dateTime.optional().describe('Since when the tier has held.'),
+});
+
+export const surveillancePolicyStatus = z
+  .strictObject({
+    ...statusBase,
+    lastEvaluated: dateTime.optional().describe('When the metrics were last evaluated.'),
+    worstTier: z.string().optional().describe('Worst tier reached across metrics.'),
+    metrics: z.array(metricStatus).optional().describe('Per metric (and segment).'),
+    actions: z
+      .array(
+        z.strictObject({
+          at: dateTime.describe('When.'),
+          metric: z.string().describe('Metric.'),
+          tier: z.string().describe('Tier.'),
+          action: z.enum(TIER_ACTIONS).describe('Action taken.'),
+          useCase: objectName.optional().describe('Use case acted on.'),
+          reference: z.string().optional().describe('Issue or pull request URL, or Event name.'),
+        }),
+      )
+      .optional()
+      .describe('Actions taken, newest last.'),
+  })
+  .describe('What the controller observed.');
+
+export const SurveillancePolicy = objectSchema(
+  'SurveillancePolicy',
+  surveillancePolicySpec,
+  surveillancePolicyStatus,
+);
+export type SurveillancePolicySpec = z.infer<typeof surveillancePolicySpec>;
+export type SurveillancePolicyStatus = z.infer<typeof surveillancePolicyStatus>;
+
+export const surveillancePolicyKind: KindDefinition = {
+  kind: 'SurveillancePolicy',
+  plural: 'surveillancepolicies',
+  singular: 'surveillancepolicy',
+  shortNames: ['sp'],
+  description:
+    'Post-market surveillance: metrics, baselines, segments and tiers of degradation with their actions.',
+  printerColumns: [
+    { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'Evaluation interval.' },
+    { name: 'Worst', type: 'string', jsonPath: '.status.worstTier', description: 'Worst tier reached.' },
+    { name: 'Evaluated', type: 'date', jsonPath: '.status.lastEvaluated', description: 'Last evaluation.' },
+    readyColumn,
+    reasonColumn,
+    ageColumn,
+  ],
+  spec: surveillancePolicySpec,
+  status: surveillancePolicyStatus,
+  object: SurveillancePolicy,
+};
