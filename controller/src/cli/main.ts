@@ -1,7 +1,7 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
-import { InputError, UsageError } from './terminal.js';
 import { registerValidate } from './commands/validate.js';
+import { InputError, UsageError } from './terminal.js';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +45,8 @@ function exitCodeFor(err: unknown): number {
     return 1;
   }
   // A bug, not a user's mistake: keep the stack.
-  process.stderr.write(`vigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `vigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return 70;
 }

@@ -1,11 +1,86 @@
 import type { Command } from 'commander';
+import { formatDiagnostic } from '../../diagnostics.js';
+import { type ValidationReport, validatePaths } from '../../validate/index.js';
+import { formatData, palette, parseOutputFormat, UsageError, useColour } from '../terminal.js';
+
+const FORMATS = ['text', 'json', 'yaml'] as const;
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('Validate governance YAML: every document against its kind, then every reference across the set.')
+    .description(
+      'Validate governance YAML: every document against its kind, then every reference across the set.\n' +
+        'Exit status: 0 valid, 1 invalid input, 2 usage error.',
+    )
     .argument('[paths...]', 'files or directories to read (default: the current directory)')
-    .action(() => {
-      throw new Error('validate: under construction');
+    .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
+    .option('--strict', 'treat warnings as errors')
+    .option('--mrn-pattern <regex...>', 'extra medical record number patterns the PHI guard refuses')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vigil validate examples/\n  vigil validate usecases/readmission.yaml -o json\n\n' +
+        'A directory is read recursively (*.yaml, *.yml); a .vigilignore file in it lists paths to skip.',
+    )
+    .action(async (paths: string[], opts: { output: string; strict?: boolean; mrnPattern?: string[] }) => {
+      const format = parseOutputFormat(opts.output, FORMATS) as (typeof FORMATS)[number];
+      const mrnPatterns = (opts.mrnPattern ?? []).map((p) => {
+        try {
+          return new RegExp(p, 'i');
+        } catch (err) {
+          throw new UsageError(
+            `--mrn-pattern "${p}" is not a valid regular expression: ${(err as Error).message}`,
+          );
+        }
+      });
+      const report = await validatePaths(paths.length ? paths : ['.'], {
+        phi: await phiScanner(mrnPatterns),
+      });
+      const failed = report.errors > 0 || (opts.strict === true && report.warnings > 0);
+      if (format === 'text') printText(report);
+      else process.stdout.write(`${formatData(toJson(report), format)}\n`);
+      process.exitCode = failed ? 1 : 0;
     });
+}
+
+async function phiScanner(mrnPatterns: RegExp[]) {
+  const { scanForPhi } = await import('../../phi/index.js');
+  return (doc: Parameters<typeof scanForPhi>[0]) =>
+    scanForPhi(doc, mrnPatterns.length ? { mrnPatterns } : {});
+}
+
+function toJson(r: ValidationReport) {
+  return {
+    valid: r.errors === 0,
+    files: r.files,
+    documents: r.documents,
+    kinds: r.kinds,
+    otherDocuments: r.foreign,
+    errors: r.errors,
+    warnings: r.warnings,
+    diagnostics: r.diagnostics,
+  };
+}
+
+function printText(r: ValidationReport): void {
+  const c = palette(useColour(process.stdout));
+  for (const d of r.diagnostics) {
+    const line = formatDiagnostic(d);
+    const coloured = line.replace(
+      /: (error|warning): /,
+      (_m, sev: string) => `: ${sev === 'error' ? c.red(sev) : c.yellow(sev)}: `,
+    );
+    process.stdout.write(`${coloured}\n`);
+  }
+  const kinds = Object.entries(r.kinds)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const counted = `${r.documents} document${r.documents === 1 ? '' : 's'} in ${r.files} file${r.files === 1 ? '' : 's'}`;
+  if (r.errors === 0) {
+    const warn = r.warnings ? `, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}` : '';
+    process.stdout.write(`${c.green('valid')}: ${counted}${kinds ? ` (${kinds})` : ''}${warn}\n`);
+  } else {
+    process.stdout.write(
+      `${c.red('invalid')}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'} in ${counted}\n`,
+    );
+  }
 }

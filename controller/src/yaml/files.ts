@@ -1,0 +1,107 @@
+// Reads the files and directories named on the command line. The I/O lives here; loadYamlSource stays pure.
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Diagnostic } from '../diagnostics.js';
+import { resolveLimits, tooLargeMessage } from './limits.js';
+import { type LoadedYaml, loadYamlSource, type YamlLoadOptions } from './source.js';
+
+const YAML_FILE = /\.ya?ml$/i;
+// Dependencies and VCS internals are never governance objects; dot-directories (.github, .vscode) and dot-files
+// (.pre-commit-config.yaml) hold other tools' YAML.
+const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
+
+/**
+ * Loads every named file, and every `*.yaml`/`*.yml` under every named directory, in sorted order.
+ * Paths in diagnostics are spelled as the caller gave them.
+ */
+export async function loadYamlFiles(
+  paths: readonly string[],
+  options: YamlLoadOptions = {},
+): Promise<LoadedYaml> {
+  const diagnostics: Diagnostic[] = [];
+  const files = new Set<string>();
+  for (const path of paths) {
+    for (const found of await expand(path, diagnostics)) files.add(found);
+  }
+  const maxBytes = resolveLimits(options).maxBytes;
+  const result: LoadedYaml = { documents: [], diagnostics };
+  for (const file of [...files].sort(byCodePoint)) {
+    let bytes: Buffer;
+    try {
+      // Refuse an oversized file from its size alone, without reading it into memory.
+      const { size } = await stat(file);
+      if (size > maxBytes) {
+        diagnostics.push(problem(file, 'yaml.too-large', tooLargeMessage(size, maxBytes)));
+        continue;
+      }
+      bytes = await readFile(file);
+    } catch (err) {
+      diagnostics.push(unreadable(file, err));
+      continue;
+    }
+    const loaded = loadYamlSource(bytes, file, options);
+    result.documents.push(...loaded.documents);
+    diagnostics.push(...loaded.diagnostics);
+  }
+  return result;
+}
+
+async function expand(path: string, diagnostics: Diagnostic[]): Promise<string[]> {
+  try {
+    if (!(await stat(path)).isDirectory()) return [path];
+  } catch (err) {
+    diagnostics.push(unreadable(path, err));
+    return [];
+  }
+  const out: string[] = [];
+  const visited = new Set<string>();
+  const pending = [path];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    try {
+      // A symlink loop must not walk forever.
+      const real = await realpath(dir);
+      if (visited.has(real)) continue;
+      visited.add(real);
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        if (entry.name.startsWith('.') || SKIPPED_DIRECTORIES.has(entry.name)) continue;
+        const child = join(dir, entry.name);
+        const isDirectory =
+          entry.isDirectory() || (entry.isSymbolicLink() && (await isDirectoryTarget(child)));
+        if (isDirectory) pending.push(child);
+        else if (YAML_FILE.test(entry.name)) out.push(child);
+      }
+    } catch (err) {
+      diagnostics.push(unreadable(dir, err));
+    }
+  }
+  return out;
+}
+
+function problem(file: string, code: string, message: string): Diagnostic {
+  return { file, line: 0, col: 0, path: '', code, message, severity: 'error' };
+}
+
+function unreadable(file: string, err: unknown): Diagnostic {
+  return problem(file, 'yaml.unreadable', `cannot read the file: ${osReason(err)}`);
+}
+
+async function isDirectoryTarget(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `no such file or directory (ENOENT)` from Node's `ENOENT: no such file or directory, open 'x'`. */
+function osReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const text = /^[A-Z]+: ([^,]+)/.exec(err.message)?.[1] ?? err.message;
+  return code ? `${text} (${code})` : text;
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

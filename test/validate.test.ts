@@ -1,0 +1,499 @@
+// Bad inputs a governance repo meets (CHECKLISTS.md, items 1-9 and 13): each gets its exact message and location,
+// and a valid set stays valid. Runs the validator in-process over real files, and the CLI for exit codes and output.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { scanForPhi } from '../controller/src/phi/index.js';
+import { type ValidationReport, validatePaths } from '../controller/src/validate/index.js';
+
+const run = promisify(execFile);
+const root = mkdtempSync(join(tmpdir(), 'vigil-validate-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const SIGNOFF = `apiVersion: vigil.dev/v1alpha1
+kind: SignoffPolicy
+metadata:
+  name: clinical-signoff
+  namespace: care-management
+spec:
+  roles:
+    - name: data-science
+      team: northwind-health/data-science
+    - name: clinical-safety
+      team: northwind-health/clinical-safety
+  requirements:
+    - riskClass: clinical-decision-support
+      roles: [data-science, clinical-safety]
+  enforcement:
+    repository: northwind-health/ai-deployments
+`;
+
+const TRAIN = `apiVersion: vigil.dev/v1alpha1
+kind: ReleaseTrain
+metadata:
+  name: monthly
+  namespace: care-management
+spec:
+  schedule:
+    cron: "0 6 1 * *"
+    timeZone: America/Chicago
+  stages:
+    - name: staging
+      gates:
+        evaluation:
+          - metric: auroc
+            min: 0.7
+    - name: production
+      gates:
+        minSoak: 14d
+  changeTicketPattern: "^CHG[0-9]{7}$"
+`;
+
+const USECASE = `apiVersion: vigil.dev/v1alpha1
+kind: UseCase
+metadata:
+  name: readmission-risk
+  namespace: care-management
+spec:
+  title: Readmission risk
+  ownerTeam: northwind-health/data-science
+  sponsors:
+    clinical: cmio-office
+    executive: coo-office
+  riskClass: clinical-decision-support
+  intendedUse: Flag adult inpatients at high risk of 30-day readmission for follow-up calls.
+  humanOversight:
+    mode: sample
+    samplePercent: 20
+  model:
+    name: readmission-risk
+    registryUri: "models:/readmission-risk"
+  releaseTrain: monthly
+  signoffPolicy: clinical-signoff
+  deployment:
+    repository: northwind-health/ai-deployments
+    targets:
+      - stage: staging
+        file: readmission/staging.yaml
+        field: model.version
+      - stage: production
+        file: readmission/production.yaml
+        field: model.version
+  candidate:
+    version: "2.4.0"
+    changeTicket: CHG0031245
+    rollbackPlan: https://wiki.northwind-health.example/runbooks/readmission-rollback
+    evaluation:
+      evaluatedAt: "2026-10-30T12:00:00Z"
+      results:
+        - metric: auroc
+          value: 0.74
+`;
+
+const SURVEILLANCE = `apiVersion: vigil.dev/v1alpha1
+kind: SurveillancePolicy
+metadata:
+  name: readmission-surveillance
+  namespace: care-management
+spec:
+  inferenceLog:
+    uri: data/inference-log.csv
+  metrics:
+    - name: auroc
+      kind: performance
+      source:
+        sql: select auroc as value, n as samples from inference_log
+      baseline: 0.74
+      direction: higher-is-better
+      tiers:
+        - at: 5
+          action: notify
+        - at: 10
+          action: review
+        - at: 15
+          action: rollback
+`;
+
+const BASE = {
+  'signoff.yaml': SIGNOFF,
+  'train.yaml': TRAIN,
+  'usecase.yaml': USECASE,
+  'surveillance.yaml': SURVEILLANCE,
+};
+type FileName = keyof typeof BASE;
+
+let counter = 0;
+/** Write the base set with one file changed, into a fresh directory. */
+function governanceRepo(changes: Partial<Record<FileName, string>> = {}): string {
+  const dir = join(root, `case-${++counter}`);
+  mkdirSync(dir);
+  for (const [name, text] of Object.entries({ ...BASE, ...changes })) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** Replace the first line containing `find` (whole line), returning the new text and the 1-based line number. */
+function editLine(text: string, find: string, replacement: string): { text: string; line: number } {
+  const lines = text.split('\n');
+  const index = lines.findIndex((l) => l.includes(find));
+  if (index < 0) throw new Error(`test setup: "${find}" not in text`);
+  lines[index] = replacement;
+  return { text: lines.join('\n'), line: index + 1 };
+}
+
+const validateWithPhi = (dir: string) => validatePaths([dir], { phi: (doc) => scanForPhi(doc, {}) });
+
+function only(report: ValidationReport) {
+  return report.diagnostics.map((d) => ({
+    file: d.file.slice(d.file.lastIndexOf('/') + 1),
+    line: d.line,
+    col: d.col,
+    path: d.path,
+    code: d.code,
+    message: d.message,
+    ...(d.hint ? { hint: d.hint } : {}),
+  }));
+}
+
+describe('a valid governance set', () => {
+  it('has no errors and counts each kind', async () => {
+    const report = await validateWithPhi(governanceRepo());
+    expect(report.diagnostics).toEqual([]);
+    expect(report.kinds).toEqual({ SignoffPolicy: 1, ReleaseTrain: 1, UseCase: 1, SurveillancePolicy: 1 });
+  });
+});
+
+describe('bad inputs, each with its exact message and location', () => {
+  it('1. a duplicate key names the key, both lines, and the second one’s position', async () => {
+    const { text, line } = editLine(
+      USECASE,
+      '  title: Readmission risk',
+      '  title: Readmission risk\n  title: Readmission risk v2',
+    );
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'usecase.yaml',
+        line: line + 1,
+        col: 3,
+        path: 'spec.title',
+        code: 'yaml.duplicate-key',
+        message: `duplicate key "title"; first at line ${line}`,
+      },
+    ]);
+    expect(report.documents).toBe(3); // nothing else from the file is trusted
+  });
+
+  it('2. an alias bomb is refused quickly with bounded memory', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const dir = governanceRepo();
+    writeFileSync(join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const report = await validateWithPhi(dir);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    const bomb = only(report).filter((d) => d.file === 'bomb.yaml');
+    expect(bomb).toHaveLength(1);
+    expect(bomb[0]).toMatchObject({ code: 'yaml.alias-limit', line: 2 });
+    expect(bomb[0]!.message).toMatch(
+      /^aliases expand beyond the limit \(\d+\); refusing a possible alias bomb \("billion laughs"\)$/,
+    );
+  });
+
+  it('3a. a huge file gets a size error before it is parsed', async () => {
+    const dir = governanceRepo();
+    writeFileSync(join(dir, 'huge.yaml'), `data: "${'x'.repeat(2 * 1024 * 1024)}"\n`);
+    const report = await validateWithPhi(dir);
+    expect(only(report)).toEqual([
+      {
+        file: 'huge.yaml',
+        line: 0,
+        col: 0,
+        path: '',
+        code: 'yaml.too-large',
+        message: 'file is 2 MiB; the limit is 1 MiB',
+      },
+    ]);
+  });
+
+  it('3b. a deeply nested document gets a depth error, not a crash', async () => {
+    const dir = governanceRepo();
+    writeFileSync(join(dir, 'deep.yaml'), `${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    const report = await validateWithPhi(dir);
+    const deep = only(report);
+    expect(deep).toHaveLength(1);
+    expect(deep[0]).toMatchObject({
+      file: 'deep.yaml',
+      line: 1,
+      code: 'yaml.too-deep',
+      message: 'nesting is deeper than the limit of 64 levels',
+    });
+  });
+
+  it('4. tabs used for indentation are named, at the tab', async () => {
+    const { text, line } = editLine(USECASE, '  title: Readmission risk', '\ttitle: Readmission risk');
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    const found = only(report);
+    expect(found[0]).toEqual({
+      file: 'usecase.yaml',
+      line,
+      col: 1,
+      path: '',
+      code: 'yaml.tab-indent',
+      message: 'tabs are not allowed for indentation; use spaces',
+    });
+  });
+
+  it('5. `version: 2.10` unquoted must be a string, with a hint to quote it', async () => {
+    const { text, line } = editLine(USECASE, 'version: "2.4.0"', '    version: 2.10');
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'usecase.yaml',
+        line,
+        col: 14,
+        path: 'spec.candidate.version',
+        code: 'schema.invalid-type',
+        message: 'must be a string; found the number 2.1 (written 2.10)',
+        hint: 'quote it: version: "2.10"',
+      },
+    ]);
+  });
+
+  it('6. a misspelled field is reported as unknown, with the likely intended name', async () => {
+    const { text, line } = editLine(USECASE, '  releaseTrain: monthly', '  releaseTrian: monthly');
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    const found = only(report);
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        line,
+        col: 3,
+        path: 'spec.releaseTrian',
+        code: 'schema.unknown-field',
+        hint: 'did you mean "releaseTrain"?',
+      }),
+    );
+    expect(found.find((d) => d.code === 'schema.unknown-field')!.message).toMatch(
+      /^unknown field "releaseTrian"; expected one of title, /,
+    );
+    // And the real field is then missing, reported where it belongs.
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        line: 6,
+        col: 1,
+        path: 'spec.releaseTrain',
+        code: 'schema.required',
+        message: 'required field "releaseTrain" is missing',
+      }),
+    );
+  });
+
+  it('7a. min greater than max in a gate names the field and the rule', async () => {
+    const { text, line } = editLine(
+      TRAIN,
+      '            min: 0.7',
+      '            min: 0.9\n            max: 0.8',
+    );
+    const report = await validateWithPhi(governanceRepo({ 'train.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'train.yaml',
+        line,
+        col: 18,
+        path: 'spec.stages[0].gates.evaluation[0].min',
+        code: 'schema.rule',
+        message: 'min (0.9) must not be greater than max (0.8)',
+      },
+    ]);
+  });
+
+  it('7b. tiers out of order name the tier and both values', async () => {
+    const { text, line } = editLine(SURVEILLANCE, '        - at: 10', '        - at: 4');
+    const report = await validateWithPhi(governanceRepo({ 'surveillance.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'surveillance.yaml',
+        line,
+        col: 15,
+        path: 'spec.metrics[0].tiers[1].at',
+        code: 'schema.rule',
+        message: 'tiers must be strictly ascending: tier 1 is at 4, not above tier 0 at 5',
+      },
+    ]);
+  });
+
+  it('7c. a percentage over 100 names the bound and the value', async () => {
+    const { text, line } = editLine(USECASE, '    samplePercent: 20', '    samplePercent: 150');
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'usecase.yaml',
+        line,
+        col: 20,
+        path: 'spec.humanOversight.samplePercent',
+        code: 'schema.too-big',
+        message: 'must be at most 100; found the number 150',
+      },
+    ]);
+  });
+
+  it('8. a reference to a missing train names the object, the field and what exists', async () => {
+    const { text, line } = editLine(USECASE, '  releaseTrain: monthly', '  releaseTrain: montly');
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'usecase.yaml',
+        line,
+        col: 17,
+        path: 'spec.releaseTrain',
+        code: 'ref.missing',
+        message:
+          'ReleaseTrain "montly" not found in namespace "care-management"; ReleaseTrains there: monthly',
+        hint: 'did you mean "monthly"?',
+      },
+    ]);
+  });
+
+  it('8b. a deployment stage the train lacks names the train and its stages', async () => {
+    const { text, line } = editLine(USECASE, '      - stage: production', '      - stage: prod');
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'usecase.yaml',
+        line: 24,
+        col: 5,
+        path: 'spec.deployment.targets',
+        code: 'ref.stage-without-target',
+        message:
+          'no deployment target for stage "production" of ReleaseTrain "monthly"; promotions cannot enter it',
+      },
+      {
+        file: 'usecase.yaml',
+        line,
+        col: 16,
+        path: 'spec.deployment.targets[1].stage',
+        code: 'ref.unknown-stage',
+        message: 'stage "prod" is not on ReleaseTrain "monthly" (its stages: staging, production)',
+      },
+    ]);
+  });
+
+  it('9. a team written without its organisation gets the expected form', async () => {
+    const { text, line } = editLine(
+      SIGNOFF,
+      '      team: northwind-health/clinical-safety',
+      '      team: clinical-safety',
+    );
+    const report = await validateWithPhi(governanceRepo({ 'signoff.yaml': text }));
+    expect(only(report)).toEqual([
+      {
+        file: 'signoff.yaml',
+        line,
+        col: 13,
+        path: 'spec.roles[1].team',
+        code: 'schema.invalid-format',
+        message:
+          'must be a GitHub team written org/team-slug, e.g. "northwind-health/clinical-safety"; found the string "clinical-safety"',
+      },
+    ]);
+  });
+
+  it('13. a value that looks like an SSN is refused, masked, at the value', async () => {
+    const { text, line } = editLine(
+      USECASE,
+      '  intendedUse:',
+      '  intendedUse: Flag adults at risk; escalations go to the case manager, ref 078-05-1120.',
+    );
+    const report = await validateWithPhi(governanceRepo({ 'usecase.yaml': text }));
+    const found = only(report);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      file: 'usecase.yaml',
+      line,
+      col: 16,
+      path: 'spec.intendedUse',
+      code: 'phi.ssn',
+    });
+    expect(found[0]!.message).toContain('***-**-1120');
+    expect(JSON.stringify(report.diagnostics)).not.toContain('078-05-1120');
+  });
+});
+
+describe('the vigil validate command', () => {
+  const vigil = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    run(process.execPath, ['bin/vigil.js', 'validate', ...args], { env: { ...process.env, ...env } }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        code: e.code,
+        stdout: e.stdout,
+        stderr: e.stderr,
+      }),
+    );
+
+  it('exits 0 on a valid set and says what it read', async () => {
+    const r = await vigil([governanceRepo()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'valid: 4 documents in 4 files (1 ReleaseTrain, 1 SignoffPolicy, 1 SurveillancePolicy, 1 UseCase)\n',
+    );
+  });
+
+  it('exits 1 on invalid input, one line per problem in file:line:col form, no colour when not a terminal', async () => {
+    const { text, line } = editLine(USECASE, '    samplePercent: 20', '    samplePercent: 150');
+    const dir = governanceRepo({ 'usecase.yaml': text });
+    const r = await vigil([dir], { FORCE_COLOR: undefined });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `${join(dir, 'usecase.yaml')}:${line}:20: error: spec.humanOversight.samplePercent: must be at most 100; found the number 150\n` +
+        'invalid: 1 error, 0 warnings in 4 documents in 4 files\n',
+    );
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('uses colour only when forced and never with NO_COLOR', async () => {
+    const { text } = editLine(USECASE, '    samplePercent: 20', '    samplePercent: 150');
+    const dir = governanceRepo({ 'usecase.yaml': text });
+    expect((await vigil([dir], { FORCE_COLOR: '1', NO_COLOR: undefined })).stdout).toContain(
+      '\u001b[31merror',
+    );
+    expect((await vigil([dir], { FORCE_COLOR: '1', NO_COLOR: '1' })).stdout).not.toContain('\u001b[');
+  });
+
+  it('-o json gives machines every diagnostic with its position', async () => {
+    const { text, line } = editLine(USECASE, '  releaseTrain: monthly', '  releaseTrain: montly');
+    const r = await vigil([governanceRepo({ 'usecase.yaml': text }), '-o', 'json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ valid: false, errors: 1, warnings: 0, documents: 4 });
+    expect(out.diagnostics[0]).toMatchObject({
+      line,
+      col: 17,
+      path: 'spec.releaseTrain',
+      code: 'ref.missing',
+      severity: 'error',
+    });
+  });
+
+  it('exits 2 on a usage error, with the message and no stack', async () => {
+    const r = await vigil(['-o', 'xml', '.']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('vigil: -o/--output must be one of text, json, yaml; got "xml"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a path that does not exist as unreadable, exit 1', async () => {
+    const r = await vigil([join(root, 'no-such-dir')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /no-such-dir: error: cannot read the file: no such file or directory \(ENOENT\)/,
+    );
+  });
+});
