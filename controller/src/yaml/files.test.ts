@@ -19,6 +19,14 @@ beforeAll(async () => {
     'repo/.pre-commit-config.yaml': 'repos: []\n',
     'repo/broken.yaml': 'a: 1\na: 2\n',
     'big.yaml': `a: "${'x'.repeat(2048)}"\n`,
+    'gov/.vigilignore': '# mistakes kept for the docs\nbroken/\n*.draft.yaml\n',
+    'gov/ok.yaml': 'kind: Ok\n',
+    'gov/next.draft.yaml': 'kind: Draft\n',
+    'gov/broken/bad.yaml': 'a: 1\na: 2\n',
+    'gov/team/.vigilignore': '/local.yaml\n',
+    'gov/team/local.yaml': 'kind: Local\n',
+    'gov/team/member.yaml': 'kind: Member\n',
+    'gov/team/broken/also.yaml': 'kind: AlsoSkipped\n',
   };
   for (const [path, text] of Object.entries(files)) {
     await mkdir(join(root, path, '..'), { recursive: true });
@@ -42,6 +50,21 @@ describe('loadYamlFiles', () => {
     ]);
     expect(diagnostics.map((d) => `${relative(root, d.file)}:${d.line}:${d.col} ${d.code}`)).toEqual([
       'repo/broken.yaml:2:1 yaml.duplicate-key',
+    ]);
+  });
+
+  it('skips what a .vigilignore lists below its folder, and reads a path the caller names', async () => {
+    const walked = await loadYamlFiles([join(root, 'gov')]);
+    expect(walked.documents.map((d) => relative(root, d.file))).toEqual([
+      'gov/ok.yaml',
+      'gov/team/member.yaml',
+    ]);
+    expect(walked.diagnostics).toEqual([]);
+
+    const named = await loadYamlFiles([join(root, 'gov/broken'), join(root, 'gov/next.draft.yaml')]);
+    expect(named.documents.map((d) => relative(root, d.file))).toEqual(['gov/next.draft.yaml']);
+    expect(named.diagnostics.map((d) => `${relative(root, d.file)}:${d.line} ${d.code}`)).toEqual([
+      'gov/broken/bad.yaml:2 yaml.duplicate-key',
     ]);
   });
 

@@ -1,6 +1,7 @@
 // Reads the files and directories named on the command line. The I/O lives here; loadYamlSource stays pure.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
 import type { Diagnostic } from '../diagnostics.js';
 import { resolveLimits, tooLargeMessage } from './limits.js';
 import { type LoadedYaml, loadYamlSource, type YamlLoadOptions } from './source.js';
@@ -10,8 +11,13 @@ const YAML_FILE = /\.ya?ml$/i;
 // (.pre-commit-config.yaml) hold other tools' YAML.
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
 
+/** A file in a directory listing paths (gitignore syntax) that a walk of that directory skips. */
+export const IGNORE_FILE = '.vigilignore';
+
 /**
  * Loads every named file, and every `*.yaml`/`*.yml` under every named directory, in sorted order.
+ * A `.vigilignore` in a walked directory skips what it lists below that directory; a path named by the caller is
+ * always read, so `vigil validate examples/broken/` reads what `examples/.vigilignore` skips in `vigil validate examples/`.
  * Paths in diagnostics are spelled as the caller gave them.
  */
 export async function loadYamlFiles(
@@ -55,20 +61,26 @@ async function expand(path: string, diagnostics: Diagnostic[]): Promise<string[]
   }
   const out: string[] = [];
   const visited = new Set<string>();
-  const pending = [path];
+  const pending: { dir: string; rules: IgnoreRules[] }[] = [{ dir: path, rules: [] }];
   while (pending.length > 0) {
-    const dir = pending.pop()!;
+    const { dir, rules: inherited } = pending.pop()!;
     try {
       // A symlink loop must not walk forever.
       const real = await realpath(dir);
       if (visited.has(real)) continue;
       visited.add(real);
-      for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const entries = await readdir(dir, { withFileTypes: true });
+      const own = entries.some((e) => e.name === IGNORE_FILE && e.isFile())
+        ? [{ base: dir, matcher: ignore().add(await readFile(join(dir, IGNORE_FILE), 'utf8')) }]
+        : [];
+      const rules = [...inherited, ...own];
+      for (const entry of entries) {
         if (entry.name.startsWith('.') || SKIPPED_DIRECTORIES.has(entry.name)) continue;
         const child = join(dir, entry.name);
         const isDirectory =
           entry.isDirectory() || (entry.isSymbolicLink() && (await isDirectoryTarget(child)));
-        if (isDirectory) pending.push(child);
+        if (isIgnored(rules, child, isDirectory)) continue;
+        if (isDirectory) pending.push({ dir: child, rules });
         else if (YAML_FILE.test(entry.name)) out.push(child);
       }
     } catch (err) {
@@ -76,6 +88,18 @@ async function expand(path: string, diagnostics: Diagnostic[]): Promise<string[]
     }
   }
   return out;
+}
+
+interface IgnoreRules {
+  base: string;
+  matcher: Ignore;
+}
+
+function isIgnored(rules: readonly IgnoreRules[], path: string, isDirectory: boolean): boolean {
+  return rules.some(({ base, matcher }) => {
+    const rel = relative(base, path).split(sep).join('/');
+    return matcher.ignores(isDirectory ? `${rel}/` : rel);
+  });
 }
 
 function problem(file: string, code: string, message: string): Diagnostic {
