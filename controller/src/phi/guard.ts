@@ -37,29 +37,28 @@ export function scanForPhi(doc: SourceDocument, opts: PhiScanOptions = {}): Diag
   const mrnPatterns = compileMrnPatterns(opts.mrnPatterns);
   const findings: Diagnostic[] = [];
   const seen = new Set<string>();
-  const add = (where: SourcePosition, path: string, code: string, message: string) => {
+  // Where a finding is, is worked out only once there is one: most documents have none, and locating every
+  // scalar would cost more than scanning it.
+  type Place = { where: () => SourcePosition; path: () => string };
+  const add = (place: Place, code: string, message: string) => {
+    const where = place.where();
+    const path = place.path();
     // A value can be reached twice at one place (a key path and a value path that resolve alike).
     const id = `${where.line}:${where.col}:${code}:${message}`;
     if (seen.has(id)) return;
     seen.add(id);
     findings.push({ file: doc.file, ...where, path, code, message, hint: HINT, severity: 'error' });
   };
-  const checkText = (text: string, subject: Subject, where: SourcePosition, path: string) => {
+  const checkText = (text: string, subject: Subject, place: Place) => {
     for (const masked of findSsns(text)) {
-      add(
-        where,
-        path,
-        'phi.ssn',
-        `${subject} looks like a US Social Security number (${masked}); ${NOT_HERE}`,
-      );
+      add(place, 'phi.ssn', `${subject} looks like a US Social Security number (${masked}); ${NOT_HERE}`);
     }
     for (const masked of findMrns(text, mrnPatterns)) {
-      add(where, path, 'phi.mrn', `${subject} looks like a medical record number (${masked}); ${NOT_HERE}`);
+      add(place, 'phi.mrn', `${subject} looks like a medical record number (${masked}); ${NOT_HERE}`);
     }
     if (looksLikeDobWithName(text)) {
       add(
-        where,
-        path,
+        place,
         'phi.dob-with-name',
         `${subject} looks like a date of birth next to a person's name; ${NOT_HERE}`,
       );
@@ -71,14 +70,14 @@ export function scanForPhi(doc: SourceDocument, opts: PhiScanOptions = {}): Diag
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
-      checkText(value, 'value', doc.locateValue(path), formatPath(path));
+      checkText(value, 'value', { where: () => doc.locateValue(path), path: () => formatPath(path) });
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
     } else if (value !== null && typeof value === 'object') {
       const entries = Object.entries(value);
       for (const [key] of entries) {
         const keyPath = [...path, key];
-        checkText(key, 'key', doc.locateKey(keyPath), formatPath(keyPath));
+        checkText(key, 'key', { where: () => doc.locateKey(keyPath), path: () => formatPath(keyPath) });
       }
       checkNameBesideBirthDate(entries, path, doc, add);
       for (let i = entries.length - 1; i >= 0; i--) {
@@ -88,7 +87,8 @@ export function scanForPhi(doc: SourceDocument, opts: PhiScanOptions = {}): Diag
     }
   }
   if (opts.comments ?? true) {
-    for (const comment of doc.comments) checkText(comment.text, 'comment', comment, '');
+    for (const comment of doc.comments)
+      checkText(comment.text, 'comment', { where: () => comment, path: () => '' });
   }
   return findings.sort(compareDiagnostics);
 }
@@ -98,7 +98,7 @@ function checkNameBesideBirthDate(
   entries: [string, unknown][],
   path: PathSegment[],
   doc: SourceDocument,
-  add: (where: SourcePosition, path: string, code: string, message: string) => void,
+  add: (place: { where: () => SourcePosition; path: () => string }, code: string, message: string) => void,
 ): void {
   const name = entries.find(([key, v]) => isNameKey(key) && typeof v === 'string' && /\p{L}/u.test(v));
   if (!name) return;
@@ -106,6 +106,10 @@ function checkNameBesideBirthDate(
     if (!isDobKey(key) || typeof v !== 'string' || !containsDate(v)) continue;
     const dobPath = [...path, key];
     const message = `${JSON.stringify(key)} holds a date of birth beside the name in ${JSON.stringify(name[0])}; ${NOT_HERE}`;
-    add(doc.locateValue(dobPath), formatPath(dobPath), 'phi.dob-with-name', message);
+    add(
+      { where: () => doc.locateValue(dobPath), path: () => formatPath(dobPath) },
+      'phi.dob-with-name',
+      message,
+    );
   }
 }

@@ -38,7 +38,7 @@ import {
 import { type Diagnostic, formatPath, type PathSegment } from '../diagnostics.js';
 import { resolveLimits, tooLargeMessage, type YamlLimits } from './limits.js';
 import { isEmptyNode, keyString, locateOffset, scalarSourceText } from './locate.js';
-import { collectComments, findTooDeep, quickDepthExceeded } from './tokens.js';
+import { mayExceedDepth, quickDepthExceeded, scanTokens } from './tokens.js';
 
 export interface SourcePosition {
   /** 1-based. */
@@ -132,11 +132,13 @@ export function loadYamlSource(
     const message = `nesting is deeper than the limit of ${limits.maxDepth} levels`;
     return fatal({ line, col, path: '', code: 'yaml.too-deep', message });
   };
-  const obviouslyDeep = quickDepthExceeded(source, limits.maxDepth);
-  if (obviouslyDeep !== undefined) return tooDeep(obviouslyDeep);
+  if (mayExceedDepth(source, limits.maxDepth)) {
+    const obviouslyDeep = quickDepthExceeded(source, limits.maxDepth);
+    if (obviouslyDeep !== undefined) return tooDeep(obviouslyDeep);
+  }
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(source));
-  const deepNode = findTooDeep(tokens, limits.maxDepth);
-  if (deepNode !== undefined) return tooDeep(deepNode);
+  const scanned = scanTokens(tokens, limits.maxDepth);
+  if (scanned.tooDeepAt !== undefined) return tooDeep(scanned.tooDeepAt);
 
   const at = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
@@ -189,7 +191,7 @@ export function loadYamlSource(
   }
   if (hasErrors(diagnostics)) return { documents: [], diagnostics };
 
-  const comments = collectComments(tokens);
+  const comments = scanned.comments;
   const documents = kept.map(({ doc, start }, index): SourceDocument => {
     const nextStart = kept[index + 1]?.start ?? Number.POSITIVE_INFINITY;
     const ownComments = comments

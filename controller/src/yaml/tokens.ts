@@ -45,76 +45,97 @@ export function quickDepthExceeded(source: string, maxDepth: number): number | u
   return undefined;
 }
 
-interface Visit {
-  token: CST.Token;
-  depth: number;
+/**
+ * Whether quickDepthExceeded is worth running: the running balance of flow brackets, or the `-`/`?` on one line,
+ * passes `maxDepth`. One pass over the characters, about a hundredth of the cost of lexing. Brackets inside
+ * quoted text can throw the balance off; then the full parse and the CST walk still refuse the file, only
+ * less quickly.
+ */
+export function mayExceedDepth(source: string, maxDepth: number): boolean {
+  let flowBalance = 0;
+  let lineIndicators = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++flowBalance > maxDepth) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (flowBalance > 0) flowBalance--;
+    } else if (c === 0x2d || c === 0x3f) {
+      if (++lineIndicators > maxDepth) return true;
+    } else if (c === 0x0a) {
+      lineIndicators = 0;
+    }
+  }
+  return false;
 }
 
-/** Every token under `tokens`, each with the number of collections enclosing it (its own included). */
-function* walkTokens(tokens: readonly CST.Token[]): Generator<Visit> {
-  // An explicit stack: the CST of a hostile file may be far deeper than the call stack.
-  const stack: Visit[] = [];
-  const push = (token: CST.Token, enclosing: number) =>
-    stack.push({ token, depth: CST.isCollection(token) ? enclosing + 1 : enclosing });
+/**
+ * One walk of the CST: the first collection nested deeper than `maxDepth`, and every comment in source order.
+ * An explicit stack, because the CST of a hostile file may be far deeper than the call stack; no per-token
+ * allocation beyond the stack itself, because this runs over every token of every file.
+ */
+export function scanTokens(
+  tokens: readonly CST.Token[],
+  maxDepth: number,
+): { tooDeepAt?: number; comments: SourceComment[] } {
+  const comments: SourceComment[] = [];
+  const stack: CST.Token[] = [];
+  const depths: number[] = [];
+  const push = (token: CST.Token, enclosing: number) => {
+    stack.push(token);
+    depths.push(CST.isCollection(token) ? enclosing + 1 : enclosing);
+  };
+  const pushAll = (list: readonly CST.Token[] | undefined, depth: number) => {
+    if (list) for (let i = list.length - 1; i >= 0; i--) push(list[i]!, depth);
+  };
   for (let i = tokens.length - 1; i >= 0; i--) push(tokens[i]!, 0);
   while (stack.length > 0) {
-    const visit = stack.pop()!;
-    yield visit;
-    const children = childrenOf(visit.token);
-    for (let i = children.length - 1; i >= 0; i--) push(children[i]!, visit.depth);
-  }
-}
-
-function childrenOf(token: CST.Token): CST.Token[] {
-  switch (token.type) {
-    case 'document':
-      return [...token.start, ...(token.value ? [token.value] : []), ...(token.end ?? [])];
-    case 'doc-end':
-      return token.end ?? [];
-    case 'block-map':
-    case 'block-seq':
-    case 'flow-collection': {
-      const out: CST.Token[] = token.type === 'flow-collection' ? [token.start] : [];
-      for (const item of token.items) {
-        out.push(...item.start);
-        if (item.key) out.push(item.key);
-        if (item.sep) out.push(...item.sep);
-        if (item.value) out.push(item.value);
+    const token = stack.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return { tooDeepAt: token.offset, comments: [] };
+    // Children go on the stack in reverse so they come off in source order.
+    switch (token.type) {
+      case 'comment':
+        comments.push({ text: token.source, offset: token.offset });
+        break;
+      case 'document':
+        pushAll(token.end, depth);
+        if (token.value) push(token.value, depth);
+        pushAll(token.start, depth);
+        break;
+      case 'doc-end':
+        pushAll(token.end, depth);
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (token.type === 'flow-collection') pushAll(token.end, depth);
+        for (let i = token.items.length - 1; i >= 0; i--) {
+          const item = token.items[i]!;
+          if (item.value) push(item.value, depth);
+          pushAll(item.sep, depth);
+          if (item.key) push(item.key, depth);
+          pushAll(item.start, depth);
+        }
+        if (token.type === 'flow-collection') push(token.start, depth);
+        break;
       }
-      if (token.type === 'flow-collection') out.push(...token.end);
-      return out;
+      case 'alias':
+      case 'scalar':
+      case 'single-quoted-scalar':
+      case 'double-quoted-scalar':
+        pushAll(token.end, depth);
+        break;
+      case 'block-scalar':
+        pushAll(token.props, depth);
+        break;
     }
-    case 'alias':
-    case 'scalar':
-    case 'single-quoted-scalar':
-    case 'double-quoted-scalar':
-      return token.end ?? [];
-    case 'block-scalar':
-      return token.props;
-    default:
-      return [];
   }
-}
-
-/** Offset of the first collection nested deeper than `maxDepth`, or undefined. */
-export function findTooDeep(tokens: readonly CST.Token[], maxDepth: number): number | undefined {
-  for (const { token, depth } of walkTokens(tokens)) {
-    if (depth > maxDepth) return token.offset;
-  }
-  return undefined;
+  return { comments: comments.sort((a, b) => a.offset - b.offset) };
 }
 
 export interface SourceComment {
   /** The comment as written, from `#` to the end of its line. */
   text: string;
   offset: number;
-}
-
-/** All comments in the file, in source order. */
-export function collectComments(tokens: readonly CST.Token[]): SourceComment[] {
-  const comments: SourceComment[] = [];
-  for (const { token } of walkTokens(tokens)) {
-    if (token.type === 'comment') comments.push({ text: token.source, offset: token.offset });
-  }
-  return comments.sort((a, b) => a.offset - b.offset);
 }
