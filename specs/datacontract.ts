@@ -30,14 +30,18 @@ const anyObject = (description: string) =>
     .unknown()
     .superRefine((v, ctx) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-        ctx.addIssue({ code: 'custom', message: `must be a mapping of names to values; found ${JSON.stringify(v)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a mapping of names to values; found ${JSON.stringify(v)}`,
+        });
       }
     })
     .meta({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true })
     .describe(description);
 
 type Ctx = z.core.$RefinementCtx;
-const issue = (ctx: Ctx, path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+const issue = (ctx: Ctx, path: PropertyKey[], message: string) =>
+  ctx.addIssue({ code: 'custom', path, message });
 
 /** ODCS stable identifier of an element, unique within the contract. */
 const stableId = z
@@ -106,7 +110,13 @@ const nullMarkers = z
 
 // --- quality rules ----------------------------------------------------------------------------------------------
 
-export const QUALITY_METRICS = ['nullValues', 'missingValues', 'invalidValues', 'duplicateValues', 'rowCount'] as const;
+export const QUALITY_METRICS = [
+  'nullValues',
+  'missingValues',
+  'invalidValues',
+  'duplicateValues',
+  'rowCount',
+] as const;
 export const QUALITY_DIMENSIONS = [
   'accuracy',
   'completeness',
@@ -150,9 +160,19 @@ export const qualityRule = z
       'Arguments of the library metric, e.g. {validValues: [...]} for invalidValues, ' +
         '{missingValues: [null, "", "?"]} for missingValues, {properties: [...]} for duplicateValues.',
     ).optional(),
-    query: z.string().optional().describe('SQL query returning one number (type sql); ${object}/${property} expand.'),
-    engine: z.string().optional().describe('Engine of a custom rule, e.g. "soda", "great-expectations", "dbt".'),
-    implementation: anyValue('Implementation of a custom rule in the engine\'s own language: text or an object.').optional(),
+    query: z
+      .string()
+      .optional()
+      .describe(
+        'SQL query returning one number (type sql), e.g. "select count(*) from encounters where age is null".',
+      ),
+    engine: z
+      .string()
+      .optional()
+      .describe('Engine of a custom rule, e.g. "soda", "great-expectations", "dbt".'),
+    implementation: anyValue(
+      "Implementation of a custom rule in the engine's own language: text or an object.",
+    ).optional(),
     mustBe: anyValue('The measured value must equal this.').optional(),
     mustNotBe: anyValue('The measured value must not equal this.').optional(),
     mustBeGreaterThan: z.number().optional().describe('The measured value must be greater than this.'),
@@ -165,8 +185,14 @@ export const qualityRule = z
     dimension: z.enum(QUALITY_DIMENSIONS).optional().describe('Data quality dimension the rule belongs to.'),
     method: z.string().optional().describe('How the rule is checked, e.g. "reconciliation".'),
     severity: z.string().optional().describe('How bad a failure is: "info", "warning" or "error".'),
-    businessImpact: z.string().optional().describe('What a failure affects, e.g. "operational", "regulatory".'),
-    schedule: z.string().optional().describe('When the rule runs, in the scheduler\'s syntax, e.g. "0 20 * * *".'),
+    businessImpact: z
+      .string()
+      .optional()
+      .describe('What a failure affects, e.g. "operational", "regulatory".'),
+    schedule: z
+      .string()
+      .optional()
+      .describe('When the rule runs, in the scheduler\'s syntax, e.g. "0 20 * * *".'),
     scheduler: z.string().optional().describe('Scheduler that reads schedule, e.g. "cron".'),
     tags,
     authoritativeDefinitions,
@@ -181,14 +207,16 @@ export const qualityRule = z
     if (type === 'sql' && q.query === undefined) issue(ctx, ['query'], 'a sql rule needs a query');
     if (type === 'custom') {
       if (q.engine === undefined) issue(ctx, ['engine'], 'a custom rule needs an engine');
-      if (q.implementation === undefined) issue(ctx, ['implementation'], 'a custom rule needs an implementation');
+      if (q.implementation === undefined)
+        issue(ctx, ['implementation'], 'a custom rule needs an implementation');
     }
     if (q.query !== undefined && type !== 'sql') {
       issue(ctx, ['query'], `query applies to rules of type sql; this rule is ${type ?? 'untyped'}`);
     }
     if (type !== 'custom') {
       for (const f of ['engine', 'implementation'] as const) {
-        if (q[f] !== undefined) issue(ctx, [f], `${f} applies to rules of type custom; this rule is ${type ?? 'untyped'}`);
+        if (q[f] !== undefined)
+          issue(ctx, [f], `${f} applies to rules of type custom; this rule is ${type ?? 'untyped'}`);
       }
     }
     if (q.arguments !== undefined && q.metric === undefined) {
@@ -205,7 +233,11 @@ export const qualityRule = z
     }
     if (!measured) {
       for (const op of operators) {
-        issue(ctx, [op], `${op} applies to library and sql rules; this rule is ${type ?? 'untyped (no type, no metric)'}`);
+        issue(
+          ctx,
+          [op],
+          `${op} applies to library and sql rules; this rule is ${type ?? 'untyped (no type, no metric)'}`,
+        );
       }
     }
     for (const op of RANGE_OPERATORS) {
@@ -221,7 +253,11 @@ export const qualityRule = z
         }
       };
       for (const op of ['mustBe', 'mustNotBe', ...NUMERIC_OPERATORS] as const) check([op], q[op]);
-      for (const op of RANGE_OPERATORS) q[op]?.forEach((v, i) => check([op, i], v));
+      for (const op of RANGE_OPERATORS) {
+        q[op]?.forEach((v, i) => {
+          check([op, i], v);
+        });
+      }
     }
   })
   .describe('A data quality rule (ODCS): a metric or a query, held against exactly one operator.');
@@ -259,14 +295,28 @@ export const objectRelationship = z
   })
   .superRefine((r, ctx) => {
     if (r.from.length !== r.to.length) {
-      issue(ctx, ['to'], `a foreign key needs as many "to" as "from" properties; found ${r.from.length} from, ${r.to.length} to`);
+      issue(
+        ctx,
+        ['to'],
+        `a foreign key needs as many "to" as "from" properties; found ${r.from.length} from, ${r.to.length} to`,
+      );
     }
   })
   .describe('A foreign key, possibly composite, from properties of this object to another.');
 
 // --- properties -------------------------------------------------------------------------------------------------
 
-export const LOGICAL_TYPES = ['string', 'date', 'timestamp', 'time', 'number', 'integer', 'object', 'array', 'boolean'] as const;
+export const LOGICAL_TYPES = [
+  'string',
+  'date',
+  'timestamp',
+  'time',
+  'number',
+  'integer',
+  'object',
+  'array',
+  'boolean',
+] as const;
 export type LogicalType = (typeof LOGICAL_TYPES)[number];
 
 const INTEGER_FORMATS = ['i8', 'i16', 'i32', 'i64', 'i128', 'u8', 'u16', 'u32', 'u64', 'u128'];
@@ -283,19 +333,30 @@ export const logicalTypeOptions = z
       .describe(
         'string: e.g. "email", "uuid"; date/time: e.g. "yyyy-MM-dd"; integer: i8..i128, u8..u128; number: f32, f64.',
       ),
-    minimum: anyValue('integer/number: smallest value; date/timestamp/time: earliest value, as text.').optional(),
-    maximum: anyValue('integer/number: largest value; date/timestamp/time: latest value, as text.').optional(),
+    minimum: anyValue(
+      'integer/number: smallest value; date/timestamp/time: earliest value, as text.',
+    ).optional(),
+    maximum: anyValue(
+      'integer/number: largest value; date/timestamp/time: latest value, as text.',
+    ).optional(),
     exclusiveMinimum: anyValue('integer/number/date: values must be above this.').optional(),
     exclusiveMaximum: anyValue('integer/number/date: values must be below this.').optional(),
     multipleOf: z.number().positive().optional().describe('integer/number: values are multiples of this.'),
     timezone: z.boolean().optional().describe('timestamp/time: whether values carry a time zone.'),
-    defaultTimezone: z.string().optional().describe('timestamp/time: time zone assumed when a value has none.'),
+    defaultTimezone: z
+      .string()
+      .optional()
+      .describe('timestamp/time: time zone assumed when a value has none.'),
     minItems: z.number().int().min(0).optional().describe('array: fewest items.'),
     maxItems: z.number().int().min(0).optional().describe('array: most items.'),
     uniqueItems: z.boolean().optional().describe('array: whether items are distinct.'),
     minProperties: z.number().int().min(0).optional().describe('object: fewest properties.'),
     maxProperties: z.number().int().min(0).optional().describe('object: most properties.'),
-    required: z.array(z.string()).min(1).optional().describe('object: names of properties that must be present.'),
+    required: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('object: names of properties that must be present.'),
   })
   .describe('Constraints on values, by logical type (ODCS logicalTypeOptions).');
 export type LogicalTypeOptions = z.infer<typeof logicalTypeOptions>;
@@ -305,8 +366,24 @@ type OptionName = keyof LogicalTypeOptions;
 export const OPTIONS_BY_TYPE: Record<LogicalType, readonly OptionName[]> = {
   string: ['minLength', 'maxLength', 'pattern', 'format'],
   date: ['format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'],
-  timestamp: ['format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'timezone', 'defaultTimezone'],
-  time: ['format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'timezone', 'defaultTimezone'],
+  timestamp: [
+    'format',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'timezone',
+    'defaultTimezone',
+  ],
+  time: [
+    'format',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'timezone',
+    'defaultTimezone',
+  ],
   integer: ['multipleOf', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'format'],
   number: ['multipleOf', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'format'],
   object: ['minProperties', 'maxProperties', 'required'],
@@ -320,7 +397,11 @@ const isTemporalType = (t: LogicalType | undefined) => t === 'date' || t === 'ti
 function checkLogicalTypeOptions(t: LogicalType | undefined, o: LogicalTypeOptions, ctx: Ctx): void {
   const at = (name: string) => ['logicalTypeOptions', name];
   if (t === undefined) {
-    issue(ctx, ['logicalTypeOptions'], 'logicalTypeOptions need a logicalType to apply to; logicalType is not set');
+    issue(
+      ctx,
+      ['logicalTypeOptions'],
+      'logicalTypeOptions need a logicalType to apply to; logicalType is not set',
+    );
     return;
   }
   const allowed = OPTIONS_BY_TYPE[t];
@@ -367,9 +448,14 @@ function checkLogicalTypeOptions(t: LogicalType | undefined, o: LogicalTypeOptio
   for (const [lo, hi] of pairs) {
     const a = o[lo];
     const b = o[hi];
-    const comparable = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
+    const comparable =
+      (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
     if (comparable && (a as number | string) > (b as number | string)) {
-      issue(ctx, at(lo), `${lo} (${JSON.stringify(a)}) must not be greater than ${hi} (${JSON.stringify(b)})`);
+      issue(
+        ctx,
+        at(lo),
+        `${lo} (${JSON.stringify(a)}) must not be greater than ${hi} (${JSON.stringify(b)})`,
+      );
     }
   }
 }
@@ -385,9 +471,15 @@ const propertyFields = {
     .enum(LOGICAL_TYPES)
     .optional()
     .describe('Logical type: string, date, timestamp, time, number, integer, object, array or boolean.'),
-  physicalType: z.string().optional().describe('Type in the physical store, e.g. "varchar(18)", "int", "date".'),
+  physicalType: z
+    .string()
+    .optional()
+    .describe('Type in the physical store, e.g. "varchar(18)", "int", "date".'),
   logicalTypeOptions: logicalTypeOptions.optional(),
-  required: z.boolean().optional().describe('Whether every record has a value (not null, not a null marker).'),
+  required: z
+    .boolean()
+    .optional()
+    .describe('Whether every record has a value (not null, not a null marker).'),
   unique: z.boolean().optional().describe('Whether values are distinct across records.'),
   primaryKey: z.boolean().optional().describe('Whether the property is (part of) the primary key.'),
   primaryKeyPosition: z
@@ -438,7 +530,11 @@ function checkProperty(p: PropertyLike, ctx: Ctx, nested: boolean): void {
   if (p.logicalTypeOptions) checkLogicalTypeOptions(p.logicalType, p.logicalTypeOptions, ctx);
   if (p.primaryKeyPosition !== undefined && p.primaryKeyPosition !== -1) {
     if (p.primaryKeyPosition < 1) {
-      issue(ctx, ['primaryKeyPosition'], `primaryKeyPosition counts from 1 (or is -1); found ${p.primaryKeyPosition}`);
+      issue(
+        ctx,
+        ['primaryKeyPosition'],
+        `primaryKeyPosition counts from 1 (or is -1); found ${p.primaryKeyPosition}`,
+      );
     } else if (p.primaryKey !== true) {
       issue(
         ctx,
@@ -448,11 +544,19 @@ function checkProperty(p: PropertyLike, ctx: Ctx, nested: boolean): void {
     }
   }
   if (p.partitionKeyPosition !== undefined && p.partitionKeyPosition !== -1 && p.partitionKeyPosition < 1) {
-    issue(ctx, ['partitionKeyPosition'], `partitionKeyPosition counts from 1 (or is -1); found ${p.partitionKeyPosition}`);
+    issue(
+      ctx,
+      ['partitionKeyPosition'],
+      `partitionKeyPosition counts from 1 (or is -1); found ${p.partitionKeyPosition}`,
+    );
   }
   if (nested) {
     if (p.properties !== undefined && p.logicalType !== 'object') {
-      issue(ctx, ['properties'], `nested properties need logicalType object; logicalType is ${p.logicalType ?? 'not set'}`);
+      issue(
+        ctx,
+        ['properties'],
+        `nested properties need logicalType object; logicalType is ${p.logicalType ?? 'not set'}`,
+      );
     }
     if (p.items !== undefined && p.logicalType !== 'array') {
       issue(ctx, ['items'], `items need logicalType array; logicalType is ${p.logicalType ?? 'not set'}`);
@@ -470,7 +574,11 @@ function checkPropertyList(props: PropertyLike[], ctx: Ctx, at: PropertyKey[]): 
     if (p.name !== undefined) {
       const first = names.get(p.name);
       if (first !== undefined) {
-        issue(ctx, [...at, i, 'name'], `property "${p.name}" is declared twice (first at ${at.join('.')}[${first}])`);
+        issue(
+          ctx,
+          [...at, i, 'name'],
+          `property "${p.name}" is declared twice (first at ${at.join('.')}[${first}])`,
+        );
       } else names.set(p.name, i);
     }
     const pk = p.primaryKey ? p.primaryKeyPosition : undefined;
@@ -507,7 +615,7 @@ const leafProperty = z
 const leafItems = z
   .strictObject({ ...propertyFields, name: propertyFields.name.optional(), phi: phiClass.optional() })
   .superRefine((p, ctx) => checkProperty(p, ctx, true))
-  .describe('The items of an array property; phi defaults to the array property\'s.');
+  .describe("The items of an array property; phi defaults to the array property's.");
 
 const midProperty = z
   .strictObject({
@@ -526,7 +634,7 @@ const midItems = z
     items: leafItems.optional(),
   })
   .superRefine((p, ctx) => checkProperty(p, ctx, true))
-  .describe('The items of an array property; phi defaults to the array property\'s.');
+  .describe("The items of an array property; phi defaults to the array property's.");
 
 export const schemaProperty = z
   .strictObject({
@@ -545,11 +653,17 @@ export const schemaObject = z
     id: stableId.optional(),
     name: z.string().min(1).describe('Name of the object (table, view, topic, file), as consumers know it.'),
     physicalName: z.string().optional().describe('Name in the physical store, when it differs.'),
-    physicalType: z.string().optional().describe('What the object is physically: "table", "view", "topic", "file".'),
+    physicalType: z
+      .string()
+      .optional()
+      .describe('What the object is physically: "table", "view", "topic", "file".'),
     businessName: z.string().optional().describe('Name in business terms.'),
     description: z.string().optional().describe('What one record is and what the object holds.'),
     logicalType: z.enum(['object']).optional().describe('Always "object" when given.'),
-    dataGranularityDescription: z.string().optional().describe('Granularity of a record, e.g. "one per encounter".'),
+    dataGranularityDescription: z
+      .string()
+      .optional()
+      .describe('Granularity of a record, e.g. "one per encounter".'),
     nullMarkers: nullMarkers.describe(
       'How the feed writes a missing value, for every property of this object unless a property says otherwise ' +
         '(Vigil), e.g. ["?"].',
@@ -651,7 +765,10 @@ const serverConnection = {
   dataset: z.string().optional().describe('Data set (bigquery).'),
   delimiter: z.string().optional().describe('How records are delimited in files: "new_line" or "array".'),
   endpointUrl: uri.optional().describe('Endpoint of an S3-compatible store.'),
-  format: z.string().optional().describe('File or message format: "parquet", "csv", "json", "delta", "avro".'),
+  format: z
+    .string()
+    .optional()
+    .describe('File or message format: "parquet", "csv", "json", "delta", "avro".'),
   host: z.string().optional().describe('Host name.'),
   location: uri.optional().describe('Location URI, e.g. "s3://bucket/path/*.parquet", "sftp://host/path".'),
   path: z.string().optional().describe('Local path, e.g. "./data/encounters.csv" (local).'),
@@ -686,7 +803,11 @@ export const server = z
     const allowed = [...spec.required, ...spec.optional];
     for (const f of Object.keys(serverConnection) as ConnectionField[]) {
       if (s[f] !== undefined && !allowed.includes(f)) {
-        issue(ctx, [f], `${f} does not apply to a ${s.type} server; it takes ${allowed.join(', ') || 'no connection fields'}`);
+        issue(
+          ctx,
+          [f],
+          `${f} does not apply to a ${s.type} server; it takes ${allowed.join(', ') || 'no connection fields'}`,
+        );
       }
     }
     if (s.type === 'sftp' && s.location !== undefined && !s.location.startsWith('sftp://')) {
@@ -703,25 +824,43 @@ export const slaProperty = z
     property: z
       .string()
       .min(1)
-      .describe('What is promised: "latency", "frequency", "retention", "timeOfAvailability", "generalAvailability"...'),
+      .describe(
+        'What is promised: "latency", "frequency", "retention", "timeOfAvailability", "generalAvailability"...',
+      ),
     value: anyValue('The promised value: a number, text, a boolean or null.'),
     valueExt: anyValue('A second value, e.g. the end of a range.').optional(),
     unit: z.string().optional().describe('Unit of the value: "d", "h", "m", "y" for durations.'),
-    element: z.string().optional().describe('The element the promise is about, e.g. "encounters.admitted_at".'),
+    element: z
+      .string()
+      .optional()
+      .describe('The element the promise is about, e.g. "encounters.admitted_at".'),
     driver: z.string().optional().describe('Why it matters: "regulatory", "analytics", "operational".'),
     description: z.string().optional().describe('The promise in words.'),
     scheduler: z.string().optional().describe('Scheduler that checks the promise, e.g. "cron".'),
-    schedule: z.string().optional().describe('When it is checked, in the scheduler\'s syntax.'),
+    schedule: z.string().optional().describe("When it is checked, in the scheduler's syntax."),
   })
   .superRefine((p, ctx) => {
     const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
-    if (!scalar(p.value)) issue(ctx, ['value'], `value must be text, a number, a boolean or null; found ${JSON.stringify(p.value)}`);
+    if (!scalar(p.value))
+      issue(
+        ctx,
+        ['value'],
+        `value must be text, a number, a boolean or null; found ${JSON.stringify(p.value)}`,
+      );
     if (p.valueExt !== undefined && !scalar(p.valueExt)) {
-      issue(ctx, ['valueExt'], `valueExt must be text, a number, a boolean or null; found ${JSON.stringify(p.valueExt)}`);
+      issue(
+        ctx,
+        ['valueExt'],
+        `valueExt must be text, a number, a boolean or null; found ${JSON.stringify(p.valueExt)}`,
+      );
     }
     // A duration-like promise without a number cannot be checked by anything.
     if (['latency', 'frequency', 'retention'].includes(p.property) && typeof p.value !== 'number') {
-      issue(ctx, ['value'], `${p.property} needs a number (with a unit such as "d" or "h"); found ${JSON.stringify(p.value)}`);
+      issue(
+        ctx,
+        ['value'],
+        `${p.property} needs a number (with a unit such as "d" or "h"); found ${JSON.stringify(p.value)}`,
+      );
     }
   })
   .describe('A service-level promise about the data (ODCS slaProperties).');
@@ -733,7 +872,10 @@ export const supportChannel = z
     url: z.string().optional().describe('Link to the channel.'),
     description: z.string().optional().describe('What the channel is for.'),
     tool: z.string().optional().describe('Tool: "email", "slack", "teams", "ticket", ...'),
-    scope: z.string().optional().describe('Scope: "interactive", "announcements", "issues", "notifications".'),
+    scope: z
+      .string()
+      .optional()
+      .describe('Scope: "interactive", "announcements", "issues", "notifications".'),
     invitationUrl: z.string().optional().describe('Where to ask to join.'),
     customProperties,
   })
@@ -786,7 +928,7 @@ export const price = z
 export const consumer = z
   .strictObject({
     useCase: nameRef('UseCase'),
-    namespace: objectName.optional().describe('Namespace of the use case; the contract\'s own when omitted.'),
+    namespace: objectName.optional().describe("Namespace of the use case; the contract's own when omitted."),
   })
   .describe('A use case that reads the data (Vigil).');
 
@@ -798,13 +940,18 @@ export const dataContractSpec = z
   .strictObject({
     id: z.string().min(1).describe('Identifier of the contract across versions, e.g. a UUID (ODCS id).'),
     name: z.string().optional().describe('Name of the contract (ODCS name).'),
-    version: semverString.describe('Version of the contract, semantic: a breaking change needs a new major version.'),
+    version: semverString.describe(
+      'Version of the contract, semantic: a breaking change needs a new major version.',
+    ),
     status: z
       .enum(CONTRACT_STATUSES)
       .describe('Where the contract is in its life: proposed, draft, active, deprecated or retired.'),
     ownerTeam: team.describe('The GitHub team accountable for the data and for approving changes (Vigil).'),
     domain: z.string().optional().describe('Logical data domain, e.g. "inpatient".'),
-    dataProduct: z.string().optional().describe('Data product the contract belongs to (deprecated in ODCS 3.1).'),
+    dataProduct: z
+      .string()
+      .optional()
+      .describe('Data product the contract belongs to (deprecated in ODCS 3.1).'),
     tenant: z.string().optional().describe('Organisation or property the data belongs to.'),
     description: z
       .strictObject({
@@ -816,10 +963,19 @@ export const dataContractSpec = z
       })
       .optional()
       .describe('What the data is for, and what it is not for.'),
-    schema: z.array(schemaObject).optional().describe('The objects (tables, files, topics) the contract covers.'),
+    schema: z
+      .array(schemaObject)
+      .optional()
+      .describe('The objects (tables, files, topics) the contract covers.'),
     servers: z.array(server).optional().describe('Where the data lives.'),
-    slaProperties: z.array(slaProperty).optional().describe('Service-level promises: freshness, latency, retention...'),
-    slaDefaultElement: z.string().optional().describe('Element SLA promises refer to by default (deprecated in ODCS 3.1).'),
+    slaProperties: z
+      .array(slaProperty)
+      .optional()
+      .describe('Service-level promises: freshness, latency, retention...'),
+    slaDefaultElement: z
+      .string()
+      .optional()
+      .describe('Element SLA promises refer to by default (deprecated in ODCS 3.1).'),
     roles: z.array(role).optional().describe('Access roles for the data.'),
     support: z.array(supportChannel).optional().describe('Where consumers get help.'),
     team: odcsTeam.optional(),
@@ -836,10 +992,19 @@ export const dataContractSpec = z
   .superRefine((s, ctx) => {
     if (s.previousVersion && semver.valid(s.previousVersion) && semver.valid(s.version)) {
       if (!semver.lt(s.previousVersion, s.version)) {
-        issue(ctx, ['previousVersion'], `previousVersion (${s.previousVersion}) must be lower than version (${s.version})`);
+        issue(
+          ctx,
+          ['previousVersion'],
+          `previousVersion (${s.previousVersion}) must be lower than version (${s.version})`,
+        );
       }
     }
-    const unique = <T>(items: T[] | undefined, key: (t: T) => string, path: (i: number) => PropertyKey[], what: string) => {
+    const unique = <T>(
+      items: T[] | undefined,
+      key: (t: T) => string,
+      path: (i: number) => PropertyKey[],
+      what: string,
+    ) => {
       const seen = new Set<string>();
       items?.forEach((t, i) => {
         const k = key(t);
@@ -847,8 +1012,18 @@ export const dataContractSpec = z
         seen.add(k);
       });
     };
-    unique(s.schema, (o) => o.name, (i) => ['schema', i, 'name'], 'schema object');
-    unique(s.servers, (o) => o.server, (i) => ['servers', i, 'server'], 'server');
+    unique(
+      s.schema,
+      (o) => o.name,
+      (i) => ['schema', i, 'name'],
+      'schema object',
+    );
+    unique(
+      s.servers,
+      (o) => o.server,
+      (i) => ['servers', i, 'server'],
+      'server',
+    );
     unique(
       s.consumers,
       (c) => (c.namespace ? `${c.namespace}/${c.useCase}` : c.useCase),
@@ -856,7 +1031,9 @@ export const dataContractSpec = z
       'consumer',
     );
   })
-  .describe('An Open Data Contract Standard (ODCS v3) contract with Vigil\'s PHI classification and consumers.');
+  .describe(
+    "An Open Data Contract Standard (ODCS v3) contract with Vigil's PHI classification and consumers.",
+  );
 
 // --- status -----------------------------------------------------------------------------------------------------
 
@@ -864,7 +1041,9 @@ export const TEST_RESULTS = ['Passed', 'Failed', 'Error'] as const;
 
 export const ruleFailure = z
   .strictObject({
-    rule: z.string().describe('The rule: its id or name, else its path, e.g. "schema[0].properties[2].quality[0]".'),
+    rule: z
+      .string()
+      .describe('The rule: its id or name, else its path, e.g. "schema[0].properties[2].quality[0]".'),
     object: z.string().optional().describe('Schema object the rule belongs to.'),
     property: z.string().optional().describe('Property the rule belongs to.'),
     observed: z.number().optional().describe('The measured value.'),
@@ -898,10 +1077,14 @@ export const dataContractStatus = z
     ...statusBase,
     lastTest: z
       .strictObject({
-        result: z.enum(TEST_RESULTS).describe('Passed: every rule held; Failed: a rule failed; Error: the test could not run.'),
+        result: z
+          .enum(TEST_RESULTS)
+          .describe('Passed: every rule held; Failed: a rule failed; Error: the test could not run.'),
         version: z.string().optional().describe('Contract version tested.'),
         at: dateTime.describe('When the test ran.'),
-        where: z.string().describe('What was tested: server name and location, e.g. "local: data/encounters.csv".'),
+        where: z
+          .string()
+          .describe('What was tested: server name and location, e.g. "local: data/encounters.csv".'),
         rows: z.number().int().min(0).optional().describe('Rows read.'),
         rulesChecked: z.number().int().min(0).optional().describe('Rules evaluated.'),
         failures: z.array(ruleFailure).optional().describe('Rules that failed.'),
@@ -928,16 +1111,28 @@ export const dataContractKind: KindDefinition = {
   plural: 'datacontracts',
   singular: 'datacontract',
   shortNames: ['dc'],
-  description: 'A data contract (ODCS v3) with a PHI classification per property and the use cases that read it.',
+  description:
+    'A data contract (ODCS v3) with a PHI classification per property and the use cases that read it.',
   printerColumns: [
     { name: 'Contract', type: 'string', jsonPath: '.spec.id', description: 'Contract id.' },
     { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'Contract version.' },
     { name: 'Status', type: 'string', jsonPath: '.spec.status', description: 'Lifecycle status.' },
     { name: 'Owner', type: 'string', jsonPath: '.spec.ownerTeam', description: 'Owner team.' },
-    { name: 'Last Test', type: 'string', jsonPath: '.status.lastTest.result', description: 'Result of the last test.' },
+    {
+      name: 'Last Test',
+      type: 'string',
+      jsonPath: '.status.lastTest.result',
+      description: 'Result of the last test.',
+    },
     readyColumn,
     reasonColumn,
-    { name: 'Tested', type: 'date', jsonPath: '.status.lastTest.at', description: 'When the last test ran.', priority: 1 },
+    {
+      name: 'Tested',
+      type: 'date',
+      jsonPath: '.status.lastTest.at',
+      description: 'When the last test ran.',
+      priority: 1,
+    },
     ageColumn,
   ],
   spec: dataContractSpec,

@@ -1,5 +1,6 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
+import { registerContract } from './commands/contract.js';
 import { registerValidate } from './commands/validate.js';
 import { InputError, UsageError } from './terminal.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerValidate(program);
+  registerContract(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

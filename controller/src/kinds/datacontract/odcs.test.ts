@@ -1,0 +1,396 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { formatDiagnostic } from '../../diagnostics.js';
+import { DEFAULT_PHI, exportOdcs, importOdcs, importOdcsText, validateOdcs } from './odcs.js';
+
+const ROOT = join(import.meta.dirname, '../../../..');
+const EXAMPLES = join(ROOT, 'test/fixtures/datacontract/odcs-examples');
+const ENCOUNTERS = join(ROOT, 'test/fixtures/datacontract/encounters.odcs.yaml');
+const SHARED = '/work/shared/data';
+const OWNER = { ownerTeam: 'northwind-health/data-platform' };
+
+const examples = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.odcs.yaml'))
+  .map((f) => ({ file: f, text: readFileSync(join(EXAMPLES, f), 'utf8') }));
+
+/** Every leaf of `a` as [path, value]. */
+function leaves(a: unknown, at = ''): [string, unknown][] {
+  if (Array.isArray(a)) return a.length ? a.flatMap((v, i) => leaves(v, `${at}[${i}]`)) : [[at, a]];
+  if (typeof a === 'object' && a !== null) {
+    const entries = Object.entries(a);
+    return entries.length ? entries.flatMap(([k, v]) => leaves(v, at ? `${at}.${k}` : k)) : [[at, a]];
+  }
+  return [[at, a]];
+}
+
+describe('the ODCS examples', () => {
+  it('are all here', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.skipIf(!existsSync(join(SHARED, 'odcs')))(
+    'are unchanged copies of the published ones, as is the schema',
+    () => {
+      for (const { file, text } of examples) {
+        expect(text, file).toBe(readFileSync(join(SHARED, 'odcs/examples', file), 'utf8'));
+      }
+      // Compared as data: the repository's formatter lays the bundled copy out its own way.
+      const schema = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+      expect(schema(join(import.meta.dirname, 'odcs-json-schema-v3.1.0.json'))).toEqual(
+        schema(join(SHARED, 'odcs/odcs-json-schema-v3.1.0.json')),
+      );
+    },
+  );
+
+  describe.each(examples)('$file', ({ file, text }) => {
+    const imported = importOdcsText(text, file, OWNER);
+
+    it('imports, with a warning per property that has no PHI classification', () => {
+      const errors = imported.diagnostics.filter((d) => d.severity === 'error');
+      expect(errors.map(formatDiagnostic)).toEqual([]);
+      expect(imported.value?.kind).toBe('DataContract');
+      const props = (imported.value?.spec.schema ?? []).flatMap((o) => o.properties ?? []);
+      expect(props.every((p) => p.phi === DEFAULT_PHI)).toBe(true);
+      const phiWarnings = imported.diagnostics.filter((d) => d.code === 'phi.unclassified');
+      expect(phiWarnings).toHaveLength(props.length);
+    });
+
+    it('exports a document that validates against the ODCS v3.1.0 schema', () => {
+      const exported = exportOdcs(imported.value!);
+      expect(exported).toMatchObject({ apiVersion: 'v3.1.0', kind: 'DataContract' });
+      expect(validateOdcs(exported)).toEqual([]);
+    });
+
+    it('round-trips: import -> export -> import gives the same DataContract', () => {
+      const again = importOdcs(exportOdcs(imported.value!), OWNER);
+      expect(again.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(again.value).toEqual(imported.value);
+    });
+
+    it('keeps every field of the example in the export', () => {
+      const original = parse(text) as Record<string, unknown>;
+      const exported = exportOdcs(imported.value!);
+      const out = new Map(leaves(exported));
+      const lost = leaves({ ...original, apiVersion: undefined })
+        .filter(([path]) => path !== 'apiVersion')
+        .filter(([path, value]) => {
+          if (out.has(path))
+            return (
+              !Object.is(out.get(path), value) && JSON.stringify(out.get(path)) !== JSON.stringify(value)
+            );
+          // A single reference written as a one-element list exports as the bare string.
+          return out.get(path.replace(/\[0\]$/, '')) !== value;
+        });
+      expect(lost).toEqual([]);
+    });
+  });
+});
+
+describe('PHI classification on import', () => {
+  const doc = () =>
+    parse(`
+apiVersion: v3.1.0
+kind: DataContract
+id: labs
+version: 1.0.0
+status: draft
+schema:
+  - name: labs
+    properties:
+      - name: mrn
+        customProperties:
+          - property: vigilPhi
+            value: direct-identifier
+      - name: hba1c
+        logicalType: number
+`);
+
+  it('keeps what the document states and defaults the rest to sensitive, warning for each', () => {
+    const r = importOdcs(doc(), { ...OWNER, file: 'labs.odcs.yaml' });
+    const [mrn, hba1c] = r.value!.spec.schema![0]!.properties!;
+    expect(mrn!.phi).toBe('direct-identifier');
+    expect(hba1c!.phi).toBe('sensitive');
+    const warnings = r.diagnostics.filter((d) => d.severity === 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      code: 'phi.unclassified',
+      path: 'schema[0].properties[1].name',
+      message: expect.stringContaining(
+        'property "hba1c" has no PHI classification; classified as "sensitive"',
+      ),
+    });
+  });
+
+  it('takes another default when asked, still warning', () => {
+    const r = importOdcs(doc(), { ...OWNER, defaultPhi: 'none' });
+    expect(r.value!.spec.schema![0]!.properties![1]!.phi).toBe('none');
+    expect(r.diagnostics.filter((d) => d.code === 'phi.unclassified')).toHaveLength(1);
+  });
+
+  it('writes the classification back as customProperties vigilPhi', () => {
+    const r = importOdcs(doc(), OWNER);
+    const exported = exportOdcs(r.value!) as { schema: { properties: { customProperties: unknown[] }[] }[] };
+    expect(exported.schema[0]!.properties[1]!.customProperties).toEqual([
+      { property: 'vigilPhi', value: 'sensitive' },
+    ]);
+    // Re-imported, it is stated, so nothing is left to warn about.
+    expect(importOdcs(exported, OWNER).diagnostics).toEqual([]);
+  });
+});
+
+describe('invalid ODCS documents', () => {
+  const text = [
+    'apiVersion: v3.1.0', //   1
+    'kind: DataContract', //   2
+    'id: labs', //             3
+    'version: 1.10', //        4
+    'schema:', //              5
+    '  - name: labs', //       6
+    '    colour: blue', //     7
+    '    properties:', //      8
+    '      - name: hba1c', //  9
+    '        logicalType: decimal', // 10
+    '',
+  ].join('\n');
+  const r = importOdcsText(text, 'labs.odcs.yaml', OWNER);
+  const lines = r.diagnostics.map(formatDiagnostic);
+
+  it('are refused', () => {
+    expect(r.value).toBeUndefined();
+  });
+
+  it.each([
+    ['labs.odcs.yaml:1:1: error: missing required field "status"'],
+    ['labs.odcs.yaml:4:10: error: version: must be string; found number 1.1 (hint: quote it, e.g. "1.1")'],
+    ['labs.odcs.yaml:7:5: error: schema[0].colour: unknown field "colour"'],
+    [
+      'labs.odcs.yaml:10:22: error: schema[0].properties[0].logicalType: must be one of string, date, timestamp, time, number, integer, object, array, boolean; found "decimal"',
+    ],
+  ])('report %s', (expected) => {
+    expect(
+      lines.some((l) => l.startsWith(expected)),
+      lines.join('\n'),
+    ).toBe(true);
+  });
+
+  it('say nothing about the if/then/oneOf branches behind a specific error', () => {
+    expect(lines.filter((l) => /matches none|must match "then"/.test(l))).toEqual([]);
+  });
+
+  it('folds the alternatives of a oneOf into one message, and drops the unknown-field echoes of a failed branch', () => {
+    const doc = [
+      'apiVersion: v3.1.0', //               1
+      'kind: DataContract', //               2
+      'id: labs', //                         3
+      'version: 1.0.0', //                   4
+      'status: active', //                   5
+      'servers:', //                         6
+      '  - server: edw', //                  7
+      '    type: postgres', //               8
+      '    host: edw', //                    9
+      'schema:', //                          10
+      '  - name: labs', //                   11
+      '    quality:', //                     12
+      '      - metric: rowCount', //         13
+      '',
+    ].join('\n');
+    const lines = importOdcsText(doc, 'labs.odcs.yaml', OWNER).diagnostics.map(formatDiagnostic);
+    expect(lines).toEqual([
+      'labs.odcs.yaml:7:5: error: servers[0]: missing required field "port"',
+      'labs.odcs.yaml:7:5: error: servers[0]: missing required field "database"',
+      'labs.odcs.yaml:7:5: error: servers[0]: missing required field "schema"',
+      'labs.odcs.yaml:13:9: error: schema[0].quality[0]: needs one of mustBe, mustNotBe, mustBeGreaterThan, mustBeGreaterOrEqualTo, mustBeLessThan, mustBeLessOrEqualTo, mustBeBetween, mustNotBeBetween; found none',
+    ]);
+  });
+
+  it('reports a YAML syntax error with its position', () => {
+    const bad = importOdcsText('id: [unclosed\n', 'bad.odcs.yaml');
+    expect(bad.value).toBeUndefined();
+    expect(bad.diagnostics[0]).toMatchObject({
+      file: 'bad.odcs.yaml',
+      severity: 'error',
+      line: expect.any(Number),
+    });
+    expect(bad.diagnostics[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('reports a document that is not a mapping', () => {
+    expect(importOdcs(['a'], { file: 'x.yaml' }).diagnostics.map(formatDiagnostic)).toEqual([
+      'x.yaml: error: an ODCS contract is a mapping of fields; found a list',
+    ]);
+  });
+});
+
+describe('valid ODCS that Vigil refuses', () => {
+  const text = [
+    'apiVersion: v3.1.0', //                  1
+    'kind: DataContract', //                  2
+    'id: labs', //                            3
+    'version: 1.0.0', //                      4
+    'status: in-review', //                   5
+    'schema:', //                             6
+    '  - name: labs', //                      7
+    '    properties:', //                     8
+    '      - name: hba1c', //                 9
+    '        customProperties:', //           10
+    '          - property: vigilPhi', //      11
+    '            value: secret', //           12
+    '',
+  ].join('\n');
+
+  it('locates the Vigil rule in the ODCS document, inside customProperties where Vigil keeps its additions', () => {
+    const r = importOdcsText(text, 'labs.odcs.yaml', OWNER);
+    expect(r.value).toBeUndefined();
+    const lines = r.diagnostics.map(formatDiagnostic);
+    expect(lines).toContainEqual(
+      'labs.odcs.yaml:5:9: error: status: must be one of proposed, draft, active, deprecated, retired; found "in-review"',
+    );
+    expect(lines).toContainEqual(
+      'labs.odcs.yaml:12:20: error: schema[0].properties[0].customProperties[0].value: must be one of none, sensitive, quasi-identifier, direct-identifier; found "secret"',
+    );
+  });
+
+  it('asks for the owner team when the document names none', () => {
+    const r = importOdcsText(text.replace('in-review', 'draft').replace('secret', 'none'), 'labs.odcs.yaml');
+    expect(r.value).toBeUndefined();
+    expect(r.diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'odcs.owner-team', hint: expect.stringContaining('--owner-team') }),
+    );
+  });
+
+  it('names a bad --owner-team as such', () => {
+    const r = importOdcsText(text.replace('in-review', 'draft').replace('secret', 'none'), 'labs.odcs.yaml', {
+      ownerTeam: 'data-platform',
+    });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'labs.odcs.yaml:1:1: error: --owner-team "data-platform" must be a GitHub team written org/team-slug, e.g. "northwind-health/clinical-safety"',
+    ]);
+  });
+
+  it('names a bad --name as such', () => {
+    const r = importOdcsText(text.replace('in-review', 'draft').replace('secret', 'none'), 'labs.odcs.yaml', {
+      ...OWNER,
+      name: 'Labs_Feed',
+    });
+    expect(r.diagnostics.map(formatDiagnostic).join('\n')).toMatch(
+      /metadata\.name "Labs_Feed" must be a lowercase name.*--name/,
+    );
+  });
+});
+
+describe('nested properties and relationships', () => {
+  const doc = {
+    apiVersion: 'v3.1.0',
+    kind: 'DataContract',
+    id: 'orders',
+    version: '2.0.0',
+    status: 'active',
+    team: [{ username: 'steward' }],
+    customProperties: [],
+    schema: [
+      {
+        name: 'orders',
+        relationships: [{ from: 'orders.patient', to: 'patients.id' }],
+        properties: [
+          {
+            name: 'meds',
+            logicalType: 'array',
+            items: { logicalType: 'object', properties: [{ name: 'code', logicalType: 'string' }] },
+            customProperties: [{ property: 'vigilPhi', value: 'sensitive' }],
+          },
+          {
+            name: 'patient',
+            relationships: [{ to: 'patients.id' }],
+            customProperties: [{ property: 'vigilPhi', value: 'direct-identifier' }],
+          },
+        ],
+      },
+    ],
+  };
+
+  it('imports lists from single references, a members list as a team, and drops an empty customProperties', () => {
+    const r = importOdcs(doc, OWNER);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const spec = r.value!.spec;
+    expect(spec.team).toEqual({ members: [{ username: 'steward' }] });
+    expect(spec.customProperties).toBeUndefined();
+    expect(spec.schema![0]!.relationships).toEqual([{ from: ['orders.patient'], to: ['patients.id'] }]);
+    expect(spec.schema![0]!.properties![1]!.relationships).toEqual([{ to: ['patients.id'] }]);
+    expect(spec.schema![0]!.properties![0]!.items!.properties![0]!.phi).toBe('sensitive');
+  });
+
+  it('exports valid ODCS and round-trips', () => {
+    const first = importOdcs(doc, OWNER).value!;
+    const exported = exportOdcs(first);
+    expect(validateOdcs(exported)).toEqual([]);
+    expect(importOdcs(exported, OWNER).value).toEqual(first);
+  });
+});
+
+describe('Vigil custom properties out of place', () => {
+  it('stay ordinary custom properties, so nothing is lost', () => {
+    const doc = {
+      apiVersion: 'v3.1.0',
+      kind: 'DataContract',
+      id: 'x',
+      version: '1.0.0',
+      status: 'draft',
+      customProperties: [
+        { property: 'vigilPhi', value: 'none' },
+        { property: 'vigilOwnerTeam', value: 'northwind-health/data-platform' },
+      ],
+    };
+    const r = importOdcs(doc);
+    expect(r.value!.spec.ownerTeam).toBe('northwind-health/data-platform');
+    expect(r.value!.spec.customProperties).toEqual([{ property: 'vigilPhi', value: 'none' }]);
+    expect(exportOdcs(r.value!).customProperties).toEqual(doc.customProperties);
+  });
+});
+
+describe('the readmission encounter feed contract', () => {
+  const text = readFileSync(ENCOUNTERS, 'utf8');
+  const r = importOdcsText(text, 'encounters.odcs.yaml');
+
+  it('imports without options, without a warning', () => {
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(r.value?.metadata.name).toBe('inpatient-encounters');
+    expect(r.value?.spec).toMatchObject({
+      ownerTeam: 'northwind-health/data-platform',
+      consumers: [{ useCase: 'readmission-risk' }],
+    });
+  });
+
+  it.skipIf(!existsSync(join(SHARED, 'uci-diabetes-130')))(
+    'declares the 44 columns of the CSV, in order',
+    () => {
+      const header = readFileSync(join(SHARED, 'uci-diabetes-130/encounters-sample.csv'), 'utf8')
+        .split('\n')[0]!
+        .trim()
+        .split(',');
+      expect(header).toHaveLength(44);
+      expect(r.value!.spec.schema![0]!.properties!.map((p) => p.name)).toEqual(header);
+    },
+  );
+
+  it('classifies the surrogate keys as identifiers and the demographics as quasi-identifiers', () => {
+    const phi = Object.fromEntries(r.value!.spec.schema![0]!.properties!.map((p) => [p.name, p.phi]));
+    expect(phi).toMatchObject({
+      encounter_id: 'direct-identifier',
+      patient_nbr: 'direct-identifier',
+      race: 'quasi-identifier',
+      gender: 'quasi-identifier',
+      age: 'quasi-identifier',
+      readmitted: 'sensitive',
+    });
+    expect(Object.values(phi).filter((c) => c === 'none')).toEqual([]);
+    expect(r.value!.spec.schema![0]!.nullMarkers).toEqual(['?']);
+  });
+
+  it('exports valid ODCS and round-trips', () => {
+    const exported = exportOdcs(r.value!);
+    expect(validateOdcs(exported)).toEqual([]);
+    expect(importOdcs(exported).value).toEqual(r.value);
+  });
+});
