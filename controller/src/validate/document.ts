@@ -249,9 +249,13 @@ function describeIssue(doc: SourceDocument, issue: z.core.$ZodIssue, kind: strin
         FORMATS[issue.format] ?? (issue.format === 'regex' ? issue.message : `a valid ${issue.format}`);
       return [make(path, 'schema.invalid-format', `${expected}; found ${found}`)];
     }
-    default:
-      // Cross-field rules (superRefine) and refinements already speak for themselves.
-      return [make(path, 'schema.rule', issue.message)];
+    default: {
+      // A refinement of one scalar says what it must be; add what was found. Cross-field rules name their values.
+      const value = valueAt(doc.value, path);
+      const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+      const found = scalar && issue.message.startsWith('must ') ? `; found ${describeFound(doc, path)}` : '';
+      return [make(path, 'schema.rule', `${issue.message}${found}`)];
+    }
   }
 }
 
