@@ -1,6 +1,7 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
 import { registerContract } from './commands/contract.js';
+import { registerLocalCluster } from './commands/local-cluster.js';
 import { registerValidate } from './commands/validate.js';
 import { InputError, UsageError } from './terminal.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerContract(program);
+  registerLocalCluster(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,78 @@
+// The project's own CustomResourceDefinitions (crd/*.yaml) on the local cluster, through the real kubectl.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { type Harness, REPO_ROOT, startHarness, tableRows } from './harness.js';
+
+const CRD_DIR = join(REPO_ROOT, 'crd');
+const crdFiles = existsSync(CRD_DIR) ? readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml')) : [];
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe.skipIf(crdFiles.length === 0)('the project CRDs', () => {
+  it('kubectl apply -f crd/ creates every definition and each becomes established', async () => {
+    const out = await h.ok(['apply', '-f', CRD_DIR]);
+    for (const file of crdFiles) {
+      expect(out).toContain(
+        `customresourcedefinition.apiextensions.k8s.io/${file.replace(/\.yaml$/, '')} created`,
+      );
+    }
+    await h.ok(['wait', '--for', 'condition=established', 'crd', '--all', '--timeout=10s']);
+  });
+
+  it('discovery lists the kinds with their short names', async () => {
+    const rows = tableRows(await h.ok(['api-resources', '--api-group=vigil.dev']));
+    expect(rows[0]).toEqual(['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND']);
+    const kinds = rows.slice(1).map((r) => r.at(-1));
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'UseCase',
+        'DataContract',
+        'ReleaseTrain',
+        'SurveillancePolicy',
+        'SignoffPolicy',
+        'Promotion',
+      ]),
+    );
+    expect(rows.find((r) => r.at(-1) === 'UseCase')?.[1]).toBe('uc');
+  });
+
+  it('kubectl get vigil -A answers before anything exists, then lists an example governance repo', async () => {
+    const empty = await h.kubectl(['get', 'vigil', '-A']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toContain('No resources found');
+    const example = join(REPO_ROOT, 'examples', 'utilization-management');
+    if (!existsSync(join(example, 'namespace.yaml'))) return;
+    await h.ok(['apply', '-f', join(example, 'namespace.yaml')]);
+    await h.ok(['apply', '-R', '-f', example]);
+    const declared = readdirSync(example)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) =>
+        parseAllDocuments(readFileSync(join(example, f), 'utf8')).map(
+          (d) => d.toJSON() as { kind?: string; metadata?: { name?: string } },
+        ),
+      )
+      .filter((d) => d?.kind === 'UseCase')
+      .map((d) => d.metadata?.name);
+    const rows = tableRows(await h.ok(['get', 'uc', '-A']));
+    expect(rows[0]?.slice(0, 3)).toEqual(['NAMESPACE', 'NAME', 'RISK']);
+    expect(rows.slice(1).map((r) => r[1])).toEqual(expect.arrayContaining(declared));
+    const all = await h.ok(['get', 'vigil', '-A']);
+    for (const name of declared) expect(all).toContain(`usecase.vigil.dev/${name}`);
+  });
+
+  it('kubectl explain reads the project schema', async () => {
+    const out = await h.ok(['explain', 'usecases.spec']);
+    expect(out).toContain('KIND:       UseCase');
+    expect(out).toContain('FIELDS:');
+  });
+});
