@@ -50,19 +50,20 @@ describe.skipIf(crdFiles.length === 0)('the project CRDs', () => {
     const empty = await h.kubectl(['get', 'vigil', '-A']);
     expect(empty.code).toBe(0);
     expect(empty.stderr).toContain('No resources found');
-    const example = join(REPO_ROOT, 'examples', 'utilization-management');
-    if (!existsSync(join(example, 'namespace.yaml'))) return;
-    await h.ok(['apply', '-f', join(example, 'namespace.yaml')]);
-    await h.ok(['apply', '-R', '-f', example]);
-    const declared = readdirSync(example)
-      .filter((f) => f.endsWith('.yaml'))
-      .flatMap((f) =>
-        parseAllDocuments(readFileSync(join(example, f), 'utf8')).map(
-          (d) => d.toJSON() as { kind?: string; metadata?: { name?: string } },
-        ),
-      )
-      .filter((d) => d?.kind === 'UseCase')
-      .map((d) => d.metadata?.name);
+    // Each domain is one plain `kubectl apply -R`: its Namespace file sorts first, so it exists before its objects.
+    const domains = ['care-management', 'clinical-documentation', 'revenue-cycle', 'utilization-management'];
+    const declared: string[] = [];
+    for (const domain of domains) {
+      const example = join(REPO_ROOT, 'examples', domain);
+      await h.ok(['apply', '-R', '-f', example]);
+      for (const f of readdirSync(example).filter((name) => name.endsWith('.yaml'))) {
+        for (const d of parseAllDocuments(readFileSync(join(example, f), 'utf8'))) {
+          const o = d.toJSON() as { kind?: string; metadata?: { name?: string } };
+          if (o?.kind === 'UseCase' && o.metadata?.name) declared.push(o.metadata.name);
+        }
+      }
+    }
+    expect(declared).toHaveLength(4);
     const rows = tableRows(await h.ok(['get', 'uc', '-A']));
     expect(rows[0]?.slice(0, 3)).toEqual(['NAMESPACE', 'NAME', 'RISK']);
     expect(rows.slice(1).map((r) => r[1])).toEqual(expect.arrayContaining(declared));

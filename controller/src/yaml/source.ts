@@ -20,6 +20,8 @@
  *                              at the document's first alias.
  * - `yaml.multiple-documents`: `expected one document in this file, found {n}`, at the second document's start
  *                              (only with `single: true`); hint `put each object in its own file`.
+ * - `yaml.yaml11-boolean`:     (warning) `"y" is a string here, but YAML 1.1 readers such as kubectl read it as a boolean`;
+ *                              hint `quote it: unit: "y"`.
  * - `yaml.unknown-tag`:        (warning) `unknown tag {tag}; the value is read as if untagged`.
  * - `yaml.warning`:            (warning) any other yaml warning, on one line.
  * - `yaml.unreadable`:         `cannot read the file: {reason}` (from `loadYamlFiles`, e.g. `no such file or directory (ENOENT)`). Line 0.
@@ -30,6 +32,7 @@ import {
   type Document,
   isAlias,
   isMap,
+  isScalar,
   isSeq,
   LineCounter,
   type Node,
@@ -356,9 +359,29 @@ function checkStructure(doc: Document.Parsed, report: Report, lineOf: (offset: n
       node.items.forEach((item, i) => {
         stack.push({ node: item, path: [...path, i] });
       });
+    } else if (
+      isScalar(node) &&
+      node.type === 'PLAIN' &&
+      typeof node.value === 'string' &&
+      YAML11_BOOLEAN.test(node.value)
+    ) {
+      const last = path[path.length - 1];
+      report(
+        node.range?.[0] ?? 0,
+        {
+          path: formatPath(path),
+          code: 'yaml.yaml11-boolean',
+          message: `${JSON.stringify(node.value)} is a string here, but YAML 1.1 readers such as kubectl read it as a boolean`,
+          hint: typeof last === 'string' ? `quote it: ${last}: "${node.value}"` : `quote it: "${node.value}"`,
+        },
+        true,
+      );
     }
   }
 }
+
+// Plain scalars that YAML 1.2 (this loader) reads as strings and YAML 1.1 (kubectl, many CI tools) as booleans.
+const YAML11_BOOLEAN = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
 function firstAlias(doc: Document.Parsed): { offset: number; path: string } | undefined {
   const stack: { node: unknown; path: PathSegment[] }[] = [{ node: doc.contents, path: [] }];
