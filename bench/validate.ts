@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
+import { addFormats } from '../controller/src/json-schema.js';
 import { scanForPhi } from '../controller/src/phi/index.js';
 import { validatePaths } from '../controller/src/validate/index.js';
 import { jsonSchemaFor, repositoryRoot } from '../specs/generate.js';
@@ -176,9 +176,6 @@ function bareLoop(files: readonly string[]): { documents: number; invalid: numbe
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-// ajv-formats is CommonJS; under NodeNext its function arrives as the default export's default.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (a: Ajv) => Ajv;
 addFormats(ajv);
 const validators = new Map(KINDS.map((k) => [k.kind, ajv.compile(jsonSchemaFor(k))]));
 

@@ -1103,6 +1103,14 @@ export const DataContract = objectSchema('DataContract', dataContractSpec, dataC
 
 export type DataContractSpec = z.infer<typeof dataContractSpec>;
 export type DataContractSpecInput = z.input<typeof dataContractSpec>;
+
+/** A property at any nesting level: every level shares these fields (array items have no name or PHI class). */
+export type AnyProperty = Omit<SchemaProperty, 'properties' | 'items' | 'phi' | 'name'> & {
+  name?: string;
+  phi?: PhiClass;
+  properties?: AnyProperty[];
+  items?: AnyProperty;
+};
 export type DataContractStatus = z.infer<typeof dataContractStatus>;
 export type DataContractObject = z.infer<typeof DataContract>;
 

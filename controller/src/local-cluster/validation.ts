@@ -1,15 +1,11 @@
 // Validation of custom resources against a CRD's openAPIV3Schema, compiled once per CRD version with ajv,
 // with each failure worded as the real API server words it so users see the same text either way.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { addFormats } from '../json-schema.js';
 import { fieldError, type StatusCause } from './errors.js';
 import type { StructuralSchema } from './structural.js';
 
 export type SchemaValidator = (obj: unknown) => StatusCause[];
-
-// ajv-formats is CommonJS; its default export arrives wrapped under NodeNext resolution.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 let shared: Ajv | undefined;
 

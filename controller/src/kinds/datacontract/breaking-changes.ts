@@ -2,25 +2,17 @@
 // property, narrowed values or ranges); for consumers, something they read is gone or means something else (a
 // removed property, a changed type or key) or must now be handled under stricter PHI rules.
 import {
+  type AnyProperty,
   type BreakingChange,
   type DataContractSpec,
   type LogicalTypeOptions,
   type PhiClass,
   phiRank,
+  type SchemaProperty,
 } from '../../../../specs/datacontract.js';
 import { formatPath, type PathSegment } from '../../diagnostics.js';
 
 export type Change = BreakingChange;
-
-type SpecObject = NonNullable<DataContractSpec['schema']>[number];
-type SpecProperty = NonNullable<SpecObject['properties']>[number];
-/** A property at any nesting level (array items have neither name nor their own PHI class). */
-type AnyProperty = Omit<SpecProperty, 'properties' | 'items' | 'phi' | 'name'> & {
-  name?: string;
-  phi?: PhiClass;
-  properties?: AnyProperty[];
-  items?: AnyProperty;
-};
 
 /** Every change from `previous` to `next` that breaks producers or consumers; paths point into `next`. */
 export function breakingChanges(previous: DataContractSpec, next: DataContractSpec): Change[] {
@@ -196,7 +188,7 @@ function validValues(p: AnyProperty): Set<string> | undefined {
 const show = (values: string[]) => values.join(', ');
 
 /** Names of the primary key properties, in key order. */
-function primaryKey(props: SpecProperty[] | undefined): string[] {
+function primaryKey(props: SchemaProperty[] | undefined): string[] {
   return (props ?? [])
     .map((p, i) => ({ p, i }))
     .filter(({ p }) => p.primaryKey)
@@ -205,7 +197,7 @@ function primaryKey(props: SpecProperty[] | undefined): string[] {
 }
 
 // Properties without a position (or -1) follow the positioned ones, in declaration order.
-const keyOrder = (p: SpecProperty, i: number) =>
+const keyOrder = (p: SchemaProperty, i: number) =>
   p.primaryKeyPosition !== undefined && p.primaryKeyPosition >= 1 ? p.primaryKeyPosition : 10_000 + i;
 
 const describeKey = (names: string[]) => (names.length ? `(${names.join(', ')})` : 'none');

@@ -3,17 +3,19 @@
 // Vigil's additions travel in ODCS customProperties (vigilPhi, vigilNullMarkers, vigilOwnerTeam, vigilConsumers,
 // vigilPreviousVersion), so an exported contract stays valid ODCS and a re-import restores them.
 import { Ajv2019, type ErrorObject, type ValidateFunction } from 'ajv/dist/2019.js';
-import addFormats from 'ajv-formats';
 import type { z } from 'zod';
 import { API_GROUP_VERSION, objectName, TEAM_PATTERN } from '../../../../specs/common.js';
 import {
+  type AnyProperty,
   DataContract,
   type DataContractObject,
   type DataContractSpec,
   type PhiClass,
   phiClass,
+  type SchemaObject,
 } from '../../../../specs/datacontract.js';
 import { compareDiagnostics, type Diagnostic, formatPath, type PathSegment } from '../../diagnostics.js';
+import { addFormats } from '../../json-schema.js';
 // The standard's JSON Schema as published by the Bitol project (Apache License 2.0); content unmodified.
 import odcsJsonSchema from './odcs-json-schema-v3.1.0.json' with { type: 'json' };
 import { type Locator, NOWHERE, parseYamlWithPositions } from './yaml-positions.js';
@@ -69,7 +71,7 @@ function odcsValidator(): ValidateFunction {
   if (!compiled) {
     // strict: false because the standard's schema uses annotations ajv's strict mode rejects (e.g. `examples` in if/then).
     const ajv = new Ajv2019({ allErrors: true, strict: false, verbose: true });
-    addFormats.default(ajv);
+    addFormats(ajv);
     compiled = ajv.compile(odcsJsonSchema);
   }
   return compiled;
@@ -577,19 +579,9 @@ function withVigil(element: Json, fields: Partial<Record<VigilField, unknown>>):
   return element;
 }
 
-type SpecObject = NonNullable<DataContractSpec['schema']>[number];
-type SpecProperty = NonNullable<SpecObject['properties']>[number];
-// Every nesting level shares these fields; deeper levels lack only further nesting.
-type AnyProperty = Omit<SpecProperty, 'properties' | 'items' | 'phi' | 'name'> & {
-  name?: string;
-  phi?: PhiClass;
-  properties?: AnyProperty[];
-  items?: AnyProperty;
-};
-
 const oneOrMany = (refs: string[]): string | string[] => (refs.length === 1 ? refs[0]! : refs);
 
-function fromSchemaObject(o: SpecObject): Json {
+function fromSchemaObject(o: SchemaObject): Json {
   const { nullMarkers, properties, relationships, ...rest } = o;
   const out: Json = { ...rest };
   if (properties !== undefined) out.properties = properties.map(fromProperty);
