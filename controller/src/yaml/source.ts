@@ -195,26 +195,50 @@ export function loadYamlSource(
   if (hasErrors(diagnostics)) return { documents: [], diagnostics };
 
   const comments = scanned.comments;
-  const documents = kept.map(({ doc, start }, index): SourceDocument => {
+  // Positions are asked for only where something is wrong, so the syntax trees are not kept (for 10,000
+  // documents they would hold most of a gigabyte): the first request parses the file again, the same way.
+  let reparsed: { docs: Document.Parsed[]; at: (offset: number) => SourcePosition } | undefined;
+  const tree = (index: number) => {
+    reparsed ??= reparse(source);
+    return { doc: reparsed.docs[index]!, at: reparsed.at };
+  };
+  const documents = kept.map(({ start }, index): SourceDocument => {
     const nextStart = kept[index + 1]?.start ?? Number.POSITIVE_INFINITY;
     const ownComments = comments
       .filter((c) => (index === 0 || c.offset >= start) && c.offset < nextStart)
       .map((c) => ({ text: c.text, ...at(c.offset) }));
-    const locate = (path: readonly PathSegment[], opts: { preferKey?: boolean } = {}) =>
-      at(locateOffset(doc, path, opts.preferKey ?? false) ?? start);
+    const startLine = at(start).line;
+    const locate = (path: readonly PathSegment[], opts: { preferKey?: boolean } = {}) => {
+      const { doc, at: position } = tree(index);
+      return position(locateOffset(doc, path, opts.preferKey ?? false) ?? start);
+    };
     return {
       file,
       index,
       value: values[index],
-      startLine: at(start).line,
+      startLine,
       comments: ownComments,
       locate,
       locateValue: (path) => locate(path),
       locateKey: (path) => locate(path, { preferKey: true }),
-      sourceText: (path) => scalarSourceText(doc, source, path),
+      sourceText: (path) => scalarSourceText(tree(index).doc, source, path),
     };
   });
   return { documents, diagnostics };
+}
+
+/** The non-empty documents of a source already loaded once without error, and its line positions. */
+function reparse(source: string): { docs: Document.Parsed[]; at: (offset: number) => SourcePosition } {
+  const lineCounter = new LineCounter();
+  const tokens = new Parser(lineCounter.addNewLine).parse(source);
+  const docs = Array.from(new Composer(COMPOSE_OPTIONS).compose(tokens, true, source.length)).filter(
+    (doc) => !isEmptyNode((doc.contents as Node | null) ?? null),
+  );
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
+  };
+  return { docs, at };
 }
 
 function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
