@@ -12,11 +12,21 @@ export interface Clock {
   schedule(ms: number, fn: () => void): Timer;
 }
 
+/** The longest delay setTimeout honours; a longer one fires after 1 ms, which turns a far wake-up into a hot loop. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, fn) {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    handle.unref();
+    // A delay past the timer's limit (a train departing in months) waits in steps of at most the limit.
+    const due = Date.now() + Math.max(0, ms);
+    let handle: NodeJS.Timeout;
+    const arm = () => {
+      const left = due - Date.now();
+      handle = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.min(Math.max(0, left), MAX_TIMER_MS));
+      handle.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(handle) };
   },
 };
