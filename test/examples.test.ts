@@ -1,7 +1,7 @@
 // The Northwind Health governance repo in examples/: `vigil validate examples/` finds nothing wrong, the examples
 // agree with each other the way the controller will need them to, and each file in examples/broken/ fails with
 // exactly the one problem it was written to show, at its file:line:col, as `vigil validate` prints it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,10 +25,9 @@ const KIND_FILES: Record<string, string> = {
 };
 
 const validate = (paths: string[]) => validatePaths(paths, { phi: (doc) => scanForPhi(doc, {}) });
-// broken/ holds mistakes and forge/ the local forge's seed: both listed in examples/.vigilignore.
-const NOT_NAMESPACES = new Set(['broken', 'forge']);
+// A domain is a folder that declares its namespace (broken/, forge/ and data/ are not domains).
 const NAMESPACES = readdirSync(EXAMPLES)
-  .filter((d) => !NOT_NAMESPACES.has(d) && statSync(join(EXAMPLES, d)).isDirectory())
+  .filter((d) => existsSync(join(EXAMPLES, d, '00-namespace.yaml')))
   .sort();
 
 let report: ValidationReport;

@@ -1,7 +1,9 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
 import { registerContract } from './commands/contract.js';
+import { registerController } from './commands/controller.js';
 import { registerLocalCluster } from './commands/local-cluster.js';
+import { registerStart } from './commands/start.js';
 import { registerValidate } from './commands/validate.js';
 import { InputError, UsageError } from './terminal.js';
 
@@ -15,9 +17,11 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerStart(program);
   registerValidate(program);
   registerContract(program);
   registerLocalCluster(program);
+  registerController(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -5,6 +5,7 @@ import type { ReleaseTrainSpec } from '../../../specs/releasetrain.js';
 import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import type { UseCaseSpec } from '../../../specs/usecase.js';
 import { type Diagnostic, formatPath, type PathSegment } from '../diagnostics.js';
+import { missingReferenceMessage, references } from '../kinds/usecase/references.js';
 import type { ObjectIdentity, ValidObject } from './document.js';
 import { closest } from './suggest.js';
 
@@ -114,7 +115,7 @@ function missing(
     o,
     path,
     'ref.missing',
-    `${kind} "${name}" not found in namespace "${o.namespace}"${known}`,
+    `${missingReferenceMessage(kind, name, o.namespace)}${known}`,
     'error',
     guess ? `did you mean "${guess}"?` : undefined,
   );
@@ -124,44 +125,29 @@ function useCaseReferences(o: ValidObject, index: ObjectIndex): Diagnostic[] {
   const spec = o.object.spec as unknown as UseCaseSpec;
   const out: Diagnostic[] = [];
 
-  spec.dataContracts.forEach((ref, i) => {
-    const dc = index.get(o.namespace, 'DataContract', ref.name);
-    if (!dc) {
-      if (!index.exists(o.namespace, 'DataContract', ref.name)) {
-        out.push(missing(o, ['spec', 'dataContracts', i, 'name'], 'DataContract', ref.name, index));
-      }
-      return;
+  // Which objects a use case names is decided once, in the UseCase kind; here each is looked up in the repo.
+  for (const ref of references(spec)) {
+    if (!index.exists(o.namespace, ref.kind, ref.name)) {
+      out.push(missing(o, ref.path, ref.kind, ref.name, index));
+      continue;
     }
-    const version = (dc.object.spec as unknown as DataContractSpec).version;
-    if (ref.version !== undefined && ref.version !== version) {
+    const found = index.get(o.namespace, ref.kind, ref.name);
+    if (ref.kind !== 'DataContract' || !found || ref.version === undefined) continue;
+    const version = (found.object.spec as unknown as DataContractSpec).version;
+    if (ref.version !== version) {
       out.push(
         diagnostic(
           o,
-          ['spec', 'dataContracts', i, 'version'],
+          [...ref.path.slice(0, -1), 'version'],
           'ref.contract-version',
           `DataContract "${ref.name}" is at version "${version}", not "${ref.version}"`,
           'warning',
         ),
       );
     }
-  });
-
+  }
   const train = index.get(o.namespace, 'ReleaseTrain', spec.releaseTrain);
-  if (!index.exists(o.namespace, 'ReleaseTrain', spec.releaseTrain)) {
-    out.push(missing(o, ['spec', 'releaseTrain'], 'ReleaseTrain', spec.releaseTrain, index));
-  }
-  if (
-    spec.surveillancePolicy !== undefined &&
-    !index.exists(o.namespace, 'SurveillancePolicy', spec.surveillancePolicy)
-  ) {
-    out.push(
-      missing(o, ['spec', 'surveillancePolicy'], 'SurveillancePolicy', spec.surveillancePolicy, index),
-    );
-  }
   const policy = index.get(o.namespace, 'SignoffPolicy', spec.signoffPolicy);
-  if (!index.exists(o.namespace, 'SignoffPolicy', spec.signoffPolicy)) {
-    out.push(missing(o, ['spec', 'signoffPolicy'], 'SignoffPolicy', spec.signoffPolicy, index));
-  }
 
   if (policy) {
     const requirements = (policy.object.spec as unknown as SignoffPolicySpec).requirements;

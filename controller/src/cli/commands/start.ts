@@ -1,0 +1,111 @@
+// `vigil start` (what `npm start` runs): the whole of Vigil on its embedded default, on one machine:
+// the local cluster, the CRDs, the example governance repo, and the controller reconciling it.
+import { resolve } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { repositoryRoot } from '../../../../specs/generate.js';
+import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
+import { formatDiagnostic } from '../../diagnostics.js';
+import { startLocalCluster } from '../../local-cluster/index.js';
+import { scanForPhi } from '../../phi/index.js';
+import { registerControllers } from '../../reconcilers.js';
+import { ClusterClient, loadKubeConfig, Manager } from '../../runtime/index.js';
+import { validateDocuments } from '../../validate/index.js';
+import { loadYamlFiles } from '../../yaml/index.js';
+import { InputError, palette, UsageError, useColour } from '../terminal.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Run Vigil on its embedded default: a local cluster (development only), the CRDs, a governance repo ' +
+        '(the examples by default) and the controller. Prints the kubeconfig and commands to try; Ctrl-C stops.',
+    )
+    .option('--governance <dir>', 'governance repo to apply (default: the examples shipped with Vigil)')
+    .option('--port <port>', 'local cluster port on 127.0.0.1 (0 picks a free one)', '0')
+    .option(
+      '--data <dir>',
+      'keep the local cluster state in this directory across restarts (default: in memory)',
+    )
+    .option(
+      '--log-level <level>',
+      'controller log level: fatal, error, warn, info, debug, trace, silent',
+      'warn',
+    )
+    .action(async (opts: { governance?: string; port: string; data?: string; logLevel: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new UsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
+      }
+      const root = repositoryRoot();
+      const governance = resolve(opts.governance ?? resolve(root, 'examples'));
+      const c = palette(useColour(process.stdout));
+      const say = (line: string) => process.stdout.write(`${line}\n`);
+
+      // Nothing reaches the cluster unless the whole governance repo is valid.
+      say(`Validating ${governance} ...`);
+      const loaded = await loadYamlFiles([governance]);
+      const report = validateDocuments(loaded.documents, loaded.diagnostics, {
+        phi: (d) => scanForPhi(d, {}),
+      });
+      for (const d of report.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      if (report.errors > 0) {
+        throw new InputError(
+          `${report.errors} error(s) in ${governance}; nothing was started (run vigil validate for details)`,
+        );
+      }
+
+      say('Starting the local cluster (for development and tests only) ...');
+      const cluster = await startLocalCluster({ port, dataDir: opts.data ? resolve(opts.data) : undefined });
+      let manager: Manager | undefined;
+      const stopAll = async () => {
+        await manager?.stop();
+        await cluster.stop();
+      };
+      try {
+        const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
+        const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
+        say(`Installed ${crds.length} CRDs.`);
+        const applied = await applyObjects(
+          client,
+          loaded.documents.map((d) => d.value as KubernetesObject),
+        );
+        say(`Applied ${applied.length} objects from ${governance}.`);
+
+        manager = new Manager({
+          client,
+          leaderElection: false,
+          probes: { port: 0, host: '127.0.0.1' },
+          logger: pino({ level: opts.logLevel }),
+        });
+        registerControllers(manager);
+        await manager.start();
+        say(`Controller running (health and metrics at ${manager.probeUrl}).`);
+      } catch (err) {
+        await stopAll();
+        throw err;
+      }
+
+      say('');
+      say(c.bold('Vigil is running.') + ' In another terminal:');
+      say('');
+      say(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
+      say('  kubectl get usecases -A                       # every use case: risk, versions, tier, ready');
+      say('  kubectl get vigil -A                          # every Vigil object');
+      say('  kubectl describe usecase readmission-risk -n care-management   # conditions and events');
+      say('');
+      say('Press Ctrl-C to stop.');
+      await new Promise<void>((done) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          say('Stopping ...');
+          void stopAll().then(done, done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      say('Stopped.');
+    });
+}

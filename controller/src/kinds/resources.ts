@@ -1,0 +1,56 @@
+// Vigil's kinds as the controller runtime addresses them, and the one way a reconciler reads a spec.
+import type { z } from 'zod';
+import { API_GROUP, API_VERSION, type KindDefinition } from '../../../specs/common.js';
+import { dataContractKind } from '../../../specs/datacontract.js';
+import { promotionKind } from '../../../specs/promotion.js';
+import { releaseTrainKind } from '../../../specs/releasetrain.js';
+import { signoffPolicyKind } from '../../../specs/signoffpolicy.js';
+import { surveillancePolicyKind } from '../../../specs/surveillancepolicy.js';
+import { useCaseKind } from '../../../specs/usecase.js';
+import { formatPath } from '../diagnostics.js';
+import { type KubeObject, type ResourceKind, StalledError } from '../runtime/index.js';
+
+const resource = (k: KindDefinition): ResourceKind => ({
+  group: API_GROUP,
+  version: API_VERSION,
+  plural: k.plural,
+  kind: k.kind,
+});
+
+export const USE_CASES = resource(useCaseKind);
+export const DATA_CONTRACTS = resource(dataContractKind);
+export const RELEASE_TRAINS = resource(releaseTrainKind);
+export const SURVEILLANCE_POLICIES = resource(surveillancePolicyKind);
+export const SIGNOFF_POLICIES = resource(signoffPolicyKind);
+export const PROMOTIONS = resource(promotionKind);
+
+/**
+ * The object's spec as its schema reads it, defaults filled. The API server checks only the structural schema;
+ * the cross-field rules (tiers ascending, min <= max, roles defined, ...) are checked here, so an object that
+ * reached the cluster without `vigil validate` stalls with the same messages instead of being acted on.
+ */
+export function readSpec<S extends z.ZodType>(schema: S, obj: KubeObject): z.infer<S> {
+  const parsed = schema.safeParse((obj as { spec?: unknown }).spec);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const path = formatPath(['spec', ...i.path.filter((p): p is string | number => typeof p !== 'symbol')]);
+    return `${path}: ${i.message}`;
+  });
+  throw new StalledError(
+    'InvalidSpec',
+    `the spec breaks ${problems.length === 1 ? 'a rule' : `${problems.length} rules`}: ${problems.join('; ')}`,
+  );
+}
+
+/** The spec of a cached object when it reads cleanly; undefined otherwise (its own reconcile reports why). */
+export function peekSpec<S extends z.ZodType>(
+  schema: S,
+  obj: KubeObject | undefined,
+): z.infer<S> | undefined {
+  if (!obj) return undefined;
+  const parsed = schema.safeParse((obj as { spec?: unknown }).spec);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export const statusOf = <T>(obj: KubeObject | undefined): T | undefined =>
+  (obj as { status?: T } | undefined)?.status;

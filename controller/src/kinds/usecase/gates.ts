@@ -1,0 +1,340 @@
+// The entry gates of a stage, held against the candidate's evidence and what the previous stage observed. Each
+// gate says what was measured against what was required, and by how much it falls short: this is what
+// PromotionReady shows and what a Promotion records in status.gates.
+import type { Threshold } from '../../../../specs/common.js';
+import { parseDuration } from '../../../../specs/common.js';
+import type { ReleaseTrainSpec } from '../../../../specs/releasetrain.js';
+import type { UseCaseSpec } from '../../../../specs/usecase.js';
+
+export type Candidate = NonNullable<UseCaseSpec['candidate']>;
+export type BaselineMetric = UseCaseSpec['baselineMetrics'][number];
+type ExpansionCriterion = ReleaseTrainSpec['stages'][number]['gates']['expansion'][number];
+
+/** What was observed in the stage the candidate leaves (the previous stage or wave). */
+export interface StageObservations {
+  /** The version these observations are about; taken to be the candidate's when omitted. */
+  version?: string;
+  /** When that version entered the stage. */
+  since?: Date | string;
+  encounters?: number;
+  labelledOutcomes?: number;
+  /** Operational metrics measured in the stage, for expansion criteria. */
+  metrics?: readonly { metric: string; value: number }[];
+}
+
+export interface GateResult {
+  /** e.g. "evaluation: auroc (race=AfricanAmerican)", "minSoak", "expansion: rework-rate". */
+  name: string;
+  passed: boolean;
+  /** Measured against required; for a failure, by how much, or which evidence is missing. */
+  message: string;
+}
+
+export interface GateEvaluation {
+  passed: boolean;
+  to: string;
+  gates: GateResult[];
+  failed: GateResult[];
+  /** One line: every gate passes, or how many fail and why. */
+  summary: string;
+}
+
+export interface GateInput {
+  candidate: Candidate | undefined;
+  train: ReleaseTrainSpec;
+  /** Stage the candidate leaves; undefined when it enters the first stage. */
+  from: string | undefined;
+  to: string;
+  /** Observed in `from`. */
+  observed?: StageObservations;
+  /** The use case's outcome baselines, for maxRegressionPercent. */
+  baselines?: readonly BaselineMetric[];
+  now: Date;
+}
+
+/** The candidate's evidence against the entry gates of `to`, plus the train's boarding rules. */
+export function evaluateGates(input: GateInput): GateEvaluation {
+  const { candidate, train, to } = input;
+  const stage = train.stages.find((s) => s.name === to);
+  if (!stage) {
+    const gate = {
+      name: 'stage',
+      passed: false,
+      message: `stage "${to}" is not on the release train (its stages: ${train.stages.map((s) => s.name).join(', ')})`,
+    };
+    return verdict(to, [gate]);
+  }
+  const gates: GateResult[] = [];
+  for (const t of stage.gates.evaluation) gates.push(evaluationGate(t, candidate));
+
+  const { minSoak, minEncounters, minLabelledOutcomes, expansion } = stage.gates;
+  const measuredIn = previousStage(input);
+  if (minSoak !== undefined) gates.push(soakGate(minSoak, measuredIn, input));
+  if (minEncounters !== undefined)
+    gates.push(
+      countGate('minEncounters', 'encounters', minEncounters, measuredIn, input.observed?.encounters),
+    );
+  if (minLabelledOutcomes !== undefined) {
+    gates.push(
+      countGate(
+        'minLabelledOutcomes',
+        'labelled outcomes',
+        minLabelledOutcomes,
+        measuredIn,
+        input.observed?.labelledOutcomes,
+      ),
+    );
+  }
+  for (const c of expansion) gates.push(expansionGate(c, measuredIn, input));
+
+  if (train.changeTicketPattern !== undefined)
+    gates.push(changeTicketGate(train.changeTicketPattern, candidate));
+  if (train.rollbackPlanRequired) {
+    gates.push(
+      candidate?.rollbackPlan !== undefined
+        ? { name: 'rollbackPlan', passed: true, message: `rollback plan linked: ${candidate.rollbackPlan}` }
+        : {
+            name: 'rollbackPlan',
+            passed: false,
+            message:
+              'the candidate links no rollback plan; the train requires one (spec.candidate.rollbackPlan)',
+          },
+    );
+  }
+  return verdict(to, gates);
+}
+
+function verdict(to: string, gates: GateResult[]): GateEvaluation {
+  const failed = gates.filter((g) => !g.passed);
+  const summary =
+    failed.length === 0
+      ? gates.length === 0
+        ? `${to} has no entry gates`
+        : `all ${gates.length} gates for ${to} pass`
+      : `${failed.length} of ${gates.length} gates for ${to} fail: ${failed.map((g) => g.message).join('; ')}`;
+  return { passed: failed.length === 0, to, gates, failed, summary };
+}
+
+// --- evaluation thresholds ---------------------------------------------------------------------------------
+
+const label = (metric: string, segment?: string) => (segment ? `${metric} (${segment})` : metric);
+
+function evaluationGate(t: Threshold, candidate: Candidate | undefined): GateResult {
+  const name = `evaluation: ${label(t.metric, t.segment)}`;
+  if (!candidate) return { name, passed: false, message: 'no candidate evaluation' };
+  // A threshold without a segment is held against the overall result, never a segment's.
+  const result = candidate.evaluation.results.find((r) => r.metric === t.metric && r.segment === t.segment);
+  if (!result) {
+    return {
+      name,
+      passed: false,
+      message: `no result for ${label(t.metric, t.segment)} in the candidate's evaluation evidence`,
+    };
+  }
+  return { name, ...checkBounds(label(t.metric, t.segment), result.value, t.min, t.max) };
+}
+
+/** A value against min and/or max: which bound fails and by how much. */
+function checkBounds(
+  what: string,
+  value: number,
+  min: number | undefined,
+  max: number | undefined,
+  where = '',
+): { passed: boolean; message: string } {
+  const measured = `${what} ${show(value)}${where}`;
+  if (min !== undefined && value < min) {
+    return {
+      passed: false,
+      message: `${measured} is below the minimum ${show(min)} by ${show(min - value)}`,
+    };
+  }
+  if (max !== undefined && value > max) {
+    return {
+      passed: false,
+      message: `${measured} is above the maximum ${show(max)} by ${show(value - max)}`,
+    };
+  }
+  const bounds =
+    min !== undefined && max !== undefined
+      ? `within ${show(min)} to ${show(max)}`
+      : min !== undefined
+        ? `at or above the minimum ${show(min)}`
+        : `at or below the maximum ${show(max!)}`;
+  return { passed: true, message: `${measured} is ${bounds}` };
+}
+
+// --- what the previous stage observed ------------------------------------------------------------------------
+
+/** The stage whose observations count, or why none can. */
+type MeasuredIn = { stage: string } | { problem: string };
+
+function previousStage(input: GateInput): MeasuredIn {
+  if (input.from === undefined) {
+    return { problem: `${input.to} is the first stage: there is no previous stage to measure it in` };
+  }
+  const version = input.observed?.version;
+  const candidate = input.candidate?.version;
+  if (version !== undefined && candidate !== undefined && version !== candidate) {
+    return { problem: `${input.from} runs ${version}, not the candidate ${candidate}` };
+  }
+  return { stage: input.from };
+}
+
+function soakGate(minSoak: string, measuredIn: MeasuredIn, input: GateInput): GateResult {
+  const name = 'minSoak';
+  if ('problem' in measuredIn)
+    return { name, passed: false, message: `${measuredIn.problem}; minSoak is ${minSoak}` };
+  const version = input.candidate?.version ?? 'the candidate';
+  const since = input.observed?.since;
+  const sinceMs = since === undefined ? Number.NaN : new Date(since).getTime();
+  if (Number.isNaN(sinceMs)) {
+    return {
+      name,
+      passed: false,
+      message: `no record of when ${version} entered ${measuredIn.stage}; minSoak is ${minSoak}`,
+    };
+  }
+  const requiredMs = (parseDuration(minSoak) ?? 0) * 1000;
+  const soakedMs = Math.max(0, input.now.getTime() - sinceMs);
+  if (soakedMs >= requiredMs) {
+    return {
+      name,
+      passed: true,
+      message: `${version} has soaked ${elapsed(soakedMs)} in ${measuredIn.stage} (minimum ${minSoak})`,
+    };
+  }
+  return {
+    name,
+    passed: false,
+    message: `${version} has soaked ${elapsed(soakedMs)} in ${measuredIn.stage}; minSoak is ${minSoak}, ${elapsed(requiredMs - soakedMs)} to go`,
+  };
+}
+
+function countGate(
+  name: string,
+  what: string,
+  required: number,
+  measuredIn: MeasuredIn,
+  observed: number | undefined,
+): GateResult {
+  if ('problem' in measuredIn) {
+    return { name, passed: false, message: `${measuredIn.problem}; ${required} ${what} required` };
+  }
+  if (observed === undefined) {
+    return {
+      name,
+      passed: false,
+      message: `no count of ${what} observed in ${measuredIn.stage}; ${required} required`,
+    };
+  }
+  if (observed >= required) {
+    return {
+      name,
+      passed: true,
+      message: `${measuredIn.stage} has seen ${observed} ${what} (minimum ${required})`,
+    };
+  }
+  return {
+    name,
+    passed: false,
+    message: `${measuredIn.stage} has seen ${observed} ${what}; ${required} required, ${required - observed} short`,
+  };
+}
+
+// --- expansion criteria ----------------------------------------------------------------------------------------
+
+function expansionGate(c: ExpansionCriterion, measuredIn: MeasuredIn, input: GateInput): GateResult {
+  const name = `expansion: ${c.metric}`;
+  if ('problem' in measuredIn)
+    return { name, passed: false, message: `${measuredIn.problem}; ${c.metric} cannot be measured` };
+  const where = ` in ${measuredIn.stage}`;
+  const measured = input.observed?.metrics?.find((m) => m.metric === c.metric);
+  if (!measured)
+    return { name, passed: false, message: `no value of ${c.metric} observed in ${measuredIn.stage}` };
+
+  const checks: { passed: boolean; message: string }[] = [];
+  if (c.min !== undefined || c.max !== undefined)
+    checks.push(checkBounds(c.metric, measured.value, c.min, c.max, where));
+  if (c.maxRegressionPercent !== undefined) {
+    checks.push(regression(c.metric, where, measured.value, c.maxRegressionPercent, input.baselines ?? []));
+  }
+  const failed = checks.filter((x) => !x.passed);
+  return {
+    name,
+    passed: failed.length === 0,
+    message: (failed.length > 0 ? failed : checks).map((x) => x.message).join('; '),
+  };
+}
+
+/** How much worse than the use case's baseline, in the baseline's own direction, against what is allowed. */
+function regression(
+  metric: string,
+  where: string,
+  value: number,
+  maxPercent: number,
+  baselines: readonly BaselineMetric[],
+): { passed: boolean; message: string } {
+  const baseline = baselines.find((b) => b.name === metric);
+  if (!baseline) {
+    return {
+      passed: false,
+      message: `no baseline named ${metric} in the use case's baselineMetrics; maxRegressionPercent ${maxPercent} cannot be checked`,
+    };
+  }
+  const measured = `${metric} ${show(value)}${where}`;
+  const worse = baseline.direction === 'lower-is-better' ? value - baseline.value : baseline.value - value;
+  const against = `the baseline ${show(baseline.value)} (${baseline.direction === 'lower-is-better' ? 'lower' : 'higher'} is better)`;
+  const allowed = `at most ${show(maxPercent)}% worse allowed`;
+  if (worse === 0) return { passed: true, message: `${measured} equals ${against}` };
+  if (baseline.value === 0) {
+    // No relative change from zero: any movement the wrong way is an unbounded regression.
+    return worse > 0
+      ? { passed: false, message: `${measured} is worse than ${against}; ${allowed}` }
+      : { passed: true, message: `${measured} is better than ${against}` };
+  }
+  const percent = (worse / Math.abs(baseline.value)) * 100;
+  if (percent < 0)
+    return { passed: true, message: `${measured} is ${show(-percent, 2)}% better than ${against}` };
+  return {
+    // A regression exactly at the limit, written in decimal, must not fail on binary floating point noise.
+    passed: percent <= maxPercent + 1e-9,
+    message: `${measured} is ${show(percent, 2)}% worse than ${against}; ${allowed}`,
+  };
+}
+
+// --- the train's boarding rules --------------------------------------------------------------------------------
+
+function changeTicketGate(pattern: string, candidate: Candidate | undefined): GateResult {
+  const name = 'changeTicket';
+  const ticket = candidate?.changeTicket;
+  if (ticket === undefined) {
+    return {
+      name,
+      passed: false,
+      message: `the candidate has no change ticket; the train requires one matching ${pattern}`,
+    };
+  }
+  return new RegExp(pattern).test(ticket)
+    ? { name, passed: true, message: `change ticket ${ticket} matches ${pattern}` }
+    : { name, passed: false, message: `change ticket ${ticket} does not match ${pattern}` };
+}
+
+// --- formatting ------------------------------------------------------------------------------------------------
+
+/** A number as a person writes it: binary noise removed (0.72 - 0.69 is 0.03), optionally rounded. */
+export function show(n: number, decimals?: number): string {
+  const rounded = decimals === undefined ? n : Math.round(n * 10 ** decimals) / 10 ** decimals;
+  return String(Number(rounded.toPrecision(12)));
+}
+
+/** Elapsed time in the two largest units, e.g. "9d 4h", "3h 20m", "45m". */
+export function elapsed(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
+  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
+  return `${m}m`;
+}

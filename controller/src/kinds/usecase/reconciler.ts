@@ -1,0 +1,91 @@
+// The UseCase reconciler: reads what the use case refers to from the caches, decides its status, reports it.
+import { type DataContractStatus, dataContractSpec } from '../../../../specs/datacontract.js';
+import { releaseTrainSpec } from '../../../../specs/releasetrain.js';
+import { signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
+import {
+  type SurveillancePolicyStatus,
+  surveillancePolicySpec,
+} from '../../../../specs/surveillancepolicy.js';
+import { type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
+import {
+  type CacheReader,
+  defineController,
+  type KubeObject,
+  type ResourceKind,
+} from '../../runtime/index.js';
+import {
+  DATA_CONTRACTS,
+  peekSpec,
+  RELEASE_TRAINS,
+  readSpec,
+  SIGNOFF_POLICIES,
+  SURVEILLANCE_POLICIES,
+  statusOf,
+  USE_CASES,
+} from '../resources.js';
+import { refersTo } from './references.js';
+import { decideUseCaseStatus } from './status.js';
+
+/** The use cases in `obj`'s namespace that refer to it, as queue keys. */
+function useCasesReferring(kind: ResourceKind) {
+  return (obj: KubeObject, cache: CacheReader): string[] => {
+    const namespace = obj.metadata?.namespace;
+    const name = obj.metadata?.name;
+    if (!namespace || !name) return [];
+    return cache
+      .list(USE_CASES, namespace)
+      .filter((uc) => {
+        const spec = peekSpec(useCaseSpec, uc);
+        return spec !== undefined && refersTo(spec, kind.kind, name);
+      })
+      .map((uc) => `${namespace}/${uc.metadata!.name}`);
+  };
+}
+
+export const useCaseController = defineController({
+  kind: USE_CASES,
+  watches: [DATA_CONTRACTS, RELEASE_TRAINS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES].map((kind) => ({
+    kind,
+    map: useCasesReferring(kind),
+  })),
+  async reconcile(ctx, obj) {
+    const namespace = obj.metadata!.namespace!;
+    const spec = readSpec(useCaseSpec, obj);
+    const get = (kind: ResourceKind, name: string | undefined) =>
+      name === undefined ? undefined : ctx.cache.get(kind, namespace, name);
+    const observed = <S>(parse: (o: KubeObject | undefined) => S | undefined, o: KubeObject | undefined) => {
+      const s = parse(o);
+      return s === undefined ? undefined : { spec: s, status: statusOf(o) };
+    };
+
+    const train = observed((o) => peekSpec(releaseTrainSpec, o), get(RELEASE_TRAINS, spec.releaseTrain));
+    const contracts = Object.fromEntries(
+      spec.dataContracts.map((ref) => [
+        ref.name,
+        observed((o) => peekSpec(dataContractSpec, o), get(DATA_CONTRACTS, ref.name)) as
+          | { spec: typeof dataContractSpec._output; status?: DataContractStatus }
+          | undefined,
+      ]),
+    );
+    const surveillance = observed(
+      (o) => peekSpec(surveillancePolicySpec, o),
+      get(SURVEILLANCE_POLICIES, spec.surveillancePolicy),
+    ) as { spec: typeof surveillancePolicySpec._output; status?: SurveillancePolicyStatus } | undefined;
+    const signoff = observed(
+      (o) => peekSpec(signoffPolicySpec, o),
+      get(SIGNOFF_POLICIES, spec.signoffPolicy),
+    );
+
+    const decision = decideUseCaseStatus({
+      namespace,
+      spec,
+      status: statusOf<UseCaseStatus>(obj),
+      train: train ? { spec: train.spec } : undefined,
+      contracts,
+      surveillancePolicy: surveillance,
+      signoffPolicy: signoff ? { spec: signoff.spec } : undefined,
+      now: ctx.now,
+    });
+    return { status: { ...decision.status, conditions: decision.conditions }, events: decision.events };
+  },
+});

@@ -1,0 +1,97 @@
+// `npm start` as a newcomer meets it: run it, type the kubectl commands it prints, see every example use case
+// with its columns and conditions; every use case becomes Ready; Ctrl-C stops everything cleanly.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const run = promisify(execFile);
+
+let child: ChildProcess;
+let output = '';
+let kubeconfig = '';
+
+const kubectl = async (args: string[]) => {
+  const { stdout } = await run('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+  return stdout;
+};
+
+beforeAll(async () => {
+  child = spawn(process.execPath, [join(ROOT, 'bin/vigil.js'), 'start'], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Press Ctrl-C to stop.')) {
+    if (child.exitCode !== null) throw new Error(`vigil start exited early (${child.exitCode}):\n${output}`);
+    if (Date.now() > deadline) throw new Error(`vigil start did not come up in 60 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  kubeconfig = /export KUBECONFIG=(\S+)/.exec(output)![1]!;
+}, 90_000);
+
+afterAll(() => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('vigil start', () => {
+  it('prints the kubeconfig and three kubectl commands to try', () => {
+    expect(output).toContain('Installed 6 CRDs.');
+    expect(output).toMatch(/Applied \d+ objects from .*examples\./);
+    expect(output).toContain('kubectl get usecases -A');
+    expect(output).toContain('kubectl get vigil -A');
+    expect(output).toContain('kubectl describe usecase readmission-risk -n care-management');
+  });
+
+  it('makes every example use case Ready (kubectl wait --for=condition=Ready uc --all -A)', async () => {
+    const out = await kubectl(['wait', '--for=condition=Ready', 'uc', '--all', '-A', '--timeout=60s']);
+    expect(out.trim().split('\n')).toHaveLength(4);
+    expect(out).toContain('usecase.vigil.dev/readmission-risk condition met');
+  }, 90_000);
+
+  it('shows every use case with risk class, versions and readiness in kubectl get', async () => {
+    const lines = (await kubectl(['get', 'usecases', '-A'])).trim().split('\n');
+    expect(lines[0]).toMatch(/^NAMESPACE\s+NAME\s+RISK\s+PRODUCTION\s+CANDIDATE\s+TIER\s+READY\s+AGE$/);
+    const rows = lines.slice(1).map((l) => l.split(/\s+/));
+    expect(rows.map((r) => r[1]).sort()).toEqual([
+      'ambient-documentation',
+      'denials-triage',
+      'prior-auth-summarization',
+      'readmission-risk',
+    ]);
+    const readmission = rows.find((r) => r[1] === 'readmission-risk')!;
+    expect(readmission.slice(2, 5)).toEqual(['clinical-decision-support', '2.3.1', '2.4.0']);
+    expect(rows.every((r) => r.at(-2) === 'True')).toBe(true);
+  });
+
+  it('lists every kind under kubectl get vigil -A', async () => {
+    const out = await kubectl(['get', 'vigil', '-A']);
+    for (const kind of ['usecase', 'datacontract', 'releasetrain', 'surveillancepolicy', 'signoffpolicy']) {
+      expect(out).toContain(`${kind}.vigil.dev/`);
+    }
+  });
+
+  it('explains each condition in kubectl describe', async () => {
+    const out = await kubectl(['describe', 'usecase', 'readmission-risk', '-n', 'care-management']);
+    for (const type of ['Valid', 'ContractsSatisfied', 'SurveillanceHealthy', 'PromotionReady', 'Ready']) {
+      expect(out).toMatch(new RegExp(`\\b${type}\\b`));
+    }
+    // The gate that fails, and by how much.
+    expect(out).toMatch(/minSoak is 30d/);
+  });
+
+  it('stops everything on Ctrl-C', async () => {
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('Stopped.');
+    await expect(kubectl(['get', 'usecases', '-A', '--request-timeout=2s'])).rejects.toThrow();
+  });
+});
