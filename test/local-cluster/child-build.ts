@@ -1,15 +1,21 @@
-// Child processes (a server killed mid-write, the CLI) need JavaScript: transpile the local cluster and its
-// CLI command with the project's TypeScript into node_modules/.cache, where bare imports still resolve.
+// Child processes (a server killed mid-write, the CLI) need JavaScript: transpile the controller's sources with
+// the project's TypeScript into node_modules/.cache, where bare imports still resolve.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 import { REPO_ROOT } from './harness.js';
 
-const SOURCES = [
-  'controller/src/local-cluster',
-  'controller/src/cli/terminal.ts',
-  'controller/src/cli/commands/local-cluster.ts',
-];
+// All of the controller's sources, not a list of the local cluster's: any module it imports, now or later,
+// must be there for the child process.
+const SOURCE_ROOT = 'controller/src';
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
 
 let built: string | undefined;
 
@@ -17,25 +23,17 @@ let built: string | undefined;
 export function buildForChildProcess(): string {
   if (built) return built;
   const out = join(REPO_ROOT, 'node_modules', '.cache', 'vigil-local-cluster-tests', String(process.pid));
-  for (const source of SOURCES) {
-    const abs = join(REPO_ROOT, source);
-    const files = source.endsWith('.ts')
-      ? [abs]
-      : readdirSync(abs)
-          .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-          .map((f) => join(abs, f));
-    for (const file of files) {
-      const js = ts.transpileModule(readFileSync(file, 'utf8'), {
-        compilerOptions: {
-          module: ts.ModuleKind.ESNext,
-          target: ts.ScriptTarget.ES2022,
-          verbatimModuleSyntax: false,
-        },
-      }).outputText;
-      const target = join(out, relative(REPO_ROOT, file)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, js);
-    }
+  for (const file of sourceFiles(join(REPO_ROOT, SOURCE_ROOT))) {
+    const js = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: false,
+      },
+    }).outputText;
+    const target = join(out, relative(REPO_ROOT, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, js);
   }
   built = out;
   return out;
