@@ -1,0 +1,238 @@
+// The change-control boundary: everything the controller asks of a git forge, in the domain's words. The GitHub
+// adapter (forge/github) implements it over the REST API; the local forge speaks the same REST subset, so the same
+// adapter drives both. Errors are typed by what the controller does next: retry later, re-read, or tell a person.
+
+/** A repository, written `org/repo`. */
+export type RepoName = string;
+
+export interface FileAtRef {
+  /** UTF-8 text of the file. */
+  content: string;
+  /** Blob sha: pass it back to `commitFile` to update the file only if nobody changed it meanwhile. */
+  sha: string;
+}
+
+export interface CommitResult {
+  /** The new commit on the branch. */
+  commitSha: string;
+  /** The file's new blob sha. */
+  blobSha: string;
+}
+
+export interface PullRequest {
+  number: number;
+  url: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  mergedAt?: string;
+  closedAt?: string;
+  title: string;
+  body: string;
+  author: string;
+  head: { ref: string; sha: string };
+  base: { ref: string; sha: string };
+  labels: string[];
+  draft: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewPullRequest {
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  draft?: boolean;
+}
+
+export interface PullRequestChange {
+  title?: string;
+  body?: string;
+  base?: string;
+}
+
+export type ReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+
+export interface PullRequestReview {
+  id: number;
+  /** "ghost" when the reviewer's account was deleted, as GitHub reports it. */
+  login: string;
+  state: ReviewState;
+  submittedAt?: string;
+  commitId: string;
+}
+
+export interface PullRequestCommit {
+  sha: string;
+  /** The GitHub accounts the commit's author and committer resolve to; null when the e-mail is linked to none. */
+  authorLogin: string | null;
+  committerLogin: string | null;
+  authoredAt?: string;
+  committedAt?: string;
+  message: string;
+}
+
+export type CheckStatus = 'queued' | 'in_progress' | 'completed';
+export type CheckConclusion =
+  | 'success'
+  | 'failure'
+  | 'action_required'
+  | 'neutral'
+  | 'cancelled'
+  | 'skipped'
+  | 'timed_out';
+
+export interface CheckOutput {
+  title: string;
+  summary: string;
+  text?: string;
+}
+
+export interface CheckRunSpec {
+  name: string;
+  headSha: string;
+  status: CheckStatus;
+  conclusion?: CheckConclusion;
+  output?: CheckOutput;
+  detailsUrl?: string;
+  externalId?: string;
+}
+
+export interface CheckRun {
+  id: number;
+  name: string;
+  headSha: string;
+  status: CheckStatus;
+  conclusion?: CheckConclusion;
+  output?: CheckOutput;
+  url: string;
+}
+
+export interface RequiredChecks {
+  /** Check names the branch requires before a merge. */
+  checks: string[];
+  /** Where the requirement was found first; `sources` lists every one. */
+  source: 'branch-protection' | 'ruleset';
+  sources: ('branch-protection' | 'ruleset')[];
+}
+
+export interface Created {
+  number: number;
+  url: string;
+}
+
+export interface CallStats {
+  /** HTTP requests sent, including those answered 304. */
+  calls: number;
+  /** Requests that change something (anything but GET and HEAD). */
+  writes: number;
+  /** Conditional requests answered 304 Not Modified: served from the cache, free against the rate limit. */
+  notModified: number;
+  /** Responses that reported a rate limit. */
+  rateLimited: number;
+}
+
+export interface Forge {
+  /** A file's content at a ref; undefined when the file does not exist there. */
+  readFile(repo: RepoName, path: string, ref: string): Promise<FileAtRef | undefined>;
+  /** A new branch at `fromSha`; ConflictError when the branch exists. */
+  createBranch(repo: RepoName, name: string, fromSha: string): Promise<void>;
+  /** The head commit of a branch; undefined when there is no such branch. */
+  branchHead(repo: RepoName, branch: string): Promise<string | undefined>;
+  /**
+   * Create or update one file on a branch with one commit. `previousSha` is the blob sha the change was based on
+   * (undefined for a new file): ConflictError when the file changed meanwhile.
+   */
+  commitFile(
+    repo: RepoName,
+    branch: string,
+    path: string,
+    content: string,
+    message: string,
+    previousSha: string | undefined,
+  ): Promise<CommitResult>;
+  /** The pull request from `headBranch`: the open one, else the most recent; undefined when there is none. */
+  findPullRequest(repo: RepoName, headBranch: string): Promise<PullRequest | undefined>;
+  getPullRequest(repo: RepoName, number: number): Promise<PullRequest>;
+  openPullRequest(repo: RepoName, pr: NewPullRequest): Promise<PullRequest>;
+  updatePullRequest(repo: RepoName, number: number, change: PullRequestChange): Promise<PullRequest>;
+  closePullRequest(repo: RepoName, number: number, comment?: string): Promise<void>;
+  /** Merge only if the head is still `sha`: ConflictError when it moved, UnprocessableError when not mergeable. */
+  mergePullRequest(repo: RepoName, number: number, sha: string): Promise<{ sha: string }>;
+  /** Teams written `org/team`; the org must be the repository's. */
+  requestTeamReviewers(repo: RepoName, number: number, teams: string[]): Promise<void>;
+  addLabels(repo: RepoName, number: number, labels: string[]): Promise<void>;
+  listReviews(repo: RepoName, number: number): Promise<PullRequestReview[]>;
+  listCommits(repo: RepoName, number: number): Promise<PullRequestCommit[]>;
+  /** Active members' logins; a pending invitation is not a membership. NotFoundError when the team is unknown. */
+  teamMembers(org: string, team: string): Promise<string[]>;
+  /** The latest check run of that name on a commit, if any. */
+  findCheckRun(repo: RepoName, headSha: string, name: string): Promise<CheckRun | undefined>;
+  createCheckRun(repo: RepoName, run: CheckRunSpec): Promise<CheckRun>;
+  updateCheckRun(repo: RepoName, id: number, run: Partial<CheckRunSpec>): Promise<CheckRun>;
+  /** Checks required on a branch by branch protection or rulesets; undefined when none is required. */
+  requiredChecks(repo: RepoName, branch: string): Promise<RequiredChecks | undefined>;
+  createIssue(repo: RepoName, issue: { title: string; body: string; labels?: string[] }): Promise<Created>;
+  createComment(repo: RepoName, number: number, body: string): Promise<{ id: number; url: string }>;
+  callStats(): CallStats;
+}
+
+// --- errors, typed by what happens next -------------------------------------------------------------------------
+
+/** Any failure at the forge. Messages never carry a credential. */
+export class ForgeError extends Error {
+  override readonly name: string = 'ForgeError';
+  readonly operation: string;
+  readonly status: number | undefined;
+
+  constructor(operation: string, message: string, status?: number) {
+    super(message);
+    this.operation = operation;
+    this.status = status;
+  }
+}
+
+/** The thing asked for does not exist (or the credentials may not see it). */
+export class NotFoundError extends ForgeError {
+  override readonly name = 'NotFoundError';
+}
+
+/** Someone else changed it first (a branch exists, a file or head moved): re-read, then decide again. */
+export class ConflictError extends ForgeError {
+  override readonly name = 'ConflictError';
+}
+
+/** The forge understood the request and refuses it as it stands (validation, not mergeable): needs a change. */
+export class UnprocessableError extends ForgeError {
+  override readonly name = 'UnprocessableError';
+}
+
+/** The credentials lack a permission (403) or were refused (401): needs a person. */
+export class ForbiddenError extends ForgeError {
+  override readonly name = 'ForbiddenError';
+}
+
+export type UnavailableReason = 'rate-limit' | 'secondary-rate-limit' | 'unavailable';
+
+/**
+ * The forge cannot be used now: rate limited, down, or unreachable, after a bounded number of retries. Transient:
+ * make no call before `retryAt`. Whatever it gates stays closed meanwhile (the sign-off check is never `success`).
+ */
+export class ForgeUnavailableError extends ForgeError {
+  override readonly name = 'ForgeUnavailableError';
+  readonly retryAt: Date;
+  readonly reason: UnavailableReason;
+
+  constructor(operation: string, message: string, retryAt: Date, reason: UnavailableReason, status?: number) {
+    super(operation, message, status);
+    this.retryAt = retryAt;
+    this.reason = reason;
+  }
+}
+
+/** `org/repo` -> owner and repo; the one place a malformed name is caught. */
+export function splitRepo(repo: RepoName): { owner: string; repo: string } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]{1,100})$/.exec(repo);
+  if (!m) throw new TypeError(`repository must be written org/repo; got "${repo}"`);
+  return { owner: m[1]!, repo: m[2]! };
+}

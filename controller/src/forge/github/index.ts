@@ -1,0 +1,14 @@
+// The Forge over GitHub's REST API (and the local forge, which speaks the same subset).
+export {
+  type AppIdentity,
+  appCredentialsFromFile,
+  appCredentialsFromSecret,
+  CredentialError,
+  ForgeCredentials,
+  tokenFromFile,
+  tokenFromSecret,
+} from './credentials.js';
+export { EtagCache } from './etag-cache.js';
+export { createGitHubForge, GitHubForge, type GitHubForgeOptions } from './github-forge.js';
+export { RateLimitGate } from './rate-limit.js';
+export { redact } from './redact.js';
