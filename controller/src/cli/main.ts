@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerContract } from './commands/contract.js';
 import { registerController } from './commands/controller.js';
+import { registerForge } from './commands/forge.js';
 import { registerLocalCluster } from './commands/local-cluster.js';
 import { registerStart } from './commands/start.js';
 import { registerValidate } from './commands/validate.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerContract(program);
   registerLocalCluster(program);
   registerController(program);
+  registerForge(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

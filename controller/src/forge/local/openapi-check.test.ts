@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { OpenApiCheck, toJsonSchema } from './openapi-check.js';
+
+describe('toJsonSchema', () => {
+  it('reads nullable as "or null", oneOf as anyOf, and points component references into definitions', () => {
+    expect(
+      toJsonSchema({
+        type: 'object',
+        properties: {
+          nullable: { type: 'string', nullable: true },
+          user: { $ref: '#/components/schemas/simple-user' },
+        },
+        oneOf: [{ type: 'object' }],
+        example: { x: 1 },
+      }),
+    ).toEqual({
+      type: 'object',
+      properties: {
+        nullable: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+        user: { $ref: '#/definitions/simple-user' },
+      },
+      anyOf: [{ type: 'object' }],
+    });
+  });
+});
+
+describe('OpenApiCheck', () => {
+  const check = new OpenApiCheck();
+
+  it('finds a response missing what the schema requires', () => {
+    const v = check.checkResponse({
+      method: 'GET',
+      template: '/user',
+      path: '/user',
+      status: 200,
+      body: { login: 'ds-lead' },
+    });
+    expect(v.map((x) => x.message)).toContain("(root) must have required property 'avatar_url'");
+    expect(v[0]).toMatchObject({ operation: 'users/get-authenticated', where: 'response.body' });
+  });
+
+  it('checks request bodies and parameters', () => {
+    const v = check.checkRequest({
+      method: 'POST',
+      template: '/repos/{owner}/{repo}/pulls/{pull_number}/reviews',
+      path: '/repos/o/r/pulls/x/reviews',
+      params: { owner: 'o', repo: 'r', pull_number: 'x' },
+      query: new URLSearchParams(),
+      body: { event: 'LGTM' },
+    });
+    expect(v.map((x) => x.where).sort()).toEqual(['request.body', 'request.path']);
+  });
+
+  it('accepts an undocumented error status with GitHub error body, and flags an undocumented success', () => {
+    const base = { method: 'GET', template: '/repos/{owner}/{repo}', path: '/repos/o/r' };
+    expect(check.checkResponse({ ...base, status: 401, body: { message: 'Bad credentials' } })).toEqual([]);
+    expect(check.checkResponse({ ...base, status: 304, body: undefined })).toEqual([]);
+    expect(check.checkResponse({ ...base, status: 201, body: {} })[0]?.where).toBe('response.status');
+  });
+
+  it('names the GitHub operation behind a path the forge does not serve', () => {
+    expect(check.findTemplate('GET', '/repos/o/r/pulls/3/comments')).toBe(
+      '/repos/{owner}/{repo}/pulls/{pull_number}/comments',
+    );
+    expect(check.findTemplate('GET', '/no/such/thing')).toBeUndefined();
+  });
+});
