@@ -1,0 +1,187 @@
+// Surveillance readings from the inference log: each sql and drift metric of a policy, read with DuckDB over
+// the log file the policy names (see sources.ts for what the SQL sees and must return).
+//
+// What cannot be read this round is returned beside the readings, each with a reason the reconciler can show:
+// UnsupportedSource for prometheus sources (no Prometheus adapter yet), QueryFailed for a query that fails or
+// returns the wrong shape, NoData for a window with no rows. A log that cannot be opened at all (missing file,
+// path outside the repository, remote URI) throws DataSourceError, a stalled error: no metric can be read.
+import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
+import { type DataEngine, withEngine } from '../data/engine.js';
+import { DataSourceError, QueryError, SqlRefusedError } from '../data/errors.js';
+import { ks, psi } from '../kinds/surveillancepolicy/statistics.js';
+import type { MetricReading } from '../kinds/surveillancepolicy/status.js';
+import { toTimestamp } from '../runtime/conditions.js';
+import {
+  ALL_VERSIONS_VIEW,
+  driftValuesSql,
+  driftWindows,
+  inSegment,
+  LOG_VIEW,
+  logViewSql,
+  MAX_SEGMENT_VALUES,
+  readingsFromRows,
+  type Segment,
+  type Shaped,
+  segmentLabel,
+  segmentValuesSql,
+  type UnreadMetric,
+} from './sources.js';
+
+export type { UnreadMetric } from './sources.js';
+
+export interface ReadMetricsOptions {
+  /** The governance repository root: the log's path resolves against it and may not leave it. */
+  baseDir: string;
+  /** The deployed version: only its rows are read. Every version's when omitted. */
+  version?: string;
+  now: Date;
+}
+
+export interface MetricReadings {
+  readings: MetricReading[];
+  unread: UnreadMetric[];
+}
+
+type Metric = SurveillancePolicySpec['metrics'][number];
+
+export async function readMetrics(
+  spec: SurveillancePolicySpec,
+  options: ReadMetricsOptions,
+): Promise<MetricReadings> {
+  const at = toTimestamp(options.now);
+  const result: MetricReadings = { readings: [], unread: [] };
+  const fromLog: Metric[] = [];
+  for (const m of spec.metrics) {
+    if (m.source.prometheus !== undefined) {
+      result.unread.push({
+        metric: m.name,
+        reason: 'UnsupportedSource',
+        message: `${m.name}: prometheus sources are not read yet; only sql and drift sources over the inference log are`,
+      });
+    } else {
+      fromLog.push(m);
+    }
+  }
+  const log = spec.inferenceLog;
+  if (fromLog.length === 0 || !log) return result;
+
+  await withEngine(options.baseDir, async (engine) => {
+    await engine.register(ALL_VERSIONS_VIEW, log.uri, log.format !== undefined ? { format: log.format } : {});
+    try {
+      await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version));
+    } catch (err) {
+      throw new DataSourceError(
+        'InferenceLogUnreadable',
+        `${log.uri}: cannot select the rows by ${log.timestampColumn}${options.version !== undefined ? ` and ${log.versionColumn}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    for (const m of fromLog) {
+      const shaped = await readMetric(engine, spec, m, options.now, at);
+      result.readings.push(...shaped.readings);
+      result.unread.push(...shaped.unread);
+    }
+  });
+  return result;
+}
+
+async function readMetric(
+  engine: DataEngine,
+  spec: SurveillancePolicySpec,
+  m: Metric,
+  now: Date,
+  at: string,
+): Promise<Shaped> {
+  const out: Shaped = { readings: [], unread: [] };
+  const add = (s: Shaped) => {
+    out.readings.push(...s.readings);
+    out.unread.push(...s.unread);
+  };
+  const one = async (segment?: Segment): Promise<Shaped> => {
+    try {
+      if (m.source.drift) return await readDrift(engine, spec, m, now, at, segment);
+      const sql = segment ? inSegment(m.source.sql!, segment) : m.source.sql!;
+      const rows = await engine.query(sql, { now });
+      return readingsFromRows(m.name, rows, at, segment && segmentLabel(segment));
+    } catch (err) {
+      if (!(err instanceof QueryError || err instanceof SqlRefusedError)) throw err;
+      const where = segment ? ` (${segmentLabel(segment)})` : '';
+      return {
+        readings: [],
+        unread: [
+          {
+            metric: m.name,
+            ...(segment ? { segment: segmentLabel(segment) } : {}),
+            reason: 'QueryFailed',
+            message: `${m.name}${where}: ${err.message}`,
+          },
+        ],
+      };
+    }
+  };
+
+  add(await one());
+  for (const column of m.segments) {
+    let values: (string | null)[];
+    try {
+      const rows = await engine.query(segmentValuesSql(column));
+      values = rows.map((r) => (r.value === null ? null : String(r.value)));
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      out.unread.push({
+        metric: m.name,
+        reason: 'QueryFailed',
+        message: `${m.name}: segment ${column}: ${err.message}`,
+      });
+      continue;
+    }
+    if (values.length > MAX_SEGMENT_VALUES) {
+      out.unread.push({
+        metric: m.name,
+        reason: 'QueryFailed',
+        message: `${m.name}: segment column ${column} has ${values.length} values; a segment has at most ${MAX_SEGMENT_VALUES}`,
+      });
+      continue;
+    }
+    for (const value of values) add(await one({ column, value }));
+  }
+  return out;
+}
+
+async function readDrift(
+  engine: DataEngine,
+  spec: SurveillancePolicySpec,
+  m: Metric,
+  now: Date,
+  at: string,
+  segment?: Segment,
+): Promise<Shaped> {
+  const drift = m.source.drift!;
+  const windows = driftWindows(drift, now);
+  const base = driftValuesSql(drift, spec.inferenceLog!);
+  const sql = segment ? inSegment(base, segment) : base;
+  const values = async (w: { from: Date; to: Date }) =>
+    (await engine.query(sql, { from: w.from, to: w.to })).map((r) => r.value as number);
+  // The current window includes now itself; the view holds nothing later.
+  const baseline = await values(windows.baseline);
+  const current = await values({
+    from: windows.current.from,
+    to: new Date(windows.current.to.getTime() + 1),
+  });
+  const value = drift.statistic === 'psi' ? psi(baseline, current, drift.bins) : ks(baseline, current);
+  const label = segment ? segmentLabel(segment) : undefined;
+  const where = { metric: m.name, ...(label !== undefined ? { segment: label } : {}) };
+  if (value === undefined) {
+    return {
+      readings: [],
+      unread: [
+        {
+          ...where,
+          reason: 'NoData',
+          message: `${m.name}${label ? ` (${label})` : ''}: ${drift.statistic} needs values in both windows; found ${baseline.length} in the baseline window and ${current.length} in the current one`,
+        },
+      ],
+    };
+  }
+  return { readings: [{ ...where, value, samples: current.length, at }], unread: [] };
+}
