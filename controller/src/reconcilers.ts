@@ -1,13 +1,37 @@
 // Every controller Vigil runs, registered on a manager.
+import type { Forge } from './forge/forge.js';
+import { SignoffGate } from './gate/index.js';
 import { dataContractController } from './kinds/datacontract/reconciler.js';
-import { releaseTrainController } from './kinds/releasetrain/reconciler.js';
-import { signoffPolicyController } from './kinds/signoffpolicy/reconciler.js';
-import { useCaseController } from './kinds/usecase/reconciler.js';
+import { promotionController } from './kinds/promotion/reconciler.js';
+import { createReleaseTrainController } from './kinds/releasetrain/reconciler.js';
+import { createSignoffPolicyController } from './kinds/signoffpolicy/reconciler.js';
+import { surveillancePolicyController } from './kinds/surveillancepolicy/reconciler.js';
+import { createUseCaseController } from './kinds/usecase/reconciler.js';
 import type { Manager } from './runtime/index.js';
 
-export function registerControllers(manager: Manager): void {
-  manager.register(useCaseController);
-  manager.register(dataContractController);
-  manager.register(releaseTrainController);
-  manager.register(signoffPolicyController);
+export interface ControllerDependencies {
+  /** The governance repository root that data paths (contract servers, inference logs) resolve against. */
+  dataDir?: string;
+  /**
+   * The forge (GitHub, or the local forge) for pull requests and sign-off. Without one, Vigil reports state
+   * but opens no pull request: trains do not depart and there are no Promotions to follow.
+   */
+  forge?: Forge;
+  /** How often open pull requests and deployed versions are read when no webhook says so. */
+  pollIntervalMs?: number;
+}
+
+export function registerControllers(manager: Manager, deps: ControllerDependencies = {}): void {
+  const { forge, pollIntervalMs } = deps;
+  const poll = pollIntervalMs !== undefined ? { pollIntervalMs } : {};
+  manager.register(createUseCaseController(forge ? { forge, ...poll } : {}));
+  manager.register(dataContractController(deps));
+  manager.register(createReleaseTrainController({ departures: forge !== undefined }));
+  manager.register(surveillancePolicyController(deps));
+  manager.register(createSignoffPolicyController(forge ? { forge } : {}));
+  if (forge) {
+    manager.register(
+      promotionController({ forge, gate: new SignoffGate({ forge, logger: manager.logger }), ...poll }),
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { registerContract } from './commands/contract.js';
 import { registerController } from './commands/controller.js';
 import { registerForge } from './commands/forge.js';
 import { registerLocalCluster } from './commands/local-cluster.js';
+import { registerPromote } from './commands/promote.js';
 import { registerStart } from './commands/start.js';
 import { registerValidate } from './commands/validate.js';
 import { InputError, UsageError } from './terminal.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerLocalCluster(program);
   registerController(program);
   registerForge(program);
+  registerPromote(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,8 +1,13 @@
 // `vigil controller`: run the controller against any cluster, found by the usual kubeconfig rules.
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import pino from 'pino';
 import { parseDuration } from '../../../../specs/common.js';
+import { startChangeControl } from '../../change-control.js';
+import type { Forge } from '../../forge/forge.js';
+import { appCredentialsFromFile, createGitHubForge, tokenFromFile } from '../../forge/github/index.js';
 import { registerControllers } from '../../reconcilers.js';
 import { ClusterClient, loadKubeConfig, Manager } from '../../runtime/index.js';
 import { UsageError } from '../terminal.js';
@@ -19,6 +24,7 @@ interface ControllerOptions {
   leaderElectionRenewDeadline: string;
   leaderElectionRetryPeriod: string;
   watchNamespaces?: string;
+  dataDir?: string;
   gracePeriod: string;
   githubApiUrl: string;
   githubTokenFile?: string;
@@ -56,6 +62,10 @@ export function registerController(program: Command): void {
       '10s',
     )
     .option('--leader-election-retry-period <duration>', 'how often to try to acquire or renew', '2s')
+    .option(
+      '--data-dir <dir>',
+      'directory that data paths in contracts and surveillance policies resolve against (none: not read)',
+    )
     .option('--watch-namespaces <list>', 'watch only this namespace (default: all namespaces)')
     .option('--grace-period <duration>', 'how long shutdown waits for reconciles in flight', '25s')
     .option(
@@ -81,13 +91,9 @@ export function registerController(program: Command): void {
           `--watch-namespaces takes one namespace in this version; got ${namespaces.length} (${namespaces.join(', ')}). Run one controller per namespace, or watch all.`,
         );
       }
-      if (opts.githubTokenFile || opts.githubAppPrivateKeyFile) {
-        throw new UsageError(
-          'forge credentials were given, but this version of the controller does not yet open pull requests or set checks; run without --github-token-file/--github-app-private-key-file',
-        );
-      }
       const logger = pino({ level: logLevel });
-      if (opts.webhookPort) {
+      const forge = await forgeFrom(opts, logger);
+      if (opts.webhookPort && !forge) {
         logger.warn({ port: opts.webhookPort }, 'webhook receiver not started: it needs forge credentials');
       }
 
@@ -118,8 +124,24 @@ export function registerController(program: Command): void {
         gracePeriodMs: durationOption('--grace-period', opts.gracePeriod),
         logger,
       });
-      registerControllers(manager);
+      registerControllers(manager, { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined, forge });
       await manager.start();
+      const changeControl = forge
+        ? await startChangeControl({
+            manager,
+            forge,
+            logger,
+            ...(opts.webhookPort
+              ? {
+                  webhook: {
+                    port: portOption('--webhook-port', opts.webhookPort),
+                    path: opts.webhookPath,
+                    secret: await webhookSecret(opts.webhookSecretFile),
+                  },
+                }
+              : {}),
+          })
+        : undefined;
       logger.info(
         { probes: manager.probeUrl, leaderElection: Boolean(opts.leaderElect) },
         'controller started',
@@ -129,7 +151,7 @@ export function registerController(program: Command): void {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           logger.info('stopping: finishing reconciles in flight, then releasing the lease');
-          void manager.stop().then(done, done);
+          void (changeControl?.stop() ?? Promise.resolve()).then(() => manager.stop()).then(done, done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
@@ -150,4 +172,42 @@ function durationOption(flag: string, value: string): number {
   if (seconds === undefined)
     throw new UsageError(`${flag} must be a duration such as "15s" or "2m"; got "${value}"`);
   return seconds * 1000;
+}
+
+/** The GitHub forge from credential files (never from a flag's value); none when no credentials are given. */
+async function forgeFrom(opts: ControllerOptions, logger: Logger): Promise<Forge | undefined> {
+  if (opts.githubTokenFile && opts.githubAppPrivateKeyFile) {
+    throw new UsageError('give either --github-token-file or the GitHub App options, not both');
+  }
+  if (opts.githubTokenFile) {
+    return createGitHubForge({
+      credentials: await tokenFromFile(opts.githubTokenFile),
+      baseUrl: opts.githubApiUrl,
+      logger,
+    });
+  }
+  if (opts.githubAppPrivateKeyFile) {
+    if (!opts.githubAppId || !opts.githubAppInstallationId) {
+      throw new UsageError(
+        '--github-app-private-key-file needs --github-app-id and --github-app-installation-id',
+      );
+    }
+    const credentials = await appCredentialsFromFile(
+      { appId: opts.githubAppId, installationId: opts.githubAppInstallationId },
+      opts.githubAppPrivateKeyFile,
+    );
+    return createGitHubForge({ credentials, baseUrl: opts.githubApiUrl, logger });
+  }
+  return undefined;
+}
+
+/** The webhook secret from its file, refused when others can read it (as credentials are). */
+async function webhookSecret(file: string | undefined): Promise<string> {
+  if (!file) throw new UsageError('--webhook-port needs --webhook-secret-file: deliveries must be signed');
+  const { stat, readFile } = await import('node:fs/promises');
+  const mode = (await stat(file)).mode;
+  if (mode & 0o007) throw new UsageError(`${file} is readable or writable by other users; chmod o-rwx it`);
+  const secret = (await readFile(file, 'utf8')).trim();
+  if (!secret) throw new UsageError(`${file} is empty`);
+  return secret;
 }

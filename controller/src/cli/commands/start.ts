@@ -1,12 +1,21 @@
 // `vigil start` (what `npm start` runs): the whole of Vigil on its embedded default, on one machine:
 // the local cluster, the CRDs, the example governance repo, and the controller reconciling it.
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { repositoryRoot } from '../../../../specs/generate.js';
 import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
+import { type ChangeControl, startChangeControl } from '../../change-control.js';
 import { formatDiagnostic } from '../../diagnostics.js';
+import { createGitHubForge, tokenFromSecret } from '../../forge/github/index.js';
+import {
+  type LocalForge,
+  removeForgeStateFile,
+  startLocalForge,
+  writeForgeStateFile,
+} from '../../forge/local/index.js';
 import { startLocalCluster } from '../../local-cluster/index.js';
 import { scanForPhi } from '../../phi/index.js';
 import { registerControllers } from '../../reconcilers.js';
@@ -23,6 +32,10 @@ export function registerStart(program: Command): void {
         '(the examples by default) and the controller. Prints the kubeconfig and commands to try; Ctrl-C stops.',
     )
     .option('--governance <dir>', 'governance repo to apply (default: the examples shipped with Vigil)')
+    .option(
+      '--forge-seed <file>',
+      "local forge seed: organisations, teams, users, repositories (default: the examples' seed)",
+    )
     .option('--port <port>', 'local cluster port on 127.0.0.1 (0 picks a free one)', '0')
     .option(
       '--data <dir>',
@@ -33,79 +46,132 @@ export function registerStart(program: Command): void {
       'controller log level: fatal, error, warn, info, debug, trace, silent',
       'warn',
     )
-    .action(async (opts: { governance?: string; port: string; data?: string; logLevel: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new UsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
-      }
-      const root = repositoryRoot();
-      const governance = resolve(opts.governance ?? resolve(root, 'examples'));
-      const c = palette(useColour(process.stdout));
-      const say = (line: string) => process.stdout.write(`${line}\n`);
+    .action(
+      async (opts: {
+        governance?: string;
+        forgeSeed?: string;
+        port: string;
+        data?: string;
+        logLevel: string;
+      }) => {
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new UsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
+        }
+        const root = repositoryRoot();
+        const governance = resolve(opts.governance ?? resolve(root, 'examples'));
+        const c = palette(useColour(process.stdout));
+        const say = (line: string) => process.stdout.write(`${line}\n`);
 
-      // Nothing reaches the cluster unless the whole governance repo is valid.
-      say(`Validating ${governance} ...`);
-      const loaded = await loadYamlFiles([governance]);
-      const report = validateDocuments(loaded.documents, loaded.diagnostics, {
-        phi: (d) => scanForPhi(d, {}),
-      });
-      for (const d of report.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-      if (report.errors > 0) {
-        throw new InputError(
-          `${report.errors} error(s) in ${governance}; nothing was started (run vigil validate for details)`,
-        );
-      }
-
-      say('Starting the local cluster (for development and tests only) ...');
-      const cluster = await startLocalCluster({ port, dataDir: opts.data ? resolve(opts.data) : undefined });
-      let manager: Manager | undefined;
-      const stopAll = async () => {
-        await manager?.stop();
-        await cluster.stop();
-      };
-      try {
-        const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
-        const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
-        say(`Installed ${crds.length} CRDs.`);
-        const applied = await applyObjects(
-          client,
-          loaded.documents.map((d) => d.value as KubernetesObject),
-        );
-        say(`Applied ${applied.length} objects from ${governance}.`);
-
-        manager = new Manager({
-          client,
-          leaderElection: false,
-          probes: { port: 0, host: '127.0.0.1' },
-          logger: pino({ level: opts.logLevel }),
+        // Nothing reaches the cluster unless the whole governance repo is valid.
+        say(`Validating ${governance} ...`);
+        const loaded = await loadYamlFiles([governance]);
+        const report = validateDocuments(loaded.documents, loaded.diagnostics, {
+          phi: (d) => scanForPhi(d, {}),
         });
-        registerControllers(manager);
-        await manager.start();
-        say(`Controller running (health and metrics at ${manager.probeUrl}).`);
-      } catch (err) {
-        await stopAll();
-        throw err;
-      }
+        for (const d of report.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+        if (report.errors > 0) {
+          throw new InputError(
+            `${report.errors} error(s) in ${governance}; nothing was started (run vigil validate for details)`,
+          );
+        }
 
-      say('');
-      say(c.bold('Vigil is running.') + ' In another terminal:');
-      say('');
-      say(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
-      say('  kubectl get usecases -A                       # every use case: risk, versions, tier, ready');
-      say('  kubectl get vigil -A                          # every Vigil object');
-      say('  kubectl describe usecase readmission-risk -n care-management   # conditions and events');
-      say('');
-      say('Press Ctrl-C to stop.');
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          say('Stopping ...');
-          void stopAll().then(done, done);
+        say('Starting the local cluster (for development and tests only) ...');
+        const cluster = await startLocalCluster({
+          port,
+          dataDir: opts.data ? resolve(opts.data) : undefined,
+        });
+        let manager: Manager | undefined;
+        let forge: LocalForge | undefined;
+        let changeControl: ChangeControl | undefined;
+        let stateFile: string | undefined;
+        const stopAll = async () => {
+          await changeControl?.stop();
+          await manager?.stop();
+          await forge?.stop();
+          if (stateFile) removeForgeStateFile(stateFile);
+          await cluster.stop();
         };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      say('Stopped.');
-    });
+        try {
+          const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
+          const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
+          say(`Installed ${crds.length} CRDs.`);
+          const applied = await applyObjects(
+            client,
+            loaded.documents.map((d) => d.value as KubernetesObject),
+          );
+          say(`Applied ${applied.length} objects from ${governance}.`);
+
+          // The local forge answers as GitHub does; the controller reaches it through the same octokit adapter.
+          const seed = resolve(opts.forgeSeed ?? resolve(root, 'examples', 'forge', 'seed.yaml'));
+          forge = await startLocalForge({ seed });
+          stateFile = writeForgeStateFile(process.cwd(), {
+            url: forge.url,
+            seed,
+            pid: process.pid,
+            startedAt: new Date().toISOString(),
+          });
+          const token = forge.tokens['platform-bot'];
+          if (!token)
+            throw new InputError(
+              `the forge seed ${seed} has no user platform-bot for the controller to act as`,
+            );
+          const github = await createGitHubForge({
+            credentials: tokenFromSecret(Buffer.from(token), 'the local forge seed'),
+            baseUrl: forge.url,
+          });
+          say(`Local forge at ${forge.url} (development only).`);
+
+          const logger = pino({ level: opts.logLevel });
+          manager = new Manager({
+            client,
+            leaderElection: false,
+            probes: { port: 0, host: '127.0.0.1' },
+            logger,
+          });
+          registerControllers(manager, { dataDir: governance, forge: github, pollIntervalMs: 10_000 });
+          await manager.start();
+          const secret = randomBytes(32).toString('hex');
+          changeControl = await startChangeControl({
+            manager,
+            forge: github,
+            logger,
+            webhook: { port: 0, host: '127.0.0.1', path: '/webhooks/github', secret },
+            pollIntervalMs: 10_000,
+          });
+          if (changeControl.webhookUrl) forge.webhooks.add({ url: changeControl.webhookUrl, secret });
+          say(`Controller running (health and metrics at ${manager.probeUrl}).`);
+        } catch (err) {
+          await stopAll();
+          throw err;
+        }
+
+        say('');
+        say(c.bold('Vigil is running.') + ' In another terminal:');
+        say('');
+        say(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
+        say('  kubectl get usecases -A                       # every use case: risk, versions, tier, ready');
+        say('  kubectl get vigil -A                          # every Vigil object');
+        say('  kubectl describe usecase readmission-risk -n care-management   # conditions and events');
+        say('');
+        say('Change control, in the local forge (see the README for the whole story):');
+        say('  npx vigil promote ambient-documentation --to pilot-department -n clinical-documentation');
+        say(
+          '  npx vigil forge prs                           # pull requests, reviews and the vigil/sign-off check',
+        );
+        say('');
+        say('Press Ctrl-C to stop.');
+        await new Promise<void>((done) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            say('Stopping ...');
+            void stopAll().then(done, done);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        say('Stopped.');
+      },
+    );
 }

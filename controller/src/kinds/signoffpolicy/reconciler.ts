@@ -1,15 +1,88 @@
 // The SignoffPolicy reconciler: teams behind each role and whether the branch really requires the check.
-// Without a forge configured, teams and protection are unknown and the policy says so.
-import { signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
-import { defineController } from '../../runtime/index.js';
+// Without a forge configured, teams and protection are unknown and the policy says so. With one, both are read
+// through it (conditional requests: an unchanged answer costs nothing) and checked again periodically, since
+// protection can be switched off without any event reaching the controller.
+import { type SignoffPolicySpec, signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
+import {
+  type Forge,
+  ForgeError,
+  ForgeUnavailableError,
+  NotFoundError,
+  type RequiredChecks,
+} from '../../forge/forge.js';
+import { defineController, StalledError, WaitingError } from '../../runtime/index.js';
 import { readSpec, SIGNOFF_POLICIES } from '../resources.js';
-import { decideSignoffPolicyStatus } from './status.js';
+import { type BranchProtection, decideSignoffPolicyStatus, type TeamMembership } from './status.js';
 
-export const signoffPolicyController = defineController({
-  kind: SIGNOFF_POLICIES,
-  async reconcile(_ctx, obj) {
-    const spec = readSpec(signoffPolicySpec, obj);
-    const decision = decideSignoffPolicyStatus({ spec });
-    return { status: { ...decision.status, conditions: decision.conditions }, events: decision.events };
-  },
-});
+export interface SignoffPolicyControllerOptions {
+  forge?: Forge;
+  /** How often teams and protection are read again (default 10 minutes). */
+  recheckAfterMs?: number;
+}
+
+export function createSignoffPolicyController(options: SignoffPolicyControllerOptions = {}) {
+  const { forge } = options;
+  const recheckAfterMs = options.recheckAfterMs ?? 10 * 60_000;
+  return defineController({
+    kind: SIGNOFF_POLICIES,
+    async reconcile(ctx, obj) {
+      const spec = readSpec(signoffPolicySpec, obj);
+      if (!forge) {
+        const decision = decideSignoffPolicyStatus({ spec });
+        return { status: { ...decision.status, conditions: decision.conditions }, events: decision.events };
+      }
+      const observed = await observeAtForge(forge, spec, ctx.now);
+      const decision = decideSignoffPolicyStatus({ spec, ...observed });
+      return {
+        status: { ...decision.status, conditions: decision.conditions },
+        events: decision.events,
+        requeueAfter: recheckAfterMs,
+      };
+    },
+  });
+}
+
+/** Without a forge: the behaviour `vigil start` has when no GitHub is configured. */
+export const signoffPolicyController = createSignoffPolicyController();
+
+/** Each role's team (an unknown team is absent) and the enforcement branch's required checks. */
+export async function observeAtForge(
+  forge: Forge,
+  spec: SignoffPolicySpec,
+  now: Date,
+): Promise<{ teams: Record<string, TeamMembership | undefined>; protection?: BranchProtection }> {
+  try {
+    const teams: Record<string, TeamMembership | undefined> = {};
+    for (const team of new Set(spec.roles.map((r) => r.team))) {
+      const [org, slug] = team.split('/') as [string, string];
+      try {
+        teams[team] = { members: await forge.teamMembers(org, slug) };
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    const { repository, branch } = spec.enforcement;
+    const required: RequiredChecks | undefined = await forge.requiredChecks(repository, branch);
+    return {
+      teams,
+      ...(required ? { protection: { requiredChecks: required.checks, source: required.source } } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ForgeUnavailableError) {
+      throw new WaitingError(
+        'ForgeUnavailable',
+        `GitHub is not taking calls until ${error.retryAt.toISOString()}; teams and protection not checked`,
+        error.retryAt.getTime() - now.getTime(),
+        { cause: error },
+      );
+    }
+    // 401/403: the credentials may not read teams or protection; a person must grant it.
+    if (error instanceof ForgeError && (error.status === 401 || error.status === 403)) {
+      throw new StalledError(
+        'ForgeForbidden',
+        `the forge credentials may not read the teams or the protection of ${spec.enforcement.branch} of ${spec.enforcement.repository}: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}

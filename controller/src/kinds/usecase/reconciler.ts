@@ -7,6 +7,7 @@ import {
   surveillancePolicySpec,
 } from '../../../../specs/surveillancepolicy.js';
 import { type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
+import type { Forge } from '../../forge/forge.js';
 import {
   type CacheReader,
   defineController,
@@ -23,6 +24,7 @@ import {
   statusOf,
   USE_CASES,
 } from '../resources.js';
+import { DeployedVersions } from './deployed-versions.js';
 import { refersTo } from './references.js';
 import { decideUseCaseStatus } from './status.js';
 
@@ -42,50 +44,75 @@ function useCasesReferring(kind: ResourceKind) {
   };
 }
 
-export const useCaseController = defineController({
-  kind: USE_CASES,
-  watches: [DATA_CONTRACTS, RELEASE_TRAINS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES].map((kind) => ({
-    kind,
-    map: useCasesReferring(kind),
-  })),
-  async reconcile(ctx, obj) {
-    const namespace = obj.metadata!.namespace!;
-    const spec = readSpec(useCaseSpec, obj);
-    const get = (kind: ResourceKind, name: string | undefined) =>
-      name === undefined ? undefined : ctx.cache.get(kind, namespace, name);
-    const observed = <S>(parse: (o: KubeObject | undefined) => S | undefined, o: KubeObject | undefined) => {
-      const s = parse(o);
-      return s === undefined ? undefined : { spec: s, status: statusOf(o) };
-    };
+export interface UseCaseControllerDeps {
+  /** Read the deployed version of each stage from the GitOps repository; declared versions only when absent. */
+  forge?: Forge;
+  /** Read the repository at most this often per file (default 60 s); reads are conditional (ETag) besides. */
+  pollIntervalMs?: number;
+}
 
-    const train = observed((o) => peekSpec(releaseTrainSpec, o), get(RELEASE_TRAINS, spec.releaseTrain));
-    const contracts = Object.fromEntries(
-      spec.dataContracts.map((ref) => [
-        ref.name,
-        observed((o) => peekSpec(dataContractSpec, o), get(DATA_CONTRACTS, ref.name)) as
-          | { spec: typeof dataContractSpec._output; status?: DataContractStatus }
-          | undefined,
-      ]),
-    );
-    const surveillance = observed(
-      (o) => peekSpec(surveillancePolicySpec, o),
-      get(SURVEILLANCE_POLICIES, spec.surveillancePolicy),
-    ) as { spec: typeof surveillancePolicySpec._output; status?: SurveillancePolicyStatus } | undefined;
-    const signoff = observed(
-      (o) => peekSpec(signoffPolicySpec, o),
-      get(SIGNOFF_POLICIES, spec.signoffPolicy),
-    );
+export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
+  const deployed = deps.forge ? new DeployedVersions(deps.forge, deps.pollIntervalMs ?? 60_000) : undefined;
+  return defineController({
+    kind: USE_CASES,
+    watches: [DATA_CONTRACTS, RELEASE_TRAINS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES].map((kind) => ({
+      kind,
+      map: useCasesReferring(kind),
+    })),
+    async reconcile(ctx, obj) {
+      const namespace = obj.metadata!.namespace!;
+      const spec = readSpec(useCaseSpec, obj);
+      const get = (kind: ResourceKind, name: string | undefined) =>
+        name === undefined ? undefined : ctx.cache.get(kind, namespace, name);
+      const observed = <S>(
+        parse: (o: KubeObject | undefined) => S | undefined,
+        o: KubeObject | undefined,
+      ) => {
+        const s = parse(o);
+        return s === undefined ? undefined : { spec: s, status: statusOf(o) };
+      };
 
-    const decision = decideUseCaseStatus({
-      namespace,
-      spec,
-      status: statusOf<UseCaseStatus>(obj),
-      train: train ? { spec: train.spec } : undefined,
-      contracts,
-      surveillancePolicy: surveillance,
-      signoffPolicy: signoff ? { spec: signoff.spec } : undefined,
-      now: ctx.now,
-    });
-    return { status: { ...decision.status, conditions: decision.conditions }, events: decision.events };
-  },
-});
+      const train = observed((o) => peekSpec(releaseTrainSpec, o), get(RELEASE_TRAINS, spec.releaseTrain));
+      const contracts = Object.fromEntries(
+        spec.dataContracts.map((ref) => [
+          ref.name,
+          observed((o) => peekSpec(dataContractSpec, o), get(DATA_CONTRACTS, ref.name)) as
+            | { spec: typeof dataContractSpec._output; status?: DataContractStatus }
+            | undefined,
+        ]),
+      );
+      const surveillance = observed(
+        (o) => peekSpec(surveillancePolicySpec, o),
+        get(SURVEILLANCE_POLICIES, spec.surveillancePolicy),
+      ) as { spec: typeof surveillancePolicySpec._output; status?: SurveillancePolicyStatus } | undefined;
+      const signoff = observed(
+        (o) => peekSpec(signoffPolicySpec, o),
+        get(SIGNOFF_POLICIES, spec.signoffPolicy),
+      );
+
+      // Observed beats declared: what the GitOps repository holds is what runs.
+      const observedVersions = deployed ? await deployed.read(spec, ctx.now) : undefined;
+      const decision = decideUseCaseStatus({
+        namespace,
+        spec: observedVersions ? { ...spec, versions: observedVersions.versions } : spec,
+        status: statusOf<UseCaseStatus>(obj),
+        train: train ? { spec: train.spec } : undefined,
+        contracts,
+        surveillancePolicy: surveillance,
+        signoffPolicy: signoff ? { spec: signoff.spec } : undefined,
+        now: ctx.now,
+      });
+      const conditions = observedVersions
+        ? [...decision.conditions, observedVersions.condition]
+        : decision.conditions;
+      return {
+        status: { ...decision.status, conditions },
+        events: decision.events,
+        ...(deployed ? { requeueAfter: deployed.pollIntervalMs } : {}),
+      };
+    },
+  });
+}
+
+/** The use case reconciler without a forge: versions as declared in spec.versions. */
+export const useCaseController = createUseCaseController();

@@ -1,0 +1,45 @@
+// `vigil promote USECASE --to STAGE`: check the candidate's gates for that stage and, when they pass, create the
+// Promotion; the controller opens the pull request. Refuses (exit 1) with the failing gates otherwise.
+import type { Command } from 'commander';
+import { requestPromotion } from '../../promotion/manual.js';
+import { ClusterClient, loadKubeConfig } from '../../runtime/index.js';
+import { InputError } from '../terminal.js';
+
+interface PromoteOptions {
+  to: string;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+export function registerPromote(program: Command): void {
+  program
+    .command('promote')
+    .description(
+      "Promote a use case's candidate to a stage: checks its gates, then creates the Promotion whose pull request the controller opens.",
+    )
+    .argument('<usecase>', 'name of the UseCase')
+    .requiredOption('--to <stage>', 'stage or wave to deploy the candidate to')
+    .option('-n, --namespace <ns>', 'namespace of the use case (default: the kubeconfig context namespace)')
+    .option('--kubeconfig <path>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .action(async (useCase: string, opts: PromoteOptions) => {
+      const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+      const namespace =
+        opts.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+      const client = new ClusterClient(kubeConfig);
+      const outcome = await requestPromotion(client, namespace, useCase, opts.to, new Date());
+      if ('refused' in outcome) {
+        const lines = outcome.gates.filter((g) => !g.passed).map((g) => `  FAIL ${g.name}: ${g.message}`);
+        throw new InputError(
+          [`not promoting ${useCase} to ${opts.to}: ${outcome.refused}`, ...lines].join('\n'),
+        );
+      }
+      const out = process.stdout;
+      out.write(
+        `${outcome.created ? 'Created' : 'Already requested:'} promotion ${outcome.name} (${useCase} ${outcome.version} to ${opts.to}${outcome.from ? ` from ${outcome.from}` : ''}; ${outcome.gates.length} gates pass)\n`,
+      );
+      out.write(`Follow it: kubectl get promo -n ${namespace} -w\n`);
+      out.write(`Details:   kubectl describe promo ${outcome.name} -n ${namespace}\n`);
+    });
+}

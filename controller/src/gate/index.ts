@@ -1,0 +1,22 @@
+// The sign-off gate: the `vigil/sign-off` check on pull requests, decided by evaluateSignoff on what the forge
+// reports, with polling for when webhooks do not arrive.
+export { type CheckRunWrite, checkRunWrite, clockTime, notEvaluatedCheckRun } from './check-run.js';
+export { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
+export {
+  type GovernedPullRequest,
+  type GovernedUseCase,
+  governedPullRequest,
+  type PullRequestChangeSet,
+  riskRank,
+} from './governed.js';
+export { type PollResult, type PollTarget, SignoffPoller, type SignoffPollerOptions } from './poller.js';
+export {
+  type CheckRunWritten,
+  headCommittedAt,
+  SIGNOFF_CHECK,
+  SignoffGate,
+  type SignoffGateOptions,
+  type SignoffOutcome,
+  type SignoffRequest,
+  teamsToRead,
+} from './signoff-gate.js';

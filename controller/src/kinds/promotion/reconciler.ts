@@ -1,0 +1,630 @@
+// The Promotion reconciler: opens the pull request that changes the deployed version (branch, commit, pull
+// request, reviewers, labels — each step skipped when already done, so a restart or a second replica never
+// opens a second one), then follows it to sign-off, merge, rejection or supersession.
+import type { DataContractSpec, DataContractStatus } from '../../../../specs/datacontract.js';
+import { dataContractSpec } from '../../../../specs/datacontract.js';
+import {
+  type PromotionPhase,
+  type PromotionSpec,
+  type PromotionStatus,
+  promotionSpec,
+} from '../../../../specs/promotion.js';
+import { releaseTrainSpec } from '../../../../specs/releasetrain.js';
+import { type SignoffPolicySpec, signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
+import type { SurveillancePolicyStatus } from '../../../../specs/surveillancepolicy.js';
+import { type UseCaseSpec, type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  type Forge,
+  ForgeUnavailableError,
+  type PullRequest,
+  UnprocessableError,
+} from '../../forge/forge.js';
+import { SignoffGate } from '../../gate/index.js';
+import { buildEvidence } from '../../promotion/evidence.js';
+import {
+  commitMessage,
+  gatesFor,
+  LABEL_USE_CASE,
+  promotionBranch,
+  pullRequestLabels,
+  reviewerTeams,
+} from '../../promotion/plan.js';
+import { PhiInPullRequestError, renderPullRequest, TemplateError } from '../../promotion/render.js';
+import type { PromotionSignoffGate } from '../../promotion/signoff-gate.js';
+import { DeploymentTargetError, readVersionField, setVersionField } from '../../promotion/version-field.js';
+import type { EventSpec } from '../../runtime/events.js';
+import {
+  type CacheReader,
+  defineController,
+  type KubeObject,
+  type ReconcileContext,
+  type ReconcileResult,
+  StalledError,
+  WaitingError,
+} from '../../runtime/index.js';
+import {
+  DATA_CONTRACTS,
+  PROMOTIONS,
+  peekSpec,
+  RELEASE_TRAINS,
+  readSpec,
+  SIGNOFF_POLICIES,
+  SURVEILLANCE_POLICIES,
+  statusOf,
+  USE_CASES,
+} from '../resources.js';
+import {
+  type PromotionRef,
+  phaseEvent,
+  phaseOf,
+  readyCondition,
+  retrospective,
+  SETTLED,
+  signoffStatus,
+  supersededComment,
+  supersedingPromotion,
+} from './decide.js';
+
+export interface PromotionControllerDeps {
+  forge: Forge;
+  /** The sign-off gate; evaluateSignoff + the check run, directly, when absent. */
+  gate?: PromotionSignoffGate;
+  /** How often an open pull request is looked at when no webhook says so (default 60 s). */
+  pollIntervalMs?: number;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 60_000;
+
+/** The policy revision recorded: the git commit of the policy file when known, else its generation. */
+export function policyRevision(policy: KubeObject): string {
+  const fromGit = statusOf<{ revision?: string }>(policy)?.revision;
+  if (fromGit) return fromGit;
+  return `generation:${policy.metadata.generation ?? 0}`;
+}
+
+const refOf = (p: KubeObject): PromotionRef | undefined => {
+  const spec = peekSpec(promotionSpec, p);
+  if (!spec) return undefined;
+  const status = statusOf<PromotionStatus>(p);
+  return {
+    name: p.metadata.name,
+    spec,
+    ...(status?.phase ? { phase: status.phase } : {}),
+    ...(p.metadata.creationTimestamp ? { createdAt: String(p.metadata.creationTimestamp) } : {}),
+    ...(status?.pullRequest ? { pullRequest: status.pullRequest.number } : {}),
+  };
+};
+
+/** Keys of the promotions of one use case, for the watches. */
+function promotionsOf(
+  cache: CacheReader,
+  namespace: string | undefined,
+  useCase: string | undefined,
+): string[] {
+  if (!namespace || !useCase) return [];
+  return cache
+    .list(PROMOTIONS, namespace)
+    .filter((p) => peekSpec(promotionSpec, p)?.useCase === useCase)
+    .map((p) => `${namespace}/${p.metadata.name}`);
+}
+
+interface Scene {
+  ctx: ReconcileContext;
+  namespace: string;
+  name: string;
+  spec: PromotionSpec;
+  status: PromotionStatus;
+  useCase: { name: string; spec: UseCaseSpec; status?: UseCaseStatus };
+  policy: { name: string; spec: SignoffPolicySpec; revision: string };
+  target: { file: string; field: string };
+  repo: string;
+  base: string;
+  branch: string;
+}
+
+export function promotionController(deps: PromotionControllerDeps) {
+  const { forge } = deps;
+  // The sign-off gate proper; DirectSignoffGate (promotion/signoff-gate.ts) is the fallback with the same shape.
+  const gate: PromotionSignoffGate = deps.gate ?? new SignoffGate({ forge });
+  const poll = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+
+  async function reconcile(ctx: ReconcileContext, obj: KubeObject): Promise<ReconcileResult> {
+    const namespace = obj.metadata.namespace!;
+    const name = obj.metadata.name;
+    const spec = readSpec(promotionSpec, obj);
+    const status = statusOf<PromotionStatus>(obj) ?? {};
+    const phase = status.phase ?? 'Pending';
+    if (SETTLED.has(phase)) return {};
+    if (phase === 'Merged' && (!status.breakGlass || status.breakGlass.retrospectiveDoneAt)) return {};
+
+    const ucObj = ctx.cache.get(USE_CASES, namespace, spec.useCase);
+    if (!ucObj) {
+      throw new StalledError(
+        'UseCaseMissing',
+        `UseCase "${spec.useCase}" does not exist in namespace "${namespace}"`,
+      );
+    }
+    const uc = readSpec(useCaseSpec, ucObj);
+    const policyObj = ctx.cache.get(SIGNOFF_POLICIES, namespace, uc.signoffPolicy);
+    const policySpec = peekSpec(signoffPolicySpec, policyObj);
+    if (!policyObj || !policySpec) {
+      throw new StalledError(
+        'SignoffPolicyMissing',
+        `SignoffPolicy "${uc.signoffPolicy}" named by UseCase "${spec.useCase}" is missing or invalid in namespace "${namespace}"`,
+      );
+    }
+    const target = uc.deployment.targets.find((t) => t.stage === spec.to);
+    if (!target) {
+      throw new StalledError(
+        'NoDeploymentTarget',
+        `UseCase "${spec.useCase}" has no spec.deployment.targets entry for stage "${spec.to}"`,
+      );
+    }
+    const scene: Scene = {
+      ctx,
+      namespace,
+      name,
+      spec,
+      status,
+      useCase: { name: spec.useCase, spec: uc, status: statusOf<UseCaseStatus>(ucObj) },
+      policy: {
+        name: uc.signoffPolicy,
+        spec: policySpec,
+        revision: status.policyRevision ?? policyRevision(policyObj),
+      },
+      target: { file: target.file, field: target.field },
+      repo: uc.deployment.repository,
+      base: uc.deployment.branch,
+      branch: status.pullRequest?.branch ?? promotionBranch(namespace, spec),
+    };
+    try {
+      if (phase === 'Merged') return await followRetrospective(scene);
+      if (!status.pullRequest) return await open(scene);
+      return await follow(scene);
+    } catch (error) {
+      throw nextStep(error, ctx.now);
+    }
+  }
+
+  /** Pending -> Open: find the pull request by its branch, or make branch, commit and pull request. */
+  async function open(s: Scene): Promise<ReconcileResult> {
+    const { ctx, spec } = s;
+    const existing = await forge.findPullRequest(s.repo, s.branch);
+    const newer = supersedingPromotion(selfRef(s), others(s));
+    if (!existing || existing.state === 'open') {
+      if (newer) return superseded(s, existing, newer);
+      if (spec.type === 'promotion' && s.useCase.spec.candidate?.version !== spec.version && !existing) {
+        return {
+          status: {
+            phase: 'Superseded',
+            conditions: [
+              readyCondition(
+                'Superseded',
+                `the use case's candidate is now ${s.useCase.spec.candidate?.version ?? 'none'}, not ${spec.version}; no pull request was opened`,
+              ),
+            ],
+          },
+          events: [
+            {
+              type: 'Normal',
+              reason: 'Superseded',
+              message: `candidate changed before a pull request opened`,
+            },
+          ],
+        };
+      }
+    }
+
+    const evidence = await evidenceFor(s);
+    let pr = existing;
+    if (!pr) {
+      const failing = evidence.gates.filter((g) => !g.passed);
+      if (failing.length > 0) {
+        throw new WaitingError(
+          'GatesNotMet',
+          `${failing.length} of ${evidence.gates.length} gates fail for ${spec.to}: ${failing.map((g) => g.message).join('; ')}`,
+          poll,
+        );
+      }
+      await ensureEdit(s);
+      pr = await openPullRequest(s, evidence.rendered);
+    }
+    if (pr.state === 'open') await ensureReviewersAndLabels(s, pr);
+    const record: ReconcileResult['status'] = {
+      pullRequest: { number: pr.number, url: pr.url, branch: s.branch, headSha: pr.head.sha },
+      gates: evidence.gates,
+      // An adopted pull request keeps the digest its body was opened with.
+      evidenceDigest:
+        /Evidence bundle \((sha256:[0-9a-f]{64})\)/.exec(pr.body)?.[1] ?? evidence.rendered.digest,
+      policyRevision: s.policy.revision,
+      signoffSummary: `0/${reviewerTeams(s.policy.spec, s.useCase.spec.riskClass).length}`,
+    };
+    ctx.log.info({ pullRequest: pr.number, branch: s.branch }, 'pull request open');
+    // Follow at once, so the sign-off check is on the pull request the moment it opens.
+    const followed = await follow({ ...s, status: { ...s.status, ...(record as PromotionStatus) } }, pr);
+    const events: EventSpec[] = [];
+    const opened = phaseEvent(undefined, 'Open', { pr, version: spec.version, to: spec.to });
+    if (opened) events.push(opened);
+    for (const e of followed.events ?? []) if (e.reason !== 'PullRequestOpened') events.push(e);
+    return { ...followed, status: { ...record, ...followed.status }, events };
+  }
+
+  async function evidenceFor(s: Scene) {
+    const { ctx, namespace, spec } = s;
+    const cache = ctx.cache;
+    const trainObj = cache.get(RELEASE_TRAINS, namespace, s.useCase.spec.releaseTrain);
+    const train = peekSpec(releaseTrainSpec, trainObj);
+    if (!train && spec.type === 'promotion') {
+      throw new StalledError(
+        'ReleaseTrainMissing',
+        `ReleaseTrain "${s.useCase.spec.releaseTrain}" is missing or invalid in namespace "${namespace}"`,
+      );
+    }
+    const gates =
+      spec.type === 'promotion' && train
+        ? gatesFor(s.useCase.spec, s.useCase.status, train, spec.to, ctx.now).gates
+        : [];
+    const contracts: Record<string, { spec: DataContractSpec; status?: DataContractStatus } | undefined> = {};
+    for (const ref of s.useCase.spec.dataContracts) {
+      const o = cache.get(DATA_CONTRACTS, namespace, ref.name);
+      const cs = peekSpec(dataContractSpec, o);
+      contracts[ref.name] = cs ? { spec: cs, status: statusOf<DataContractStatus>(o) } : undefined;
+    }
+    const sp = s.useCase.spec.surveillancePolicy;
+    const spObj = sp ? cache.get(SURVEILLANCE_POLICIES, namespace, sp) : undefined;
+    const bundle = buildEvidence({
+      namespace,
+      name: s.name,
+      promotion: spec,
+      useCaseName: s.useCase.name,
+      useCase: s.useCase.spec,
+      target: s.target,
+      gates,
+      contracts,
+      ...(sp ? { surveillance: { name: sp, status: statusOf<SurveillancePolicyStatus>(spObj) } } : {}),
+      policy: { name: s.policy.name, revision: s.policy.revision },
+    });
+    const templateName = train?.pullRequestTemplate;
+    const rendered = templateName
+      ? renderPullRequest(
+          bundle,
+          await readTemplate(ctx, namespace, templateName),
+          `ConfigMap ${namespace}/${templateName}`,
+        )
+      : renderPullRequest(bundle);
+    return { gates, rendered };
+  }
+
+  /** The branch from the base head, with the version edit committed on it unless it is there already. */
+  async function ensureEdit(s: Scene): Promise<void> {
+    const { spec, target } = s;
+    let head = await forge.branchHead(s.repo, s.branch);
+    if (!head) {
+      const baseHead = await forge.branchHead(s.repo, s.base);
+      if (!baseHead) {
+        throw new StalledError('BaseBranchMissing', `branch "${s.base}" does not exist in ${s.repo}`);
+      }
+      try {
+        await forge.createBranch(s.repo, s.branch, baseHead);
+      } catch (error) {
+        // Another replica made it first: carry on from what is there.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+      head = baseHead;
+    }
+    const file = await forge.readFile(s.repo, target.file, s.branch);
+    if (!file) {
+      throw new DeploymentTargetError(
+        target.file,
+        target.field,
+        `${target.file} does not exist in ${s.repo} at branch ${s.branch}; the use case's deployment target for "${spec.to}" names a missing file`,
+      );
+    }
+    const edit = setVersionField(file.content, target.file, target.field, spec.version, {
+      addIfMissing: spec.previousVersion === undefined,
+    });
+    if (!edit.changed) {
+      const onBase = await forge.readFile(s.repo, target.file, s.base);
+      const baseVersion = onBase ? readVersionField(onBase.content, target.file, target.field) : undefined;
+      if (baseVersion === spec.version) {
+        throw new StalledError(
+          'AlreadyDeployed',
+          `${target.file} on ${s.base} already sets ${target.field} to ${spec.version}: there is nothing to promote`,
+        );
+      }
+      return; // committed by an earlier pass
+    }
+    await forge.commitFile(
+      s.repo,
+      s.branch,
+      target.file,
+      edit.content,
+      commitMessage(s.namespace, s.name, spec, s.useCase.name),
+      file.sha,
+    );
+  }
+
+  async function openPullRequest(s: Scene, rendered: { title: string; body: string }): Promise<PullRequest> {
+    try {
+      return await forge.openPullRequest(s.repo, {
+        head: s.branch,
+        base: s.base,
+        title: rendered.title,
+        body: rendered.body,
+      });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const found = await forge.findPullRequest(s.repo, s.branch);
+      if (!found) throw error;
+      return found;
+    }
+  }
+
+  /** Reviewers first, labels last: labels present mean both were done, so an adopted pull request costs no write. */
+  async function ensureReviewersAndLabels(s: Scene, pr: PullRequest): Promise<void> {
+    const labels = pullRequestLabels(s.spec.type, s.useCase.spec.riskClass);
+    if (labels.every((l) => pr.labels.includes(l))) return;
+    await forge.requestTeamReviewers(
+      s.repo,
+      pr.number,
+      reviewerTeams(s.policy.spec, s.useCase.spec.riskClass),
+    );
+    await forge.addLabels(
+      s.repo,
+      pr.number,
+      labels.filter((l) => !pr.labels.includes(l)),
+    );
+  }
+
+  /** Open or SignedOff: read the pull request, supersede, or evaluate the sign-off. */
+  async function follow(s: Scene, known?: PullRequest): Promise<ReconcileResult> {
+    const { ctx, spec, status } = s;
+    const before: PromotionPhase | undefined = status.phase;
+    const number = status.pullRequest!.number;
+    const pr = known ?? (await forge.getPullRequest(s.repo, number));
+    const pullRequest = { number: pr.number, url: pr.url, branch: s.branch, headSha: pr.head.sha };
+    const detail = { pr, version: spec.version, to: spec.to };
+    if (pr.state === 'closed') {
+      const phase = phaseOf(pr);
+      const event = phaseEvent(before, phase, detail);
+      return {
+        status: {
+          phase,
+          pullRequest,
+          ...(pr.mergedAt ? { mergedAt: pr.mergedAt } : {}),
+          ...(phase === 'Rejected' && pr.closedAt ? { closedAt: pr.closedAt } : {}),
+          conditions: [
+            readyCondition(
+              phase,
+              phase === 'Merged'
+                ? `pull request #${pr.number} merged: ${spec.to} runs ${spec.version}`
+                : `pull request #${pr.number} was closed without merging`,
+            ),
+          ],
+        },
+        events: event ? [event] : [],
+        ...(phase === 'Merged' && status.breakGlass && !status.breakGlass.retrospectiveDoneAt
+          ? { requeueAfter: poll }
+          : {}),
+      };
+    }
+    const newer = supersedingPromotion(selfRef(s), others(s));
+    if (newer) return superseded(s, pr, newer);
+
+    const { result } = await gate.evaluate({
+      repository: s.repo,
+      number: pr.number,
+      useCase: { namespace: s.namespace, name: s.useCase.name },
+      riskClass: s.useCase.spec.riskClass,
+      signoffPolicy: {
+        name: `${s.namespace}/${s.policy.name}`,
+        spec: s.policy.spec,
+        revision: s.policy.revision,
+      },
+      breakGlassEligible: spec.type === 'rollback' && spec.breakGlass,
+      now: ctx.now,
+    });
+    const phase = phaseOf(pr, result);
+    const signed = signoffStatus(result);
+    const event = phaseEvent(before, phase, { ...detail, summary: result.summary });
+    const breakGlass = result.breakGlass
+      ? {
+          by: result.breakGlass.by.login,
+          at: result.breakGlass.by.at,
+          retrospectiveDue: result.breakGlass.retrospectiveDue,
+        }
+      : undefined;
+    const reevaluateIn = result.reevaluateAt
+      ? Date.parse(result.reevaluateAt) - ctx.now.getTime()
+      : undefined;
+    return {
+      status: {
+        phase,
+        pullRequest,
+        ...signed,
+        ...(breakGlass ? { breakGlass } : {}),
+        conditions: [
+          readyCondition(
+            phase,
+            phase === 'SignedOff'
+              ? `pull request #${pr.number} is signed off (${result.summary}); it merges when a person merges it`
+              : `pull request #${pr.number} awaits sign-off: ${result.summary}`,
+          ),
+        ],
+      },
+      events: event ? [event] : [],
+      requeueAfter: Math.max(1_000, Math.min(poll, reevaluateIn ?? poll)),
+    };
+  }
+
+  async function superseded(
+    s: Scene,
+    pr: PullRequest | undefined,
+    by: PromotionRef,
+  ): Promise<ReconcileResult> {
+    if (pr && pr.state === 'open')
+      await forge.closePullRequest(s.repo, pr.number, supersededComment(by, s.namespace));
+    const event = phaseEvent(s.status.phase, 'Superseded', {
+      version: s.spec.version,
+      to: s.spec.to,
+      by: `promotion ${by.name} (${by.spec.version})`,
+    });
+    return {
+      status: {
+        phase: 'Superseded',
+        ...(pr
+          ? {
+              pullRequest: { number: pr.number, url: pr.url, branch: s.branch, headSha: pr.head.sha },
+              closedAt: s.ctx.now.toISOString(),
+            }
+          : {}),
+        conditions: [
+          readyCondition(
+            'Superseded',
+            `superseded by promotion ${by.name} of ${by.spec.version}${pr ? `; pull request #${pr.number} closed` : ''}`,
+          ),
+        ],
+      },
+      events: event ? [event] : [],
+    };
+  }
+
+  /** After a break-glass merge: the usual roles owe a retrospective sign-off by the due time. */
+  async function followRetrospective(s: Scene): Promise<ReconcileResult> {
+    const bg = s.status.breakGlass!;
+    const { result } = await gate.evaluate({
+      repository: s.repo,
+      number: s.status.pullRequest!.number,
+      useCase: { namespace: s.namespace, name: s.useCase.name },
+      riskClass: s.useCase.spec.riskClass,
+      signoffPolicy: {
+        name: `${s.namespace}/${s.policy.name}`,
+        spec: s.policy.spec,
+        revision: s.policy.revision,
+      },
+      breakGlassEligible: false,
+      now: s.ctx.now,
+    });
+    const r = retrospective(bg, result, s.ctx.now);
+    if (r.state === 'done') {
+      return {
+        status: {
+          breakGlass: { ...bg, retrospectiveDoneAt: r.at },
+          ...signoffStatus(result),
+          conditions: [
+            {
+              type: 'RetrospectiveOverdue',
+              status: 'False',
+              reason: 'RetrospectiveDone',
+              message: `retrospective sign-off completed (${result.summary})`,
+            },
+          ],
+        },
+        events: [
+          {
+            type: 'Normal',
+            reason: 'RetrospectiveDone',
+            message: `retrospective sign-off completed: ${result.summary}`,
+          },
+        ],
+      };
+    }
+    const overdue = r.overdue;
+    return {
+      status: {
+        conditions: [
+          {
+            type: 'RetrospectiveOverdue',
+            status: overdue ? 'True' : 'False',
+            reason: overdue ? 'RetrospectiveOverdue' : 'RetrospectiveOwed',
+            message: `retrospective sign-off ${overdue ? 'was due' : 'is due'} by ${r.due}: ${result.summary}`,
+          },
+        ],
+      },
+      events: overdue
+        ? [
+            {
+              type: 'Warning',
+              reason: 'RetrospectiveOverdue',
+              message: `break-glass merge by ${bg.by}: the retrospective sign-off was due by ${r.due} (${result.summary})`,
+            },
+          ]
+        : [],
+      requeueAfter: overdue
+        ? poll
+        : Math.max(1_000, Math.min(poll, Date.parse(r.due) - s.ctx.now.getTime() + 1_000)),
+    };
+  }
+
+  return defineController({
+    kind: PROMOTIONS,
+    watches: [
+      // A newer promotion of the same use case and stage supersedes an open one.
+      {
+        kind: PROMOTIONS,
+        map: (p, cache) => promotionsOf(cache, p.metadata.namespace, peekSpec(promotionSpec, p)?.useCase),
+      },
+      // The use case's candidate, targets or gates changed.
+      { kind: USE_CASES, map: (uc, cache) => promotionsOf(cache, uc.metadata.namespace, uc.metadata.name) },
+    ],
+    reconcile,
+  });
+}
+
+function selfRef(s: Scene): PromotionRef {
+  const own = s.ctx.cache.get(PROMOTIONS, s.namespace, s.name);
+  return refOf(own!) ?? { name: s.name, spec: s.spec };
+}
+
+function others(s: Scene): PromotionRef[] {
+  return s.ctx.cache
+    .list(PROMOTIONS, s.namespace)
+    .filter(
+      (p) =>
+        p.metadata.labels?.[LABEL_USE_CASE] === s.spec.useCase ||
+        peekSpec(promotionSpec, p)?.useCase === s.spec.useCase,
+    )
+    .map(refOf)
+    .filter((p): p is PromotionRef => p !== undefined);
+}
+
+async function readTemplate(ctx: ReconcileContext, namespace: string, name: string): Promise<string> {
+  let data: Record<string, string> | undefined;
+  try {
+    data = (await ctx.client.core.readNamespacedConfigMap({ name, namespace })).data;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) {
+      throw new StalledError(
+        'TemplateMissing',
+        `ConfigMap "${name}" named by the release train's pullRequestTemplate does not exist in namespace "${namespace}"`,
+      );
+    }
+    throw error;
+  }
+  const template = data?.template;
+  if (template === undefined) {
+    throw new StalledError(
+      'TemplateMissing',
+      `ConfigMap ${namespace}/${name} has no key "template" holding the pull request template`,
+    );
+  }
+  return template;
+}
+
+/** Errors typed by what happens next: wait for the forge, or stall for a person. */
+function nextStep(error: unknown, now: Date): unknown {
+  if (error instanceof ForgeUnavailableError) {
+    return new WaitingError('ForgeUnavailable', error.message, error.retryAt.getTime() - now.getTime(), {
+      cause: error,
+    });
+  }
+  if (error instanceof DeploymentTargetError)
+    return new StalledError('DeploymentTargetInvalid', error.message);
+  if (error instanceof TemplateError) return new StalledError('TemplateInvalid', error.message);
+  if (error instanceof PhiInPullRequestError) return new StalledError('PhiRefused', error.message);
+  if (error instanceof ForbiddenError) return new StalledError('ForgeForbidden', error.message);
+  if (error instanceof UnprocessableError) return new StalledError('ForgeRefused', error.message);
+  return error;
+}

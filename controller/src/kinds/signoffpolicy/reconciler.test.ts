@@ -1,0 +1,88 @@
+// The SignoffPolicy reconciler with and without a forge: teams and protection read through it, an outage waits
+// for GitHub, a missing permission needs a person.
+import { describe, expect, it } from 'vitest';
+import { ForbiddenError, type Forge, ForgeUnavailableError, NotFoundError } from '../../forge/forge.js';
+import { type KubeObject, type ReconcileContext, StalledError, WaitingError } from '../../runtime/index.js';
+import { createSignoffPolicyController, signoffPolicyController } from './reconciler.js';
+
+const now = new Date('2026-03-02T12:00:00Z');
+const ctx = { now } as ReconcileContext;
+const policy: KubeObject = {
+  apiVersion: 'vigil.dev/v1alpha1',
+  kind: 'SignoffPolicy',
+  metadata: { namespace: 'revenue-cycle', name: 'governance-signoff', generation: 1 },
+  spec: {
+    roles: [
+      { name: 'data-science', team: 'northwind-health/data-science' },
+      { name: 'compliance', team: 'northwind-health/compliance' },
+    ],
+    requirements: [{ riskClass: 'operational', roles: ['data-science', 'compliance'] }],
+    enforcement: { repository: 'northwind-health/ai-deployments' },
+  },
+};
+const forge = (overrides: Partial<Forge>) =>
+  ({
+    teamMembers: async (_org: string, team: string) => {
+      if (team === 'compliance') throw new NotFoundError('GET team', 'Not Found', 404);
+      return ['ds-lead', 'ds-2'];
+    },
+    requiredChecks: async () => ({ checks: ['vigil/sign-off'], source: 'ruleset', sources: ['ruleset'] }),
+    ...overrides,
+  }) as unknown as Forge;
+
+describe('signoffPolicyController', () => {
+  it('without a forge checks nothing, as before', async () => {
+    const result = await signoffPolicyController.reconcile(ctx, policy);
+    expect(result.status?.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'Unknown',
+      reason: 'NoForge',
+    });
+  });
+
+  it('with a forge reports the teams it found and the check the ruleset requires, and checks again later', async () => {
+    const result = await createSignoffPolicyController({ forge: forge({}), recheckAfterMs: 1000 }).reconcile(
+      ctx,
+      policy,
+    );
+    expect(result.status).toMatchObject({
+      enforced: true,
+      enforcedBy: 'ruleset',
+      teams: [
+        { role: 'data-science', members: 2, resolved: true },
+        { role: 'compliance', resolved: false },
+      ],
+    });
+    expect(result.requeueAfter).toBe(1000);
+  });
+
+  it('waits for GitHub until its reset, and stalls on a missing permission', async () => {
+    const down = forge({
+      requiredChecks: async () => {
+        throw new ForgeUnavailableError(
+          'GET protection',
+          'limit',
+          new Date(now.getTime() + 60_000),
+          'rate-limit',
+          403,
+        );
+      },
+    });
+    const waiting = await createSignoffPolicyController({ forge: down })
+      .reconcile(ctx, policy)
+      .catch((e: unknown) => e);
+    expect(waiting).toBeInstanceOf(WaitingError);
+    expect((waiting as WaitingError).retryAfterMs).toBe(60_000);
+
+    const forbidden = forge({
+      requiredChecks: async () => {
+        throw new ForbiddenError('GET protection', 'Resource not accessible by integration', 403);
+      },
+    });
+    const stalled = await createSignoffPolicyController({ forge: forbidden })
+      .reconcile(ctx, policy)
+      .catch((e: unknown) => e);
+    expect(stalled).toBeInstanceOf(StalledError);
+    expect((stalled as StalledError).reason).toBe('ForgeForbidden');
+  });
+});

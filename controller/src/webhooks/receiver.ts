@@ -1,0 +1,271 @@
+// The GitHub webhook endpoint: checks each delivery's signature over the raw body, answers at once (202) and
+// queues the work, so a slow re-evaluation never makes GitHub time out and redeliver. Each X-GitHub-Delivery is
+// processed once. Nothing is processed from a delivery whose signature fails, and neither the secret nor a
+// payload is ever logged.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { SeenDeliveries } from './deliveries.js';
+import { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
+import { verifySignature } from './signature.js';
+import { HANDLED_EVENTS, type HandledEvent, type PullRequestRef, targetsOf } from './targets.js';
+
+/** A verified, first-seen delivery of an event the controller acts on. */
+export interface WebhookEvent {
+  deliveryId: string;
+  name: HandledEvent;
+  action?: string;
+  /** `org/repo`. */
+  repository?: string;
+  /** The pull requests to re-evaluate. */
+  targets: PullRequestRef[];
+  payload: Record<string, unknown>;
+}
+
+export interface WebhookReceiverOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** Default `/webhooks/github`. */
+  path?: string;
+  /** The webhook secret configured on GitHub, read from a file; never logged. */
+  secret: string | Buffer;
+  /** Called after the response, one delivery at a time, in arrival order. */
+  onEvent: (event: WebhookEvent) => void | Promise<void>;
+  logger?: Logger;
+  /** Bodies over this are refused with 413 (default 1 MiB; GitHub caps payloads at 25 MB, PR events are small). */
+  maxBodyBytes?: number;
+  /** Delivery ids remembered for deduplication (default 10,000). */
+  rememberDeliveries?: number;
+  /** Deliveries waiting to be processed before new ones get 503 (default 10,000). */
+  maxQueued?: number;
+  /** Our check's name: its own check_run events are ignored. */
+  checkName?: string;
+  /** Where the metrics go: the controller's registry, so /metrics shows them. A private one when absent. */
+  registry?: Registry;
+}
+
+export interface WebhookReceiver {
+  /** e.g. http://127.0.0.1:PORT/webhooks/github */
+  url: string;
+  metrics: WebhookMetrics;
+  /** Resolves when every accepted delivery has been processed. */
+  idle(): Promise<void>;
+  /** Stop accepting, finish what is queued, close. */
+  stop(): Promise<void>;
+}
+
+const MIB = 1024 * 1024;
+
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
+  const path = options.path ?? '/webhooks/github';
+  const maxBody = options.maxBodyBytes ?? MIB;
+  const maxQueued = options.maxQueued ?? 10_000;
+  const checkName = options.checkName ?? 'vigil/sign-off';
+  const secret = options.secret;
+  if (secret.length === 0) throw new TypeError('the webhook secret is empty');
+  const log = options.logger?.child({ component: 'webhooks' });
+  const metrics = new WebhookMetrics(options.registry ?? new Registry());
+  const seen = new SeenDeliveries(options.rememberDeliveries ?? 10_000);
+
+  // The work queue: deliveries are acknowledged first and processed here, one at a time.
+  const queue: { event: WebhookEvent; acceptedAt: number }[] = [];
+  let draining: Promise<void> | undefined;
+  const drain = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { event, acceptedAt } = next;
+      try {
+        await options.onEvent(event);
+      } catch (error) {
+        metrics.deliveries.inc({ event: event.name, outcome: 'failed' });
+        log?.error(
+          { deliveryId: event.deliveryId, event: event.name, err: error },
+          'processing a webhook delivery failed',
+        );
+      }
+      metrics.processing.observe({ event: event.name }, (performance.now() - acceptedAt) / 1000);
+    }
+  };
+  const kick = () => {
+    if (draining) return;
+    // After the response is on its way: setImmediate runs once this request's I/O callbacks are done.
+    draining = new Promise<void>((resolve) => setImmediate(resolve)).then(drain).finally(() => {
+      draining = undefined;
+      if (queue.length > 0) kick();
+    });
+  };
+  const enqueue = (event: WebhookEvent) => {
+    queue.push({ event, acceptedAt: performance.now() });
+    kick();
+  };
+
+  const answer = (
+    res: ServerResponse,
+    status: number,
+    message: string,
+    event: string,
+    outcome: DeliveryOutcome | undefined,
+    fields: Record<string, unknown> = {},
+  ) => {
+    if (outcome) metrics.deliveries.inc({ event, outcome });
+    if (!res.headersSent) {
+      res.writeHead(status, {
+        'content-type': 'text/plain; charset=utf-8',
+        ...(status === 413 ? { connection: 'close' } : {}),
+      });
+    }
+    res.end(`${message}\n`);
+    log?.[status >= 400 ? 'warn' : 'debug']({ status, event, outcome, ...fields }, message);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    if (url.pathname !== path) return answer(res, 404, 'not found', 'unknown', undefined);
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return answer(res, 405, 'only POST is accepted', 'unknown', undefined);
+    }
+    const event = header(req, 'x-github-event') ?? 'unknown';
+    const deliveryId = header(req, 'x-github-delivery');
+    const fields = { deliveryId, event };
+    // GitHub can also send form-encoded payloads; Vigil's webhooks are configured for JSON only.
+    const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      req.resume();
+      return answer(res, 415, 'the body must be application/json', event, 'unsupported-media-type', fields);
+    }
+    const body = await readBody(req, maxBody);
+    if (body === 'too-large') {
+      return answer(res, 413, `the body is over ${maxBody} bytes`, event, 'too-large', fields);
+    }
+    if (!verifySignature(secret, body, header(req, 'x-hub-signature-256'))) {
+      return answer(
+        res,
+        401,
+        'the X-Hub-Signature-256 signature is missing or wrong',
+        event,
+        'bad-signature',
+        fields,
+      );
+    }
+    if (!deliveryId || event === 'unknown') {
+      return answer(
+        res,
+        400,
+        'X-GitHub-Event and X-GitHub-Delivery are required',
+        event,
+        'malformed',
+        fields,
+      );
+    }
+    let payload: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('not an object');
+      payload = parsed as Record<string, unknown>;
+    } catch {
+      return answer(res, 400, 'the body is not a JSON object', event, 'malformed', fields);
+    }
+    if (event === 'ping') return answer(res, 200, 'pong', event, 'accepted', fields);
+    if (!(HANDLED_EVENTS as readonly string[]).includes(event)) {
+      return answer(res, 200, `event ${event} is not used`, event, 'ignored', fields);
+    }
+    if (seen.has(deliveryId)) return answer(res, 200, 'already processed', event, 'duplicate', fields);
+    if (queue.length >= maxQueued)
+      return answer(res, 503, 'too many deliveries queued', event, 'overloaded', fields);
+    seen.add(deliveryId);
+
+    const name = event as HandledEvent;
+    const action = typeof payload.action === 'string' ? payload.action : undefined;
+    const repo = (payload.repository as { full_name?: unknown } | undefined)?.full_name;
+    const targets = targetsOf(name, payload, checkName);
+    answer(res, 202, 'accepted', event, targets.length > 0 ? 'accepted' : 'ignored', {
+      ...fields,
+      action,
+      targets: targets.map((t) => `${t.repository}#${t.number}`),
+    });
+    if (targets.length === 0) return;
+    enqueue({
+      deliveryId,
+      name,
+      ...(action ? { action } : {}),
+      ...(typeof repo === 'string' ? { repository: repo } : {}),
+      targets,
+      payload,
+    });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log?.error({ err: error }, 'webhook request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('internal error\n');
+    });
+  });
+  // A slow sender holds no socket for long.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}${path}`;
+  log?.info({ url }, 'webhook receiver listening');
+
+  const idle = async () => {
+    while (draining) await draining;
+  };
+  return {
+    url,
+    metrics,
+    idle,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await idle();
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The raw bytes, or 'too-large' as soon as they pass the cap (the rest is not read). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return Promise.resolve('too-large');
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}

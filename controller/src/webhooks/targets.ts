@@ -1,0 +1,103 @@
+// What a webhook event asks to re-evaluate: the pull requests it concerns, and the Promotions that carry them.
+import type { PromotionStatus } from '../../../specs/promotion.js';
+import { PROMOTIONS, statusOf, USE_CASES } from '../kinds/resources.js';
+import { type CacheReader, objectKey } from '../runtime/index.js';
+
+/** A pull request, `org/repo` and number. */
+export interface PullRequestRef {
+  repository: string;
+  number: number;
+}
+
+export const HANDLED_EVENTS = ['pull_request', 'pull_request_review', 'check_run'] as const;
+export type HandledEvent = (typeof HANDLED_EVENTS)[number];
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+const num = (v: unknown): number | undefined =>
+  Number.isInteger(v) && (v as number) > 0 ? (v as number) : undefined;
+
+/**
+ * The pull requests an event concerns. Our own check's runs are our writes coming back, except a person asking
+ * to run it again (`rerequested`); other checks' runs are passed on, as a promotion may wait on them.
+ */
+export function targetsOf(event: HandledEvent, payload: Json, checkName: string): PullRequestRef[] {
+  const repository = obj(payload.repository)?.full_name;
+  if (typeof repository !== 'string' || repository === '') return [];
+  const one = (n: unknown) => {
+    const number = num(n);
+    return number ? [{ repository, number }] : [];
+  };
+  switch (event) {
+    case 'pull_request':
+      return one(payload.number ?? obj(payload.pull_request)?.number);
+    case 'pull_request_review':
+      return one(obj(payload.pull_request)?.number);
+    case 'check_run': {
+      const run = obj(payload.check_run);
+      if (!run) return [];
+      if (run.name === checkName && payload.action !== 'rerequested') return [];
+      const prs = Array.isArray(run.pull_requests) ? run.pull_requests : [];
+      return prs.flatMap((p) => one(obj(p)?.number));
+    }
+  }
+}
+
+/**
+ * The keys (`namespace/name`) of the Promotions whose pull request is `target`. The repository is the use case's
+ * GitOps repository, or failing that the one in the pull request's URL; a Promotion whose repository cannot be
+ * told is matched on the number alone (one re-evaluation too many is harmless, one too few is not).
+ */
+export function promotionKeysFor(cache: CacheReader, target: PullRequestRef): string[] {
+  const wanted = target.repository.toLowerCase();
+  const keys: string[] = [];
+  for (const promotion of cache.list(PROMOTIONS)) {
+    const pr = statusOf<PromotionStatus>(promotion)?.pullRequest;
+    if (pr?.number !== target.number) continue;
+    const namespace = promotion.metadata?.namespace;
+    // Only these two fields are needed: an object failing some other rule still names its repository.
+    const useCaseName = obj(promotion.spec)?.useCase;
+    const useCase =
+      typeof useCaseName === 'string' ? cache.get(USE_CASES, namespace, useCaseName) : undefined;
+    const declared = obj(obj(useCase?.spec)?.deployment)?.repository;
+    const repository = typeof declared === 'string' ? declared : repositoryInUrl(pr.url);
+    if (repository === undefined || repository.toLowerCase() === wanted) {
+      keys.push(objectKey(namespace, promotion.metadata?.name ?? ''));
+    }
+  }
+  return keys.sort();
+}
+
+/** Phases whose pull request still awaits a decision: what the poller watches. */
+const AWAITING = new Set(['Pending', 'Open', 'SignedOff']);
+
+/** The pull requests of Promotions still awaiting sign-off or merge, for the poller's `targets`. */
+export function openPromotionPullRequests(cache: CacheReader): PullRequestRef[] {
+  const refs: PullRequestRef[] = [];
+  for (const promotion of cache.list(PROMOTIONS)) {
+    const status = statusOf<PromotionStatus>(promotion);
+    const pr = status?.pullRequest;
+    if (!pr || (status?.phase !== undefined && !AWAITING.has(status.phase))) continue;
+    const useCaseName = obj(promotion.spec)?.useCase;
+    const useCase =
+      typeof useCaseName === 'string'
+        ? cache.get(USE_CASES, promotion.metadata?.namespace, useCaseName)
+        : undefined;
+    const declared = obj(obj(useCase?.spec)?.deployment)?.repository;
+    const repository = typeof declared === 'string' ? declared : repositoryInUrl(pr.url);
+    if (repository) refs.push({ repository, number: pr.number });
+  }
+  return refs;
+}
+
+/** `org/repo` from a pull request's web URL (`.../org/repo/pull/12`). */
+export function repositoryInUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const m = /\/([^/]+)\/([^/]+)\/pulls?\/\d+\/?$/.exec(new URL(url).pathname);
+    return m ? `${m[1]}/${m[2]}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
