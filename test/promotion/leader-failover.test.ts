@@ -1,0 +1,291 @@
+// Reliability 8: two replicas share one Lease; the leader is cut off from the cluster and the forge the instant
+// the promotion's branch exists on the forge (before its commit and pull request). The other replica takes
+// over within the lease time and finishes the promotion on the same branch: exactly one pull request, one
+// commit on top of main, and no write from the old leader once it no longer held the Lease.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { LocalForge } from '../../controller/src/forge/local/index.js';
+import { requestPromotion } from '../../controller/src/promotion/manual.js';
+import { registerControllers } from '../../controller/src/reconcilers.js';
+import { ClusterClient } from '../../controller/src/runtime/cluster-client.js';
+import { type KubeObject, Manager } from '../../controller/src/runtime/index.js';
+import type { PromotionStatus } from '../../specs/promotion.js';
+import { as, OWNER, REPO, readFile, startForge } from '../forge/harness.js';
+import {
+  createNamespace,
+  eventually,
+  startTestCluster,
+  type TestCluster,
+  testLogger,
+} from '../runtime/cluster-fixture.js';
+import { type FaultProxy, startFaultProxy } from '../runtime/fault-proxy.js';
+import { type ForgeTap, logClusterWrites, type TimedWrite, tappedForge } from './failover-harness.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const NS = 'revenue-cycle';
+const FILE = 'revenue-cycle/denials-triage/production.yaml';
+const PROMOTION = 'denials-triage-production-3-2-0';
+const BRANCH = 'vigil/promote/revenue-cycle/denials-triage/production/3.2.0';
+const LEASE = { namespace: 'kube-system', name: 'vigil-failover' };
+const TIMING = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
+const example = (file: string) => parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
+
+interface Replica {
+  identity: string;
+  manager: Manager;
+  client: ClusterClient;
+  forge: ForgeTap;
+  clusterWrites: TimedWrite[];
+}
+
+let cluster: TestCluster;
+let local: LocalForge;
+let proxy: FaultProxy | undefined;
+const replicas: Replica[] = [];
+
+async function startReplica(identity: string, client: ClusterClient): Promise<Replica> {
+  const forge = await tappedForge(local, 'platform-bot');
+  const manager = new Manager({
+    client,
+    leaderElection: { ...LEASE, identity, ...TIMING },
+    probes: false,
+    gracePeriodMs: 1_000,
+    logger: testLogger(),
+  });
+  registerControllers(manager, { forge: forge.forge, dataDir: join(ROOT, 'examples'), pollIntervalMs: 500 });
+  forge.isLeader = () => manager.isLeader();
+  const replica = {
+    identity,
+    manager,
+    client,
+    forge,
+    clusterWrites: logClusterWrites(client, () => manager.isLeader()),
+  };
+  replicas.push(replica);
+  await manager.start();
+  return replica;
+}
+
+const create = (plural: string, body: object) =>
+  cluster.client().customObjects.createNamespacedCustomObject({
+    group: 'vigil.dev',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural,
+    body,
+  });
+
+const getPromotion = async () =>
+  (await cluster.client().customObjects.getNamespacedCustomObject({
+    group: 'vigil.dev',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural: 'promotions',
+    name: PROMOTION,
+  })) as KubeObject & { status?: PromotionStatus };
+
+const pullsFor = async (branch: string) =>
+  (
+    await as(local, 'platform-eng').rest.pulls.list({
+      owner: OWNER,
+      repo: REPO,
+      state: 'all',
+      head: `${OWNER}:${branch}`,
+    })
+  ).data;
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  local = await startForge({ openApiCheck: false });
+  await createNamespace(cluster.client(), NS);
+  await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
+  await create('releasetrains', {
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'ReleaseTrain',
+    metadata: { name: 'express', namespace: NS },
+    spec: {
+      // Departs once a year: the promotion here is asked for by hand, and no departure may race it.
+      schedule: { cron: '0 0 1 1 *', timeZone: 'UTC' },
+      cutoff: '0s',
+      stages: [
+        { name: 'staging' },
+        {
+          name: 'production',
+          gates: { evaluation: [{ metric: 'top1-denial-category-accuracy', min: 0.85 }] },
+        },
+      ],
+      changeTicketPattern: '^CHG[0-9]{7}$',
+    },
+  });
+  const uc = example('revenue-cycle/denials-triage.yaml');
+  const { surveillancePolicy: _, ...spec } = uc.spec;
+  await create('usecases', {
+    ...uc,
+    spec: {
+      ...spec,
+      releaseTrain: 'express',
+      dataContracts: [],
+      readiness: {
+        ...spec.readiness,
+        governanceApproval: {
+          status: 'done',
+          evidence: 'https://wiki.northwind-health.example/governance/minutes',
+        },
+      },
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const r of replicas.reverse()) await r.manager.stop();
+  await proxy?.close();
+  await local?.stop();
+  await cluster?.stop();
+});
+
+describe('leader failover mid-promotion (reliability 8)', () => {
+  it('the standby takes over within the lease time and the promotion ends with exactly one pull request', async () => {
+    const setup = cluster.client();
+    const repo = local.git(OWNER, REPO);
+    const mainTip = (await repo.branchTip('main'))!;
+
+    // Replica a reaches the cluster through a proxy that can cut it off; b talks to the cluster directly.
+    proxy = await startFaultProxy(cluster.cluster.url);
+    const a = await startReplica(
+      'replica-a',
+      new ClusterClient(proxy.kubeConfig, { rate: { qps: 500, burst: 500 } }),
+    );
+    await eventually(() => expect(a.manager.isLeader()).toBe(true), 10_000, 20);
+    const b = await startReplica('replica-b', cluster.client());
+    await eventually(() => expect(b.manager.readiness()).toBe(true), 10_000, 20);
+    expect(b.manager.isLeader()).toBe(false);
+
+    // The kill: the moment a's request creating the promotion's branch has reached the forge, a is cut off from
+    // the cluster and the forge, and never hears the answer. It has made the branch, not the commit or the pull request.
+    let killedAt = 0;
+    const passesBranchCreation = (w: { method: string; path: string; body: string }) =>
+      w.method === 'POST' && w.path.endsWith('/git/refs') && w.body.includes(`refs/heads/${BRANCH}`);
+    a.forge.killAfter(passesBranchCreation, () => {
+      killedAt = Date.now();
+      proxy!.cutOff = true;
+      a.forge.cutOff = true;
+    });
+    let bothLed = false;
+    let aLostAt = 0;
+    let bLedAt = 0;
+    const sampler = setInterval(() => {
+      const aLeads = a.manager.isLeader();
+      const bLeads = b.manager.isLeader();
+      if (aLeads && bLeads) bothLed = true;
+      if (killedAt && !aLeads && !aLostAt) aLostAt = Date.now();
+      if (bLeads && !bLedAt) bLedAt = Date.now();
+    }, 5);
+
+    try {
+      // As `vigil promote` does; the gates pass once the leader has read the deployed versions from the forge.
+      const asked = await eventually(
+        async () => {
+          const r = await requestPromotion(setup, NS, 'denials-triage', 'production', new Date());
+          if (!('created' in r)) throw new Error(r.refused);
+          return r;
+        },
+        20_000,
+        200,
+      );
+      expect(asked).toMatchObject({ created: true, name: PROMOTION });
+
+      await eventually(() => expect(killedAt).toBeGreaterThan(0), 20_000, 10);
+      // Mid-promotion: the branch exists at main's tip, and there is no pull request yet.
+      expect(await repo.branchTip(BRANCH)).toBe(mainTip);
+      expect(await pullsFor(BRANCH)).toHaveLength(0);
+      expect(bLedAt).toBe(0);
+      // The Lease as the dead leader left it: its last renewal is where the lease time starts.
+      const held = await setup.coordination.readNamespacedLease(LEASE);
+      expect(held.spec?.holderIdentity).toBe('replica-a');
+      const lastRenewal = new Date(held.spec!.renewTime!).getTime();
+
+      await eventually(() => expect(bLedAt).toBeGreaterThan(0), 10_000, 10);
+      const sinceKill = bLedAt - killedAt;
+      const sinceRenewal = bLedAt - lastRenewal;
+      console.info(
+        `takeover: ${sinceKill} ms after the kill, ${sinceRenewal} ms after the last renewal (lease ${TIMING.leaseDurationMs} ms)`,
+      );
+      // Never before the Lease ran out; after the kill, within the lease time plus one jittered retry period
+      // (the standby notices expiry on its next attempt) and some slack for two busy cores.
+      expect(sinceRenewal).toBeGreaterThanOrEqual(TIMING.leaseDurationMs);
+      expect(sinceKill).toBeGreaterThanOrEqual(TIMING.leaseDurationMs - TIMING.retryPeriodMs * 1.2 - 50);
+      expect(sinceKill).toBeLessThan(TIMING.leaseDurationMs + TIMING.retryPeriodMs * 1.2 + 1_000);
+      // The old leader stopped believing it led before the new one started.
+      expect(aLostAt).toBeGreaterThan(0);
+      expect(aLostAt).toBeLessThanOrEqual(bLedAt);
+      expect(aLostAt - killedAt).toBeLessThan(TIMING.renewDeadlineMs + 100);
+
+      const promo = await eventually(
+        async () => {
+          const p = await getPromotion();
+          expect(p.status?.phase).toBe('Open');
+          return p;
+        },
+        20_000,
+        100,
+      );
+      console.info(`pull request open ${Date.now() - killedAt} ms after the kill`);
+      expect(promo.status?.pullRequest?.branch).toBe(BRANCH);
+
+      // Exactly one pull request for the branch, opened once, by the new leader.
+      const pulls = await pullsFor(BRANCH);
+      expect(pulls).toHaveLength(1);
+      expect(pulls[0]!.number).toBe(promo.status!.pullRequest!.number);
+      expect(pulls[0]!.state).toBe('open');
+      expect(local.calls.filter({ method: 'POST', route: '/repos/{owner}/{repo}/pulls' })).toHaveLength(1);
+      const writesOf = (tap: ForgeTap, method: string, suffix: string) =>
+        tap.writes().filter((c) => c.reached && c.method === method && c.path.endsWith(suffix));
+      // All the old leader wrote to the forge was the branch; its commit and pull request are the new leader's.
+      expect(a.forge.writes().filter((c) => c.reached)).toEqual([
+        expect.objectContaining({ method: 'POST', path: `/repos/${OWNER}/${REPO}/git/refs` }),
+      ]);
+      expect(writesOf(b.forge, 'POST', '/git/refs')).toHaveLength(0);
+      expect(writesOf(b.forge, 'PUT', encodeURIComponent(FILE))).toHaveLength(1);
+      expect(writesOf(b.forge, 'POST', `/repos/${OWNER}/${REPO}/pulls`)).toHaveLength(1);
+
+      // The branch is main plus one commit, and that commit changes only the version line.
+      const tip = (await repo.branchTip(BRANCH))!;
+      const commits = await repo.commitsBetween(mainTip, tip);
+      expect(commits).toHaveLength(1);
+      expect(commits[0]!.parents).toEqual([mainTip]);
+      const eng = as(local, 'platform-eng');
+      const before = (await readFile(eng, FILE, 'main')).text.split('\n');
+      const after = (await readFile(eng, FILE, BRANCH)).text.split('\n');
+      const diff = before.flatMap((l, i) => (l === after[i] ? [] : [`-${l}`, `+${after[i]}`]));
+      expect(after).toHaveLength(before.length);
+      expect(diff).toEqual(['-  version: "3.1.4"', '+  version: "3.2.0"']);
+
+      // One more lease time: the old leader stays down and nothing more is opened.
+      const settleUntil = Date.now() + TIMING.leaseDurationMs;
+      while (Date.now() < settleUntil) {
+        expect(a.manager.isLeader()).toBe(false);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await pullsFor(BRANCH)).toHaveLength(1);
+
+      // The old leader: nothing it sent after the cut reached the cluster or the forge, and it sent no write at
+      // all once it no longer held the Lease (writes between the cut and its step-down are refused on the way).
+      expect(a.forge.writes().filter((c) => c.at > killedAt && c.reached)).toEqual([]);
+      expect(a.forge.writes().filter((c) => !c.leader && c.at >= killedAt)).toEqual([]);
+      expect(a.clusterWrites.filter((w) => w.at >= aLostAt)).toEqual([]);
+      expect(a.clusterWrites.filter((w) => w.at >= killedAt && !w.leader)).toEqual([]);
+      expect(
+        b.clusterWrites.filter((w) => w.at < bLedAt && w.resource !== 'leases.coordination.k8s.io'),
+      ).toEqual([]);
+      expect(bothLed).toBe(false);
+
+      const lease = await setup.coordination.readNamespacedLease(LEASE);
+      expect(lease.spec?.holderIdentity).toBe('replica-b');
+      expect(lease.spec?.leaseTransitions).toBe(1);
+    } finally {
+      clearInterval(sampler);
+    }
+  }, 60_000);
+});
