@@ -1,5 +1,6 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerContract } from './commands/contract.js';
 import { registerController } from './commands/controller.js';
 import { registerForge } from './commands/forge.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerController(program);
   registerForge(program);
   registerPromote(program);
+  registerAudit(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -26,6 +26,8 @@ interface ControllerOptions {
   watchNamespaces?: string;
   dataDir?: string;
   gracePeriod: string;
+  kubeApiQps: string;
+  kubeApiBurst: string;
   githubApiUrl: string;
   githubTokenFile?: string;
   githubAppId?: string;
@@ -67,6 +69,8 @@ export function registerController(program: Command): void {
       'directory that data paths in contracts and surveillance policies resolve against (none: not read)',
     )
     .option('--watch-namespaces <list>', 'watch only this namespace (default: all namespaces)')
+    .option('--kube-api-qps <n>', 'requests per second to the Kubernetes API, sustained', '100')
+    .option('--kube-api-burst <n>', 'requests to the Kubernetes API allowed in a burst', '200')
     .option('--grace-period <duration>', 'how long shutdown waits for reconciles in flight', '25s')
     .option(
       '--github-api-url <url>',
@@ -99,6 +103,12 @@ export function registerController(program: Command): void {
 
       const client = new ClusterClient(
         loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context }),
+        {
+          rate: {
+            qps: positiveOption('--kube-api-qps', opts.kubeApiQps),
+            burst: positiveOption('--kube-api-burst', opts.kubeApiBurst),
+          },
+        },
       );
       const leaderNamespace = opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'default';
       const manager = new Manager({
@@ -165,6 +175,13 @@ function portOption(flag: string, value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`${flag} must be an integer from 0 to 65535; got "${value}"`);
   return port;
+}
+
+function positiveOption(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive number; got "${value}"`);
+  return n;
 }
 
 function durationOption(flag: string, value: string): number {
