@@ -290,7 +290,7 @@ async function main(): Promise<void> {
     for (;;) {
       const m = await scrape(controller.probeUrl);
       const reconciled = [...m]
-        .filter(([k]) => k.startsWith('vigil_reconcile_total') && k.includes('usecases'))
+        .filter(([k]) => k.startsWith('vigil_reconcile_total') && k.includes('kind="UseCase"'))
         .reduce((a, [, v]) => a + v, 0);
       if (reconciled >= useCases.length || performance.now() - steadyStart > 120_000) break;
       await sleep(500);
