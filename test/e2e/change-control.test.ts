@@ -9,15 +9,15 @@
 // drops the 14-day soak and the 1,500 labelled outcomes observed in staging: the staging version was first seen
 // seconds ago, and nothing has been labelled in it. The use case's data contracts and surveillance policy are left off: they need contract test runs
 // and an inference log that this flow is not about (the audit's breach section is covered by its unit tests).
+
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RequestError } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import type { PromotionRecord } from '../../controller/src/audit/report.js';
 import { type ChangeControl, startChangeControl } from '../../controller/src/change-control.js';
 import type { Forge } from '../../controller/src/forge/forge.js';
@@ -31,6 +31,7 @@ import type { PromotionStatus } from '../../specs/promotion.js';
 import type { ReleaseTrainStatus } from '../../specs/releasetrain.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
 import { as, OWNER, REPO, readFile, SEED, startForge } from '../forge/harness.js';
+import { example, expressTrain, promotableUseCase } from '../promotion/express-train.js';
 import {
   createNamespace,
   eventually,
@@ -52,7 +53,6 @@ const APPROVERS = {
   'clinical-safety': 'clinical-safety-lead',
   compliance: 'compliance-1',
 };
-const example = (file: string) => parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
 const exec = promisify(execFile);
 
 let cluster: TestCluster;
@@ -110,35 +110,15 @@ beforeAll(async () => {
   const monthly = example('revenue-cycle/monthly-release.yaml');
   const production = monthly.spec.stages.find((s: { name: string }) => s.name === 'production');
   const { minSoak: _soak, minLabelledOutcomes: _outcomes, ...productionGates } = production.gates;
-  await create('releasetrains', {
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'ReleaseTrain',
-    metadata: { name: 'express', namespace: NS },
-    spec: {
-      schedule: { cron: '* * * * *', timeZone: 'UTC' },
-      cutoff: '0s',
+  await create(
+    'releasetrains',
+    expressTrain(NS, {
+      cron: '* * * * *',
       stages: [{ name: 'staging' }, { ...production, gates: productionGates }],
-      changeTicketPattern: monthly.spec.changeTicketPattern,
       rollbackPlanRequired: true,
-    },
-  });
-  const uc = example('revenue-cycle/denials-triage.yaml');
-  const { surveillancePolicy: _sp, ...spec } = uc.spec;
-  await create('usecases', {
-    ...uc,
-    spec: {
-      ...spec,
-      releaseTrain: 'express',
-      dataContracts: [],
-      readiness: {
-        ...spec.readiness,
-        governanceApproval: {
-          status: 'done',
-          evidence: 'https://wiki.northwind-health.example/governance/minutes',
-        },
-      },
-    },
-  });
+    }),
+  );
+  await create('usecases', promotableUseCase());
 
   const logger = testLogger();
   manager = new Manager({ client: cluster.client(), leaderElection: false, probes: false, logger, clock });

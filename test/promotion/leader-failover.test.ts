@@ -2,10 +2,9 @@
 // the promotion's branch exists on the forge (before its commit and pull request). The other replica takes
 // over within the lease time and finishes the promotion on the same branch: exactly one pull request, one
 // commit on top of main, and no write from the old leader once it no longer held the Lease.
-import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { requestPromotion } from '../../controller/src/promotion/manual.js';
 import { registerControllers } from '../../controller/src/reconcilers.js';
@@ -21,6 +20,7 @@ import {
   testLogger,
 } from '../runtime/cluster-fixture.js';
 import { type FaultProxy, startFaultProxy } from '../runtime/fault-proxy.js';
+import { ACCURACY_GATE, example, expressTrain, promotableUseCase } from './express-train.js';
 import { type ForgeTap, logClusterWrites, type TimedWrite, tappedForge } from './failover-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -30,7 +30,6 @@ const PROMOTION = 'denials-triage-production-3-2-0';
 const BRANCH = 'vigil/promote/revenue-cycle/denials-triage/production/3.2.0';
 const LEASE = { namespace: 'kube-system', name: 'vigil-failover' };
 const TIMING = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
-const example = (file: string) => parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
 
 interface Replica {
   identity: string;
@@ -101,41 +100,15 @@ beforeAll(async () => {
   local = await startForge({ openApiCheck: false });
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
-  await create('releasetrains', {
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'ReleaseTrain',
-    metadata: { name: 'express', namespace: NS },
-    spec: {
-      // Departs once a year: the promotion here is asked for by hand, and no departure may race it.
-      schedule: { cron: '0 0 1 1 *', timeZone: 'UTC' },
-      cutoff: '0s',
-      stages: [
-        { name: 'staging' },
-        {
-          name: 'production',
-          gates: { evaluation: [{ metric: 'top1-denial-category-accuracy', min: 0.85 }] },
-        },
-      ],
-      changeTicketPattern: '^CHG[0-9]{7}$',
-    },
-  });
-  const uc = example('revenue-cycle/denials-triage.yaml');
-  const { surveillancePolicy: _, ...spec } = uc.spec;
-  await create('usecases', {
-    ...uc,
-    spec: {
-      ...spec,
-      releaseTrain: 'express',
-      dataContracts: [],
-      readiness: {
-        ...spec.readiness,
-        governanceApproval: {
-          status: 'done',
-          evidence: 'https://wiki.northwind-health.example/governance/minutes',
-        },
-      },
-    },
-  });
+  // Departs once a year: the promotion here is asked for by hand, and no departure may race it.
+  await create(
+    'releasetrains',
+    expressTrain(NS, {
+      cron: '0 0 1 1 *',
+      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
+    }),
+  );
+  await create('usecases', promotableUseCase());
 }, 60_000);
 
 afterAll(async () => {

@@ -2,11 +2,10 @@
 // platform-bot: a train departure opens exactly one pull request whose diff is the version line; a restarted
 // manager opens no second one and writes nothing; a newer candidate supersedes it; the required roles approve
 // (as themselves, through octokit) and it is signed off; a person merges and the use case shows the new version.
-import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import type { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import type { Forge } from '../../controller/src/forge/forge.js';
 import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
 import { createGitHubForge } from '../../controller/src/forge/github/github-forge.js';
@@ -28,14 +27,14 @@ import {
   type TestCluster,
   testLogger,
 } from '../runtime/cluster-fixture.js';
+import { ACCURACY_GATE, example, expressTrain, promotableUseCase } from './express-train.js';
 
 /** The status fields of the kinds read here (their names do not overlap). */
 type AnyStatus = PromotionStatus & ReleaseTrainStatus & UseCaseStatus;
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const _ROOT = join(import.meta.dirname, '..', '..');
 const NS = 'revenue-cycle';
 const FILE = 'revenue-cycle/denials-triage/production.yaml';
-const example = (file: string) => parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
 
 let cluster: TestCluster;
 let local: LocalForge;
@@ -92,40 +91,14 @@ beforeAll(async () => {
   await createNamespace(cluster.client(), NS);
   const policy = example('revenue-cycle/governance-signoff.yaml');
   await create('signoffpolicies', policy);
-  await create('releasetrains', {
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'ReleaseTrain',
-    metadata: { name: 'express', namespace: NS },
-    spec: {
-      schedule: { cron: '* * * * *', timeZone: 'UTC' },
-      cutoff: '0s',
-      stages: [
-        { name: 'staging' },
-        {
-          name: 'production',
-          gates: { evaluation: [{ metric: 'top1-denial-category-accuracy', min: 0.85 }] },
-        },
-      ],
-      changeTicketPattern: '^CHG[0-9]{7}$',
-    },
-  });
-  const uc = example('revenue-cycle/denials-triage.yaml');
-  const { surveillancePolicy: _, ...spec } = uc.spec;
-  await create('usecases', {
-    ...uc,
-    spec: {
-      ...spec,
-      releaseTrain: 'express',
-      dataContracts: [],
-      readiness: {
-        ...spec.readiness,
-        governanceApproval: {
-          status: 'done',
-          evidence: 'https://wiki.northwind-health.example/governance/minutes',
-        },
-      },
-    },
-  });
+  await create(
+    'releasetrains',
+    expressTrain(NS, {
+      cron: '* * * * *',
+      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
+    }),
+  );
+  await create('usecases', promotableUseCase());
   await startManager();
 }, 60_000);
 
