@@ -10,11 +10,11 @@
 import semver from 'semver';
 import type { BreakingChange, DataContractSpec, DataContractStatus } from '../../../../specs/datacontract.js';
 import type { ConditionUpdate } from '../../runtime/conditions.js';
-import { truncateMessage } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
+import { condition, MESSAGE_LIMIT } from '../conditions.js';
 import { breakingChanges } from './breaking-changes.js';
 
-export const MESSAGE_LIMIT = 300;
+export { MESSAGE_LIMIT };
 
 export interface DataContractObservation {
   spec: DataContractSpec;
@@ -29,13 +29,6 @@ export interface DataContractDecision {
   conditions: ConditionUpdate[];
   events: EventSpec[];
 }
-
-const condition = (
-  type: string,
-  status: ConditionUpdate['status'],
-  reason: string,
-  message: string,
-): ConditionUpdate => ({ type, status, reason, message: truncateMessage(message, MESSAGE_LIMIT) });
 
 export function decideDataContractStatus(input: DataContractObservation): DataContractDecision {
   const { spec, previous, lastTest } = input;

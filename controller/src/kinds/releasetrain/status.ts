@@ -1,12 +1,13 @@
 // A release train's status: its next departure after deny windows, the cut-off, and who boards.
 import type { ReleaseTrainSpec, ReleaseTrainStatus } from '../../../../specs/releasetrain.js';
 import type { ConditionUpdate } from '../../runtime/conditions.js';
-import { toTimestamp, truncateMessage } from '../../runtime/conditions.js';
+import { toTimestamp } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
+import { condition, MESSAGE_LIMIT } from '../conditions.js';
 import { type Passenger, passengers, type UseCaseOnTrain } from './passengers.js';
 import { formatInZone, nextDeparture } from './schedule.js';
 
-export const MESSAGE_LIMIT = 300;
+export { MESSAGE_LIMIT };
 
 export interface ReleaseTrainObservation {
   name: string;
@@ -25,13 +26,6 @@ export interface ReleaseTrainDecision {
   /** The next moment the status changes by itself (cut-off or departure): when to reconcile again. */
   wakeAt?: Date;
 }
-
-const condition = (
-  type: string,
-  status: ConditionUpdate['status'],
-  reason: string,
-  message: string,
-): ConditionUpdate => ({ type, status, reason, message: truncateMessage(message, MESSAGE_LIMIT) });
 
 export function decideReleaseTrainStatus(input: ReleaseTrainObservation): ReleaseTrainDecision {
   const { spec, now } = input;

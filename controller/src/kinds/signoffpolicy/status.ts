@@ -2,10 +2,10 @@
 // requires its check. A policy the branch does not enforce blocks nothing, so it is not Ready.
 import type { SignoffPolicySpec, SignoffPolicyStatus } from '../../../../specs/signoffpolicy.js';
 import type { ConditionUpdate } from '../../runtime/conditions.js';
-import { truncateMessage } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
+import { condition, MESSAGE_LIMIT } from '../conditions.js';
 
-export const MESSAGE_LIMIT = 300;
+export { MESSAGE_LIMIT };
 
 /** Active members of a team as the forge reports them. */
 export interface TeamMembership {
@@ -34,13 +34,6 @@ export interface SignoffPolicyDecision {
   conditions: ConditionUpdate[];
   events: EventSpec[];
 }
-
-const condition = (
-  type: string,
-  status: ConditionUpdate['status'],
-  reason: string,
-  message: string,
-): ConditionUpdate => ({ type, status, reason, message: truncateMessage(message, MESSAGE_LIMIT) });
 
 export function decideSignoffPolicyStatus(input: SignoffPolicyObservation): SignoffPolicyDecision {
   const { spec } = input;

@@ -15,8 +15,9 @@ import type {
   TierAction,
 } from '../../../../specs/surveillancepolicy.js';
 import type { ConditionUpdate } from '../../runtime/conditions.js';
-import { toTimestamp, truncateMessage } from '../../runtime/conditions.js';
+import { toTimestamp } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
+import { condition, MESSAGE_LIMIT } from '../conditions.js';
 import {
   degradationTier,
   levelOf,
@@ -28,7 +29,7 @@ import {
   worstTier,
 } from './tiers.js';
 
-export const MESSAGE_LIMIT = 300;
+export { MESSAGE_LIMIT };
 
 export interface MetricReading {
   metric: string;
@@ -69,13 +70,6 @@ export const actionMetric = (name: string, segment?: string): string =>
 const label = (name: string, segment?: string) => (segment === undefined ? name : `${name} (${segment})`);
 const round = (n: number) => Number(n.toFixed(4));
 const show = (n: number) => String(Number(n.toPrecision(12)));
-
-const condition = (
-  type: string,
-  status: ConditionUpdate['status'],
-  reason: string,
-  message: string,
-): ConditionUpdate => ({ type, status, reason, message: truncateMessage(message, MESSAGE_LIMIT) });
 
 interface Entry {
   metric: Metric;

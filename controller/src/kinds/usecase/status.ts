@@ -15,16 +15,16 @@ import type {
 } from '../../../../specs/surveillancepolicy.js';
 import type { UseCaseSpec, UseCaseStatus } from '../../../../specs/usecase.js';
 import type { Condition, ConditionUpdate } from '../../runtime/conditions.js';
-import { toTimestamp, truncateMessage } from '../../runtime/conditions.js';
+import { toTimestamp } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
+import { condition, MESSAGE_LIMIT } from '../conditions.js';
 import type { StageObservations } from './gates.js';
 import { evaluatePromotion, type PromotionVerdict } from './promotion.js';
 import { evaluateReadiness } from './readiness.js';
 import { missingReferenceMessage, references } from './references.js';
 import { nextStage } from './stages.js';
 
-/** Condition messages are read in `kubectl describe` and in pull requests: keep them to a few lines. */
-export const MESSAGE_LIMIT = 300;
+export { MESSAGE_LIMIT };
 
 /** An object as the informer cache holds it: its spec and, once reconciled, its status. */
 export interface Observed<S, T = undefined> {
@@ -58,13 +58,6 @@ export interface UseCaseDecision {
   /** The candidate's verdict, for the Promotion a departure opens. */
   promotion?: PromotionVerdict;
 }
-
-const condition = (
-  type: string,
-  status: ConditionUpdate['status'],
-  reason: string,
-  message: string,
-): ConditionUpdate => ({ type, status, reason, message: truncateMessage(message, MESSAGE_LIMIT) });
 
 export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision {
   const { spec, now } = input;
