@@ -5,6 +5,9 @@ import { formatDiagnostic } from '../diagnostics.js';
 import { loadYamlSource } from '../yaml/source.js';
 import { type PhiScanOptions, scanForPhi } from './guard.js';
 
+// The project's own copies of the public data (examples/data, test/fixtures), so the test needs nothing beside it.
+const REPO = join(import.meta.dirname, '..', '..', '..');
+
 const FILE = 'contracts/readmission.yaml';
 const NOT_HERE = 'PHI must not be written in governance files';
 
@@ -133,7 +136,7 @@ describe('scanForPhi: ordinary governance content passes', () => {
   });
 
   it('passes a data contract listing the encounter sample columns', () => {
-    const csv = readFileSync('/work/shared/data/uci-diabetes-130/encounters-sample.csv', 'utf8');
+    const csv = readFileSync(join(REPO, 'examples/data/uci-diabetes-130/encounters-sample.csv'), 'utf8');
     const header = csv.slice(0, csv.indexOf('\n')).trim().split(',');
     expect(header).toContain('encounter_id');
     expect(header).toContain('patient_nbr');
@@ -147,7 +150,7 @@ describe('scanForPhi: ordinary governance content passes', () => {
     expect(scanForPhi(documents[0]!, {})).toEqual([]);
   });
 
-  const odcsDir = '/work/shared/data/odcs/examples';
+  const odcsDir = join(REPO, 'test/fixtures/datacontract/odcs-examples');
   const examples = readdirSync(odcsDir).filter((f) => f.endsWith('.yaml'));
   it.each(examples)('ODCS example %s has no PHI findings', (name) => {
     const { documents, diagnostics } = loadYamlSource(readFileSync(join(odcsDir, name)), name);

@@ -8,7 +8,8 @@ import { DEFAULT_PHI, exportOdcs, importOdcs, importOdcsText, validateOdcs } fro
 const ROOT = join(import.meta.dirname, '../../../..');
 const EXAMPLES = join(ROOT, 'test/fixtures/datacontract/odcs-examples');
 const ENCOUNTERS = join(ROOT, 'test/fixtures/datacontract/encounters.odcs.yaml');
-const SHARED = '/work/shared/data';
+// The published originals, beside the repository where present (CI checks the copies still match them).
+const SHARED = join(ROOT, '..', 'shared', 'data');
 const OWNER = { ownerTeam: 'northwind-health/data-platform' };
 
 const examples = readdirSync(EXAMPLES)
