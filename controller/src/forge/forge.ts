@@ -212,6 +212,14 @@ export class ForbiddenError extends ForgeError {
   override readonly name = 'ForbiddenError';
 }
 
+/**
+ * This replica may not write now (it does not hold the leader lease): nothing was sent. Another replica acts;
+ * two replicas must never both write to the forge.
+ */
+export class WriteNotAllowedError extends ForgeError {
+  override readonly name = 'WriteNotAllowedError';
+}
+
 export type UnavailableReason = 'rate-limit' | 'secondary-rate-limit' | 'unavailable';
 
 /**

@@ -96,7 +96,9 @@ export function registerController(program: Command): void {
         );
       }
       const logger = pino({ level: logLevel });
-      const forge = await forgeFrom(opts, logger);
+      // The forge is made before the manager; it asks the manager, once there is one, whether this replica leads.
+      let manager: Manager | undefined;
+      const forge = await forgeFrom(opts, logger, () => manager?.isLeader() ?? false);
       if (opts.webhookPort && !forge) {
         logger.warn({ port: opts.webhookPort }, 'webhook receiver not started: it needs forge credentials');
       }
@@ -111,7 +113,7 @@ export function registerController(program: Command): void {
         },
       );
       const leaderNamespace = opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'default';
-      const manager = new Manager({
+      manager = new Manager({
         client,
         namespace: namespaces[0],
         leaderElection: opts.leaderElect
@@ -192,7 +194,11 @@ function durationOption(flag: string, value: string): number {
 }
 
 /** The GitHub forge from credential files (never from a flag's value); none when no credentials are given. */
-async function forgeFrom(opts: ControllerOptions, logger: Logger): Promise<Forge | undefined> {
+async function forgeFrom(
+  opts: ControllerOptions,
+  logger: Logger,
+  mayWrite: () => boolean,
+): Promise<Forge | undefined> {
   if (opts.githubTokenFile && opts.githubAppPrivateKeyFile) {
     throw new UsageError('give either --github-token-file or the GitHub App options, not both');
   }
@@ -201,6 +207,7 @@ async function forgeFrom(opts: ControllerOptions, logger: Logger): Promise<Forge
       credentials: await tokenFromFile(opts.githubTokenFile),
       baseUrl: opts.githubApiUrl,
       logger,
+      mayWrite,
     });
   }
   if (opts.githubAppPrivateKeyFile) {
@@ -213,7 +220,7 @@ async function forgeFrom(opts: ControllerOptions, logger: Logger): Promise<Forge
       { appId: opts.githubAppId, installationId: opts.githubAppInstallationId },
       opts.githubAppPrivateKeyFile,
     );
-    return createGitHubForge({ credentials, baseUrl: opts.githubApiUrl, logger });
+    return createGitHubForge({ credentials, baseUrl: opts.githubApiUrl, logger, mayWrite });
   }
   return undefined;
 }

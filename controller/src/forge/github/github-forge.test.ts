@@ -315,3 +315,34 @@ describe('GitHubForge: App installation auth', () => {
     expect(error.message).toContain('refused for [REDACTED]');
   });
 });
+
+describe('GitHubForge: only the leader writes', () => {
+  it('sends no write while this replica does not lead, and reads still go through', async () => {
+    let leading = false;
+    const gh = scriptedGitHub((req) =>
+      req.method === 'GET'
+        ? {
+            status: 200,
+            body: {
+              type: 'file',
+              encoding: 'base64',
+              content: Buffer.from('model:\n  version: "1.0.0"\n').toString('base64'),
+              sha: 'b'.repeat(40),
+            },
+          }
+        : { status: 201, body: { ref: 'refs/heads/vigil/x', object: { sha: 'a'.repeat(40) } } },
+    );
+    const forge = await forgeOver(gh.fetch, { mayWrite: () => leading });
+
+    await expect(forge.createBranch(REPO, 'vigil/x', 'a'.repeat(40))).rejects.toMatchObject({
+      name: 'WriteNotAllowedError',
+      message: expect.stringContaining('not the leader'),
+    });
+    expect(gh.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    await expect(forge.readFile(REPO, 'values.yaml', 'main')).resolves.toMatchObject({ sha: 'b'.repeat(40) });
+
+    leading = true;
+    await forge.createBranch(REPO, 'vigil/x', 'a'.repeat(40));
+    expect(gh.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+});

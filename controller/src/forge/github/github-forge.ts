@@ -55,6 +55,8 @@ export interface GitHubForgeOptions {
   fetch?: Fetch;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Whether this replica may write now (it holds the leader lease); writes are refused unsent while it says no. */
+  mayWrite?: () => boolean;
 }
 
 type Client = InstanceType<typeof Octokit>;
@@ -91,6 +93,7 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Gi
     logger?.[level](redact(message, secrets));
 
   const transport = createTransport({
+    ...(options.mayWrite ? { mayWrite: options.mayWrite } : {}),
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     cache,
     gate,

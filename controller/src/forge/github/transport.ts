@@ -2,7 +2,7 @@
 // retries the throttling and retry plugins schedule and App token requests. Here the rate-limit gate holds calls
 // back, GETs become conditional, 304s are answered from the cache, and calls are counted.
 import type { Logger } from 'pino';
-import { type CallStats, ForgeUnavailableError } from '../forge.js';
+import { type CallStats, ForgeUnavailableError, WriteNotAllowedError } from '../forge.js';
 import { EtagCache, REPLAYED_HEADERS } from './etag-cache.js';
 import type { RateLimitGate } from './rate-limit.js';
 import { redact } from './redact.js';
@@ -22,7 +22,12 @@ export interface TransportOptions {
   /** Told every credential actually sent (an App's installation tokens and JWTs rotate), to scrub it too. */
   sent?: (credential: string) => void;
   logger?: Logger;
+  /** Whether this replica may write now (it leads); every write asks first, and none is sent while it says no. */
+  mayWrite?: () => boolean;
 }
+
+// An App's installation token is fetched with a POST that reads as well as writes need: never held back.
+const TOKEN_PATH = /\/app\/installations\/[^/]+\/access_tokens$/;
 
 export function createTransport(o: TransportOptions): Fetch {
   return async (input, init = {}) => {
@@ -30,6 +35,15 @@ export function createTransport(o: TransportOptions): Fetch {
     const method = (init.method ?? 'GET').toUpperCase();
     const headers = new Headers(init.headers);
     const path = pathOf(url);
+
+    // A replica that no longer leads must not act on the forge, even while its own cluster writes are refused.
+    const write = method !== 'GET' && method !== 'HEAD';
+    if (write && o.mayWrite && !TOKEN_PATH.test(path) && !o.mayWrite()) {
+      throw new WriteNotAllowedError(
+        `${method} ${path}`,
+        `not the leader: ${method} ${path} was not sent to GitHub`,
+      );
+    }
 
     // No call while a limit is in force: wait a short block out, refuse a long one.
     const block = o.gate.blocked();
@@ -59,7 +73,7 @@ export function createTransport(o: TransportOptions): Fetch {
     if (cached) headers.set('if-none-match', cached.etag);
 
     o.stats.calls += 1;
-    if (method !== 'GET' && method !== 'HEAD') o.stats.writes += 1;
+    if (write) o.stats.writes += 1;
     const started = o.now();
     const response = await o.fetch(url, { ...init, method, headers });
 
