@@ -30,7 +30,7 @@ export const PROMOTIONS = resource(promotionKind);
  * reached the cluster without `vigil validate` stalls with the same messages instead of being acted on.
  */
 export function readSpec<S extends z.ZodType>(schema: S, obj: KubeObject): z.infer<S> {
-  const parsed = schema.safeParse((obj as { spec?: unknown }).spec);
+  const parsed = parseSpec(schema, obj);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => {
     const path = formatPath(['spec', ...i.path.filter((p): p is string | number => typeof p !== 'symbol')]);
@@ -42,13 +42,31 @@ export function readSpec<S extends z.ZodType>(schema: S, obj: KubeObject): z.inf
   );
 }
 
+// Parsed specs, per cached object and schema. The informer replaces an object on every change, so an entry
+// never outlives the version it was read from, and a reconcile that peeks at a hundred unchanged neighbours
+// parses none of them again. Callers treat the parsed spec as read-only: it is shared.
+const parsedSpecs = new WeakMap<object, Map<z.ZodType, z.ZodSafeParseResult<unknown>>>();
+
+function parseSpec<S extends z.ZodType>(schema: S, obj: KubeObject): z.ZodSafeParseResult<z.infer<S>> {
+  let bySchema = parsedSpecs.get(obj);
+  const known = bySchema?.get(schema);
+  if (known) return known as z.ZodSafeParseResult<z.infer<S>>;
+  const parsed = schema.safeParse((obj as { spec?: unknown }).spec);
+  if (!bySchema) {
+    bySchema = new Map();
+    parsedSpecs.set(obj, bySchema);
+  }
+  bySchema.set(schema, parsed);
+  return parsed;
+}
+
 /** The spec of a cached object when it reads cleanly; undefined otherwise (its own reconcile reports why). */
 export function peekSpec<S extends z.ZodType>(
   schema: S,
   obj: KubeObject | undefined,
 ): z.infer<S> | undefined {
   if (!obj) return undefined;
-  const parsed = schema.safeParse((obj as { spec?: unknown }).spec);
+  const parsed = parseSpec(schema, obj);
   return parsed.success ? parsed.data : undefined;
 }
 

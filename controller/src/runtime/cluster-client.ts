@@ -1,6 +1,8 @@
 // The controller's connection to the Kubernetes API: kubeconfig by the usual rules, API objects whose every
 // request first takes a token from a client-side rate limit (client-go's QPS/burst), and a count of writes per
 // resource so tests and benchmarks can assert that an idle pass writes nothing.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -9,6 +11,7 @@ import {
   KubeConfig,
   type RequestContext,
   type ResponseContext,
+  type SecurityAuthentication,
   ServerConfiguration,
 } from '@kubernetes/client-node';
 import { type Clock, systemClock } from './clock.js';
@@ -105,18 +108,71 @@ export const DEFAULT_CLIENT_RATE: RateLimit = { qps: 20, burst: 30 };
 
 type ApiClass<T> = new (config: ReturnType<typeof createConfiguration>) => T;
 
+// The TLS settings that decide whether a connection may be reused.
+const CONNECTION_OPTIONS = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'servername',
+] as const;
+
+/**
+ * The kubeconfig's authentication, on connections that are kept open. client-node gives every request a new
+ * agent, so each one pays a TCP connect and a TLS handshake; a controller writing thousands of statuses spends
+ * more on handshakes than on its work. Credentials still come from the kubeconfig on every request (tokens
+ * refresh as before); the agent is replaced whenever its TLS settings change (a rotated client certificate).
+ */
+class KeepAliveAuthentication implements SecurityAuthentication {
+  private agent: HttpAgent | undefined;
+  private settings: readonly unknown[] = [];
+
+  constructor(private readonly kubeConfig: KubeConfig) {}
+
+  getName(): string {
+    return 'kubeconfig-keep-alive';
+  }
+
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await this.kubeConfig.applySecurityAuthentication(context);
+    const fresh = context.getAgent() as (HttpAgent & { options?: Record<string, unknown> }) | undefined;
+    const kind: unknown = fresh?.constructor;
+    // A proxy agent is not a plain agent: leave it as client-node made it.
+    if (!fresh || (kind !== HttpsAgent && kind !== HttpAgent)) return;
+    const options = fresh.options ?? {};
+    const settings = [kind, ...CONNECTION_OPTIONS.map((k) => options[k])];
+    if (!this.agent || settings.some((v, i) => v !== this.settings[i])) {
+      this.agent?.destroy();
+      const Agent = kind as typeof HttpsAgent;
+      this.agent = new Agent({ ...options, keepAlive: true });
+      this.settings = settings;
+    }
+    fresh.destroy();
+    context.setAgent(this.agent);
+  }
+
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+}
+
 export class ClusterClient {
   readonly writes = new WriteCounter();
   readonly requests: TokenBucket;
   readonly customObjects: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
   readonly core: CoreV1Api;
+  private readonly auth: KeepAliveAuthentication;
 
   constructor(
     readonly kubeConfig: KubeConfig,
     options: ClusterClientOptions = {},
   ) {
     this.requests = new TokenBucket(options.rate ?? DEFAULT_CLIENT_RATE, options.clock ?? systemClock);
+    this.auth = new KeepAliveAuthentication(kubeConfig);
     this.customObjects = this.api(CustomObjectsApi);
     this.coordination = this.api(CoordinationV1Api);
     this.core = this.api(CoreV1Api);
@@ -140,10 +196,15 @@ export class ClusterClient {
     // shared middleware array in place for responses, so the order of several would flip between calls.
     const config = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: this.kubeConfig },
+      authMethods: { default: this.auth },
       promiseMiddleware: [gate],
     });
     return new apiClass(config);
+  }
+
+  /** Close the connections kept open; requests after this open new ones. */
+  close(): void {
+    this.auth.close();
   }
 }
 

@@ -59,6 +59,12 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   watches?: DependentWatch[];
   /** Concurrent reconciles of this kind (different keys). */
   workers?: number;
+  /**
+   * Kinds whose first pass this controller lets go first when work starts (for a bounded time): its own first
+   * pass then reads their status instead of writing a status that says they are not reconciled yet and
+   * writing again a moment later.
+   */
+  startAfter?: ResourceKind[];
 }
 
 export type Controller<T extends KubeObject = KubeObject> = Readonly<ControllerDefinition<T>> & {
@@ -313,6 +319,15 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
             body: { metadata: { resourceVersion: current.metadata.resourceVersion }, status: patch },
           },
           MERGE_PATCH(),
+        );
+        this.deps.logger.debug(
+          {
+            kind: this.controller.kind.kind,
+            namespace: obj.metadata.namespace,
+            name: obj.metadata.name,
+            patch,
+          },
+          'status written',
         );
         return true;
       } catch (error) {

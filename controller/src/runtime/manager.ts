@@ -37,6 +37,10 @@ export interface ManagerOptions {
   /** How long shutdown waits for in-flight reconciles before aborting them. */
   gracePeriodMs?: number;
   queue?: Omit<WorkQueueOptions, 'clock'>;
+  /** Concurrent reconciles per kind, for controllers that do not fix their own (default 2). */
+  workers?: number;
+  /** How long a controller with `startAfter` waits at most for those kinds' first pass (default 10 s). */
+  startAfterWaitMs?: number;
   informerBackoff?: BackoffPolicy;
   /** Record core Events (on by default). */
   events?: boolean;
@@ -143,7 +147,19 @@ export class Manager {
     });
     for (const watch of controller.watches ?? []) {
       const dependents = (obj: KubeObject) => {
-        for (const key of watch.map(obj, this.cache)) this.enqueue(run, key);
+        const keys = watch.map(obj, this.cache);
+        for (const key of keys) this.enqueue(run, key);
+        if (keys.length > 0 && this.logger.isLevelEnabled('trace')) {
+          const { namespace, name, resourceVersion } = obj.metadata ?? {};
+          this.logger.trace(
+            {
+              kind: controller.kind.kind,
+              changed: { kind: watch.kind.kind, namespace, name, resourceVersion },
+              keys,
+            },
+            'queued dependents',
+          );
+        }
       };
       this.informerFor(watch.kind).on({ add: dependents, update: dependents, delete: dependents });
     }
@@ -290,12 +306,39 @@ export class Manager {
     for (const run of this.runs) {
       const queue = new WorkQueue({ ...this.options.queue, clock: this.clock });
       run.queue = queue;
-      for (const key of this.informerFor(run.controller.kind).keys()) queue.add(key);
-      run.workers = runWorkers(queue, run.controller.workers ?? 2, (key) =>
+      run.workers = runWorkers(queue, run.controller.workers ?? this.options.workers ?? 2, (key) =>
         this.process(run, queue, key, signal),
       );
     }
+    const first = (run: ControllerRun) => {
+      for (const key of this.informerFor(run.controller.kind).keys()) run.queue?.add(key);
+    };
+    const later = this.runs.filter((r) => this.runsBefore(r).length > 0);
+    for (const run of this.runs) if (!later.includes(run)) first(run);
     this.logger.info({ identity: this.identity }, 'started work');
+    for (const run of later) {
+      await this.firstPassesDone(this.runsBefore(run), signal);
+      if (signal.aborted || !this.leading) return;
+      first(run);
+    }
+  }
+
+  /** The registered controllers of the kinds `run` starts after. */
+  private runsBefore(run: ControllerRun): ControllerRun[] {
+    const kinds = new Set((run.controller.startAfter ?? []).map(kindKey));
+    return this.runs.filter((r) => r !== run && kinds.has(kindKey(r.controller.kind)));
+  }
+
+  /**
+   * Until `runs` have nothing queued or in flight, or the start-up wait has passed. Wall-clock time on
+   * purpose: an ordering heuristic at start, never a decision, so a test's manual clock must not stall it.
+   */
+  private async firstPassesDone(runs: ControllerRun[], signal: AbortSignal): Promise<void> {
+    const deadline = performance.now() + (this.options.startAfterWaitMs ?? 10_000);
+    const busy = () => runs.some((r) => r.queue && (r.queue.depth > 0 || r.queue.inFlight > 0));
+    while (busy() && !signal.aborted && performance.now() < deadline) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Stop handing out keys; resolves when in-flight reconciles have finished. */

@@ -27,6 +27,7 @@ interface ControllerOptions {
   dataDir?: string;
   gracePeriod: string;
   kubeApiQps: string;
+  workers: string;
   kubeApiBurst: string;
   githubApiUrl: string;
   githubTokenFile?: string;
@@ -71,6 +72,11 @@ export function registerController(program: Command): void {
     .option('--watch-namespaces <list>', 'watch only this namespace (default: all namespaces)')
     .option('--kube-api-qps <n>', 'requests per second to the Kubernetes API, sustained', '100')
     .option('--kube-api-burst <n>', 'requests to the Kubernetes API allowed in a burst', '200')
+    .option(
+      '--workers <n>',
+      'reconciles in flight per kind (each waits mostly on the API server, so more than the cores)',
+      '8',
+    )
     .option('--grace-period <duration>', 'how long shutdown waits for reconciles in flight', '25s')
     .option(
       '--github-api-url <url>',
@@ -116,6 +122,7 @@ export function registerController(program: Command): void {
       manager = new Manager({
         client,
         namespace: namespaces[0],
+        workers: positiveOption('--workers', opts.workers),
         leaderElection: opts.leaderElect
           ? {
               namespace: leaderNamespace,

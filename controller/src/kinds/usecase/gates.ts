@@ -37,6 +37,8 @@ export interface GateEvaluation {
   failed: GateResult[];
   /** One line: every gate passes, or how many fail and why. */
   summary: string;
+  /** When a gate that fails only for want of time (the soak) will pass; the verdict should be taken again then. */
+  wakeAt?: Date;
 }
 
 export interface GateInput {
@@ -69,7 +71,12 @@ export function evaluateGates(input: GateInput): GateEvaluation {
 
   const { minSoak, minEncounters, minLabelledOutcomes, expansion } = stage.gates;
   const measuredIn = previousStage(input);
-  if (minSoak !== undefined) gates.push(soakGate(minSoak, measuredIn, input));
+  let wakeAt: Date | undefined;
+  if (minSoak !== undefined) {
+    const soak = soakGate(minSoak, measuredIn, input);
+    gates.push(soak.gate);
+    wakeAt = soak.endsAt;
+  }
   if (minEncounters !== undefined)
     gates.push(
       countGate('minEncounters', 'encounters', minEncounters, measuredIn, input.observed?.encounters),
@@ -101,10 +108,10 @@ export function evaluateGates(input: GateInput): GateEvaluation {
           },
     );
   }
-  return verdict(to, gates);
+  return verdict(to, gates, wakeAt);
 }
 
-function verdict(to: string, gates: GateResult[]): GateEvaluation {
+function verdict(to: string, gates: GateResult[], wakeAt?: Date): GateEvaluation {
   const failed = gates.filter((g) => !g.passed);
   const summary =
     failed.length === 0
@@ -112,7 +119,7 @@ function verdict(to: string, gates: GateResult[]): GateEvaluation {
         ? `${to} has no entry gates`
         : `all ${gates.length} gates for ${to} pass`
       : `${failed.length} of ${gates.length} gates for ${to} fail: ${failed.map((g) => g.message).join('; ')}`;
-  return { passed: failed.length === 0, to, gates, failed, summary };
+  return { passed: failed.length === 0, to, gates, failed, summary, ...(wakeAt ? { wakeAt } : {}) };
 }
 
 // --- evaluation thresholds ---------------------------------------------------------------------------------
@@ -181,35 +188,52 @@ function previousStage(input: GateInput): MeasuredIn {
   return { stage: input.from };
 }
 
-function soakGate(minSoak: string, measuredIn: MeasuredIn, input: GateInput): GateResult {
+/**
+ * The soak gate, worded with instants rather than durations so that its message, and the status that carries
+ * it, stay the same from one pass to the next while the soak runs; `endsAt` is when a failing soak will pass.
+ */
+function soakGate(
+  minSoak: string,
+  measuredIn: MeasuredIn,
+  input: GateInput,
+): { gate: GateResult; endsAt?: Date } {
   const name = 'minSoak';
   if ('problem' in measuredIn)
-    return { name, passed: false, message: `${measuredIn.problem}; minSoak is ${minSoak}` };
+    return { gate: { name, passed: false, message: `${measuredIn.problem}; minSoak is ${minSoak}` } };
   const version = input.candidate?.version ?? 'the candidate';
   const since = input.observed?.since;
   const sinceMs = since === undefined ? Number.NaN : new Date(since).getTime();
   if (Number.isNaN(sinceMs)) {
     return {
-      name,
-      passed: false,
-      message: `no record of when ${version} entered ${measuredIn.stage}; minSoak is ${minSoak}`,
+      gate: {
+        name,
+        passed: false,
+        message: `no record of when ${version} entered ${measuredIn.stage}; minSoak is ${minSoak}`,
+      },
     };
   }
-  const requiredMs = (parseDuration(minSoak) ?? 0) * 1000;
-  const soakedMs = Math.max(0, input.now.getTime() - sinceMs);
-  if (soakedMs >= requiredMs) {
+  const endsMs = sinceMs + (parseDuration(minSoak) ?? 0) * 1000;
+  if (input.now.getTime() >= endsMs) {
     return {
-      name,
-      passed: true,
-      message: `${version} has soaked ${elapsed(soakedMs)} in ${measuredIn.stage} (minimum ${minSoak})`,
+      gate: {
+        name,
+        passed: true,
+        message: `${version} has soaked in ${measuredIn.stage} since ${instant(sinceMs)} (minimum ${minSoak})`,
+      },
     };
   }
   return {
-    name,
-    passed: false,
-    message: `${version} has soaked ${elapsed(soakedMs)} in ${measuredIn.stage}; minSoak is ${minSoak}, ${elapsed(requiredMs - soakedMs)} to go`,
+    gate: {
+      name,
+      passed: false,
+      message: `${version} entered ${measuredIn.stage} at ${instant(sinceMs)}; minSoak is ${minSoak}, so it soaks until ${instant(endsMs)}`,
+    },
+    endsAt: new Date(endsMs),
   };
 }
+
+/** 2026-11-22T13:09Z: to the minute, as people read a soak. */
+const instant = (ms: number) => new Date(ms).toISOString().slice(0, 16) + 'Z';
 
 function countGate(
   name: string,
@@ -326,15 +350,4 @@ function changeTicketGate(pattern: string, candidate: Candidate | undefined): Ga
 export function show(n: number, decimals?: number): string {
   const rounded = decimals === undefined ? n : Math.round(n * 10 ** decimals) / 10 ** decimals;
   return String(Number(rounded.toPrecision(12)));
-}
-
-/** Elapsed time in the two largest units, e.g. "9d 4h", "3h 20m", "45m". */
-export function elapsed(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = minutes % 60;
-  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
-  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
-  return `${m}m`;
 }

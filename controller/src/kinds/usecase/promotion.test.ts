@@ -65,8 +65,9 @@ describe('evaluatePromotion', () => {
       since,
     );
     expect(verdict.gates.find((g) => g.name === 'minSoak')?.message).toBe(
-      '3.2.0 has soaked 7d in staging; minSoak is 14d, 7d to go',
+      '3.2.0 entered staging at 2026-07-25T12:00Z; minSoak is 14d, so it soaks until 2026-08-08T12:00Z',
     );
+    expect(verdict.wakeAt).toEqual(new Date('2026-08-08T12:00:00Z'));
   });
 
   it('does not hold an earlier stage to the readiness checklist', () => {

@@ -16,6 +16,8 @@ export interface PromotionVerdict {
   from?: string;
   to?: string;
   gates: GateResult[];
+  /** When the verdict may change with time alone (a soak ends). */
+  wakeAt?: Date;
 }
 
 /**
@@ -66,7 +68,12 @@ export function evaluatePromotion(
     gates.push({ name: 'readiness', passed: readiness.complete, message: readiness.message });
   }
   const failed = gates.filter((g) => !g.passed);
-  const where = { version, to: plan.to, ...(plan.from !== undefined ? { from: plan.from } : {}) };
+  const where = {
+    version,
+    to: plan.to,
+    ...(plan.from !== undefined ? { from: plan.from } : {}),
+    ...(evaluation.wakeAt ? { wakeAt: evaluation.wakeAt } : {}),
+  };
   if (failed.length === 0) {
     return {
       ready: true,

@@ -55,6 +55,8 @@ export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
   const deployed = deps.forge ? new DeployedVersions(deps.forge, deps.pollIntervalMs ?? 60_000) : undefined;
   return defineController({
     kind: USE_CASES,
+    // What a use case's status reports on: let those be reconciled first, so its first status is its last.
+    startAfter: [DATA_CONTRACTS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES],
     watches: [DATA_CONTRACTS, RELEASE_TRAINS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES].map((kind) => ({
       kind,
       map: useCasesReferring(kind),
@@ -105,10 +107,15 @@ export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
       const conditions = observedVersions
         ? [...decision.conditions, observedVersions.condition]
         : decision.conditions;
+      // Come back when the forge is due a read, or when a soak ends, whichever is sooner.
+      const waits = [
+        ...(deployed ? [deployed.pollIntervalMs] : []),
+        ...(decision.wakeAt ? [Math.max(1_000, decision.wakeAt.getTime() - ctx.now.getTime())] : []),
+      ];
       return {
         status: { ...decision.status, conditions },
         events: decision.events,
-        ...(deployed ? { requeueAfter: deployed.pollIntervalMs } : {}),
+        ...(waits.length > 0 ? { requeueAfter: Math.min(...waits) } : {}),
       };
     },
   });

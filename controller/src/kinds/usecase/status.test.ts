@@ -118,8 +118,9 @@ describe('decideUseCaseStatus: denials-triage as the examples declare it', () =>
     ]);
     // The soak starts over: the candidate has only just been seen in staging.
     expect(conditionOf(d, 'PromotionReady')?.message).toContain(
-      '3.2.0 has soaked 0m in staging; minSoak is 14d',
+      '3.2.0 entered staging at 2026-08-01T12:00Z; minSoak is 14d, so it soaks until 2026-08-15T12:00Z',
     );
+    expect(d.wakeAt).toEqual(new Date('2026-08-15T12:00:00Z'));
   });
 });
 

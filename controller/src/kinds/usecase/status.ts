@@ -57,6 +57,8 @@ export interface UseCaseDecision {
   events: EventSpec[];
   /** The candidate's verdict, for the Promotion a departure opens. */
   promotion?: PromotionVerdict;
+  /** Decide again at this time: the verdict changes with time alone (a soak ends). */
+  wakeAt?: Date;
 }
 
 export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision {
@@ -92,6 +94,7 @@ export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision 
     conditions,
     events: transitions(input.status?.conditions, conditions),
     ...(promotion ? { promotion } : {}),
+    ...(promotion?.wakeAt ? { wakeAt: promotion.wakeAt } : {}),
   };
 }
 
