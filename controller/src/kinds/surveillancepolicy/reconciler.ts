@@ -1,20 +1,45 @@
 // The SurveillancePolicy reconciler: on its interval, reads the metrics from the inference log and records the
-// tier each reached and what is due. Between intervals a pass changes nothing, so it writes nothing.
+// tier each reached and what is due. Reaching a rollback tier creates the rollback Promotions of the use cases
+// that name the policy (their names are deterministic, so a retry or a second replica finds the same ones).
+// Between intervals a pass changes nothing, so it writes nothing. Review issues are recorded, not opened yet.
 import { parseDuration } from '../../../../specs/common.js';
+import { type PromotionStatus, promotionSpec } from '../../../../specs/promotion.js';
+import { signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
 import {
   type SurveillancePolicyStatus,
   surveillancePolicySpec,
 } from '../../../../specs/surveillancepolicy.js';
 import { type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
+import type { Forge } from '../../forge/forge.js';
 import { readMetrics } from '../../metrics/inference-log.js';
-import type { ConditionUpdate } from '../../runtime/index.js';
+import {
+  createRollbacks,
+  type KnownPromotion,
+  planRollback,
+  type RollbackPlan,
+} from '../../promotion/rollback.js';
+import type { ConditionUpdate, ReconcileContext } from '../../runtime/index.js';
 import { defineController } from '../../runtime/index.js';
-import { peekSpec, readSpec, SURVEILLANCE_POLICIES, statusOf, USE_CASES } from '../resources.js';
+import {
+  PROMOTIONS,
+  peekSpec,
+  readSpec,
+  SIGNOFF_POLICIES,
+  SURVEILLANCE_POLICIES,
+  statusOf,
+  USE_CASES,
+} from '../resources.js';
+import { noForgeReport, type RollbackReport, referenceRollbacks, rollbackReport } from './rollbacks.js';
 import { decideSurveillanceStatus } from './status.js';
 
 export interface SurveillanceDependencies {
   /** The governance repository root that inference log paths resolve against; none: metrics are not read. */
   dataDir?: string;
+  /**
+   * The forge rollback pull requests open in. Without one no Promotion is followed to a pull request, so a
+   * rollback tier creates none and the RollbackOpened condition says so.
+   */
+  forge?: Forge;
 }
 
 export function surveillancePolicyController(deps: SurveillanceDependencies) {
@@ -29,6 +54,10 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
           return policy && uc.metadata?.namespace ? [`${uc.metadata.namespace}/${policy}`] : [];
         },
       },
+      // Read from the cache when a rollback is due (the history of each stage, the break-glass rule); a change
+      // to them makes no evaluation due.
+      { kind: PROMOTIONS, map: () => [] },
+      { kind: SIGNOFF_POLICIES, map: () => [] },
     ],
     async reconcile(ctx, obj) {
       const namespace = obj.metadata!.namespace!;
@@ -87,11 +116,74 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         ctx.now,
         useCases.map((uc) => uc.metadata!.name!),
       );
+      let actions = decision.status.actions ?? [];
+      const events = [...decision.events];
+      const rollingBack = [
+        ...new Set(decision.due.flatMap((d) => (d.action === 'rollback' && d.useCase ? [d.useCase] : []))),
+      ];
+      if (rollingBack.length > 0) {
+        let report: RollbackReport;
+        if (!deps.forge) {
+          report = noForgeReport(rollingBack);
+        } else {
+          const plans = rollingBack.map((useCase) => rollbackPlan(ctx, namespace, useCase));
+          const created = new Set<string>();
+          for (const plan of plans) {
+            for (const n of await createRollbacks(ctx.client, ctx.cache, plan, ctx.signal)) created.add(n);
+          }
+          report = rollbackReport(plans, created);
+          actions = referenceRollbacks(actions, previous?.actions?.length ?? 0, plans);
+          ctx.log.info({ created: [...created], useCases: rollingBack }, 'rollback tier reached');
+        }
+        conditions.push(report.condition);
+        events.push(...report.events);
+      }
       return {
-        status: { ...decision.status, conditions: [...decision.conditions, ...conditions] },
-        events: decision.events,
+        status: {
+          ...decision.status,
+          actions,
+          conditions: [...decision.conditions, ...conditions],
+        },
+        events,
         requeueAfter: intervalMs,
       };
     },
+  });
+}
+
+/** The rollback one use case needs, from what the cache holds. */
+function rollbackPlan(ctx: ReconcileContext, namespace: string, name: string): RollbackPlan {
+  const obj = ctx.cache.get(USE_CASES, namespace, name);
+  const spec = peekSpec(useCaseSpec, obj);
+  if (!obj || !spec) {
+    return {
+      useCase: name,
+      rollbacks: [],
+      skipped: [
+        {
+          reason: 'UseCaseUnreadable',
+          message: `UseCase "${name}" is missing or invalid in namespace "${namespace}", so it cannot be rolled back`,
+        },
+      ],
+      breakGlass: { allowed: false, why: 'the use case could not be read' },
+    };
+  }
+  const promotions: KnownPromotion[] = ctx.cache.list(PROMOTIONS, namespace).flatMap((p) => {
+    const ps = peekSpec(promotionSpec, p);
+    return ps ? [{ name: p.metadata.name, spec: ps, status: statusOf<PromotionStatus>(p) }] : [];
+  });
+  return planRollback({
+    useCase: {
+      namespace,
+      name,
+      ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+      spec,
+      status: statusOf<UseCaseStatus>(obj),
+    },
+    signoffPolicy: peekSpec(
+      signoffPolicySpec,
+      ctx.cache.get(SIGNOFF_POLICIES, namespace, spec.signoffPolicy),
+    ),
+    promotions,
   });
 }

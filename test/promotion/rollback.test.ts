@@ -1,0 +1,349 @@
+// A surveillance rollback end to end against the local cluster and the local forge: readmission risk 2.4.0
+// reaches production through a signed-off promotion; its scores then shift (a generated inference log whose last
+// two weeks score far higher), the policy reaches its rollback tier and creates a rollback Promotion back to
+// 2.3.1; its pull request opens, the clinical-safety role's approval alone (break-glass, as the clinical sign-off
+// policy allows) turns the check green and the gate merges it; the Promotion records the break-glass and the
+// retrospective owed, which the usual roles' later approvals complete. Nothing is written twice.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Octokit } from 'octokit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
+import { createGitHubForge } from '../../controller/src/forge/github/github-forge.js';
+import type { LocalForge } from '../../controller/src/forge/local/index.js';
+import { SURVEILLANCE_POLICIES } from '../../controller/src/kinds/resources.js';
+import {
+  EXAMPLE_LOG_OPTIONS,
+  generateInferenceLog,
+  inferenceLogCsv,
+} from '../../controller/src/metrics/example-inference-log.js';
+import { loadSourceEncounters } from '../../controller/src/metrics/example-log-source.js';
+import { requestPromotion } from '../../controller/src/promotion/manual.js';
+import { registerControllers } from '../../controller/src/reconcilers.js';
+import { type ClusterClient, type KubeObject, Manager } from '../../controller/src/runtime/index.js';
+import type { PromotionSpec, PromotionStatus } from '../../specs/promotion.js';
+import type { SurveillancePolicyStatus } from '../../specs/surveillancepolicy.js';
+import type { UseCaseStatus } from '../../specs/usecase.js';
+import { as, OWNER, REPO, REPO_ROOT, readFile, startForge } from '../forge/harness.js';
+import {
+  createNamespace,
+  eventually,
+  startTestCluster,
+  type TestCluster,
+  testLogger,
+} from '../runtime/cluster-fixture.js';
+import { example, expressTrain } from './express-train.js';
+
+type AnyStatus = PromotionStatus & SurveillancePolicyStatus & UseCaseStatus;
+
+const NS = 'care-management';
+const FILE = 'care-management/readmission-risk/production.yaml';
+const FORWARD = 'readmission-risk-production-2-4-0';
+const ROLLBACK = 'readmission-risk-rollback-production-2-3-1';
+const ROLLBACK_BRANCH = 'vigil/rollback/care-management/readmission-risk/production/2.3.1';
+const ENCOUNTERS = join(REPO_ROOT, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
+
+let cluster: TestCluster;
+let local: LocalForge;
+let client: ClusterClient;
+let manager: Manager | undefined;
+let dataDir: string;
+
+async function startManager(): Promise<void> {
+  const forge = await createGitHubForge({
+    credentials: tokenFromSecret(Buffer.from(local.tokens['platform-bot']!), 'test/platform-bot'),
+    baseUrl: local.url,
+    retryBaseMs: 10,
+  });
+  client = cluster.client();
+  manager = new Manager({ client, leaderElection: false, probes: false, logger: testLogger() });
+  registerControllers(manager, { forge, dataDir, pollIntervalMs: 500 });
+  await manager.start();
+}
+
+const get = async (plural: string, name: string) =>
+  (await cluster.client().customObjects.getNamespacedCustomObject({
+    group: 'vigil.dev',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural,
+    name,
+  })) as KubeObject & { spec: Record<string, unknown>; status?: AnyStatus };
+
+const create = (plural: string, body: object) =>
+  cluster.client().customObjects.createNamespacedCustomObject({
+    group: 'vigil.dev',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural,
+    body,
+  });
+
+const promotions = async () =>
+  (
+    (await cluster.client().customObjects.listNamespacedCustomObject({
+      group: 'vigil.dev',
+      version: 'v1alpha1',
+      namespace: NS,
+      plural: 'promotions',
+    })) as { items: (KubeObject & { spec: PromotionSpec })[] }
+  ).items;
+
+const approve = (login: string, number: number) =>
+  as(local, login).rest.pulls.createReview({
+    owner: OWNER,
+    repo: REPO,
+    pull_number: number,
+    event: 'APPROVE',
+  });
+
+const signoffCheck = async (bot: Octokit, ref: string) =>
+  (await bot.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref, check_name: 'vigil/sign-off' })).data
+    .check_runs[0];
+
+/** readmission-risk on an express train (silent, then production), its change plan done, no contracts read. */
+function readmissionRisk() {
+  const uc = example('care-management/readmission-risk.yaml');
+  return {
+    ...uc,
+    spec: {
+      ...uc.spec,
+      releaseTrain: 'express',
+      dataContracts: [],
+      readiness: {
+        ...uc.spec.readiness,
+        changeManagementPlan: {
+          status: 'done',
+          evidence: 'https://wiki.northwind-health.example/care-management/readmission-risk/change-plan',
+        },
+      },
+    },
+  };
+}
+
+/** The example policy's score drift metric alone: the one the generated log lets a new version breach. */
+function driftPolicy() {
+  const policy = example('care-management/readmission-surveillance.yaml');
+  return {
+    ...policy,
+    spec: {
+      ...policy.spec,
+      metrics: policy.spec.metrics.filter((m: { name: string }) => m.name === 'risk-score-psi'),
+    },
+  };
+}
+
+beforeAll(async () => {
+  // The example log's generator, ending now, with a case-mix shift in the last 14 days 2.5 times the example's:
+  // PSI of 2.4.0's scores well past the policy's severe-shift tier (0.25).
+  dataDir = mkdtempSync(join(tmpdir(), 'vigil-rollback-'));
+  mkdirSync(join(dataDir, 'data'));
+  const rows = generateInferenceLog(await loadSourceEncounters(ENCOUNTERS), {
+    ...EXAMPLE_LOG_OPTIONS,
+    end: new Date(),
+    shift: 0.5,
+  });
+  writeFileSync(join(dataDir, 'data', 'readmission-inference-log.csv'), inferenceLogCsv(rows));
+
+  cluster = await startTestCluster();
+  local = await startForge({ openApiCheck: false });
+  await createNamespace(cluster.client(), NS);
+  await create('signoffpolicies', example('care-management/clinical-signoff.yaml'));
+  await create(
+    'releasetrains',
+    expressTrain(NS, {
+      cron: '0 7 15 1 *',
+      stages: [
+        { name: 'silent' },
+        { name: 'production', gates: { evaluation: [{ metric: 'auroc', min: 0.68 }] } },
+      ],
+    }),
+  );
+  await create('usecases', readmissionRisk());
+  await startManager();
+}, 60_000);
+
+afterAll(async () => {
+  await manager?.stop();
+  await local?.stop();
+  await cluster?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('a surveillance breach at the rollback tier', () => {
+  it('starts from 2.4.0 promoted to production over 2.3.1 through a signed-off pull request', async () => {
+    await eventually(async () => {
+      const uc = await get('usecases', 'readmission-risk');
+      expect(uc.status?.stages?.map((s) => `${s.stage}=${s.version}`)).toEqual([
+        'silent=2.4.0',
+        'production=2.3.1',
+      ]);
+    }, 20_000);
+    const asked = await requestPromotion(client, NS, 'readmission-risk', 'production', new Date());
+    expect(asked).toMatchObject({ created: true, name: FORWARD });
+    const open = await eventually(async () => {
+      const p = await get('promotions', FORWARD);
+      expect(p.status?.phase).toBe('Open');
+      return p;
+    }, 30_000);
+    const number = open.status!.pullRequest!.number;
+    for (const login of ['ds-lead', 'clinical-safety-lead', 'compliance-1']) await approve(login, number);
+    await eventually(
+      async () => expect((await get('promotions', FORWARD)).status?.phase).toBe('SignedOff'),
+      20_000,
+    );
+    await eventually(
+      () => as(local, 'platform-eng').rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: number }),
+      10_000,
+      300,
+    );
+    await eventually(async () => {
+      const uc = await get('usecases', 'readmission-risk');
+      expect(uc.status?.productionVersion).toBe('2.4.0');
+    }, 20_000);
+  }, 90_000);
+
+  it('creates one rollback Promotion of production back to 2.3.1, break-glass allowed, and records it', async () => {
+    await create('surveillancepolicies', driftPolicy());
+    const rollback = await eventually(async () => {
+      const p = await get('promotions', ROLLBACK);
+      expect(p.status?.phase).toBe('Open');
+      return p;
+    }, 30_000);
+    expect(rollback.spec).toEqual({
+      useCase: 'readmission-risk',
+      type: 'rollback',
+      trigger: 'surveillance',
+      to: 'production',
+      version: '2.3.1',
+      previousVersion: '2.4.0',
+      breakGlass: true,
+    });
+    expect(rollback.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'UseCase',
+      name: 'readmission-risk',
+    });
+
+    const policy = await get('surveillancepolicies', 'readmission-surveillance');
+    expect(policy.status?.worstTier).toBe('rollback');
+    expect(policy.status?.actions).toEqual([
+      {
+        at: expect.any(String),
+        metric: 'risk-score-psi',
+        tier: 'severe-shift',
+        action: 'rollback',
+        useCase: 'readmission-risk',
+        reference: ROLLBACK,
+      },
+    ]);
+    // Silent mode runs 2.4.0 too, but no version it ran before is known: it is left as it is, and said so.
+    const opened = policy.status?.conditions?.find((c) => c.type === 'RollbackOpened');
+    expect(opened).toMatchObject({ status: 'False', reason: 'NoPreviousVersion' });
+    expect(opened?.message).toContain(
+      `rollback Promotion ${ROLLBACK} (readmission-risk production from 2.4.0 back to 2.3.1)`,
+    );
+    expect(opened?.message).toContain('silent runs 2.4.0 and no good version it ran before is known');
+    const events = (await client.core.listNamespacedEvent({ namespace: NS })).items.filter(
+      (e) => e.involvedObject.kind === 'SurveillancePolicy',
+    );
+    expect(events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['SurveillanceRollback', 'RollbackOpened', 'RollbackNotOpened']),
+    );
+    expect(
+      (await promotions()).filter((p) => p.spec.type === 'rollback').map((p) => p.metadata.name),
+    ).toEqual([ROLLBACK]);
+  }, 60_000);
+
+  it('opens its pull request, whose check fails and whose merge is refused before anyone approves', async () => {
+    const bot = as(local, 'platform-eng');
+    const { data: pulls } = await bot.rest.pulls.list({
+      owner: OWNER,
+      repo: REPO,
+      state: 'all',
+      head: `${OWNER}:${ROLLBACK_BRANCH}`,
+    });
+    expect(pulls).toHaveLength(1);
+    const pr = pulls[0]!;
+    expect(pr.labels.map((l) => l.name).sort()).toEqual(['clinical-decision-support', 'rollback', 'vigil']);
+    expect((await readFile(bot, FILE, ROLLBACK_BRANCH)).text).toContain('version: "2.3.1"');
+    expect((await readFile(bot, FILE, 'main')).text).toContain('version: "2.4.0"');
+    await eventually(
+      async () => expect((await signoffCheck(bot, pr.head.sha))?.conclusion).toBe('failure'),
+      20_000,
+    );
+    await expect(
+      bot.rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: pr.number }),
+    ).rejects.toMatchObject({
+      status: 405,
+    });
+  }, 30_000);
+
+  it("merges on the break-glass role's approval alone and records the break-glass with its retrospective due", async () => {
+    const number = (await get('promotions', ROLLBACK)).status!.pullRequest!.number;
+    await approve('clinical-safety-lead', number);
+    const merged = await eventually(async () => {
+      const p = await get('promotions', ROLLBACK);
+      expect(p.status?.phase).toBe('Merged');
+      return p;
+    }, 30_000);
+    const bot = as(local, 'platform-eng');
+    const { data: pr } = await bot.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: number });
+    expect(pr.merged).toBe(true);
+    expect((await signoffCheck(bot, pr.head.sha))?.conclusion).toBe('success');
+    expect((await readFile(bot, FILE, 'main')).text).toContain('version: "2.3.1"');
+
+    const glass = merged.status!.breakGlass!;
+    expect(glass.by).toBe('clinical-safety-lead');
+    expect(Date.parse(glass.retrospectiveDue) - Date.parse(glass.at)).toBe(72 * 3_600_000);
+    expect(glass.retrospectiveDoneAt).toBeUndefined();
+    await eventually(async () => {
+      const p = await get('promotions', ROLLBACK);
+      expect(p.status?.conditions?.find((c) => c.type === 'RetrospectiveOverdue')).toMatchObject({
+        status: 'False',
+        reason: 'RetrospectiveOwed',
+      });
+    }, 20_000);
+    await eventually(async () => {
+      const uc = await get('usecases', 'readmission-risk');
+      expect(uc.status?.productionVersion).toBe('2.3.1');
+    }, 20_000);
+  }, 60_000);
+
+  it('marks the retrospective done once the usual roles approve after the merge', async () => {
+    const number = (await get('promotions', ROLLBACK)).status!.pullRequest!.number;
+    for (const login of ['ds-lead', 'compliance-1']) await approve(login, number);
+    const done = await eventually(async () => {
+      const p = await get('promotions', ROLLBACK);
+      expect(p.status?.breakGlass?.retrospectiveDoneAt).toBeTruthy();
+      return p;
+    }, 30_000);
+    expect(done.status?.conditions?.find((c) => c.type === 'RetrospectiveOverdue')).toMatchObject({
+      status: 'False',
+      reason: 'RetrospectiveDone',
+    });
+    expect(done.status?.signoffSummary).toBe('3/3');
+  }, 60_000);
+
+  it('writes nothing to the policy and creates no second rollback on further passes or after a restart', async () => {
+    const key = `${NS}/readmission-surveillance`;
+    const before = await get('surveillancepolicies', 'readmission-surveillance');
+    const writes = () =>
+      client.writes.count('surveillancepolicies.vigil.dev') +
+      client.writes.count('promotions.vigil.dev', 'create');
+    const counted = writes();
+    manager!.queueFor(SURVEILLANCE_POLICIES)?.add(key);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(writes()).toBe(counted);
+
+    await manager!.stop();
+    await startManager();
+    manager!.queueFor(SURVEILLANCE_POLICIES)?.add(key);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(client.writes.count('surveillancepolicies.vigil.dev')).toBe(0);
+    expect(client.writes.count('promotions.vigil.dev', 'create')).toBe(0);
+    const after = await get('surveillancepolicies', 'readmission-surveillance');
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect((await promotions()).map((p) => p.metadata.name).sort()).toEqual([FORWARD, ROLLBACK]);
+  }, 30_000);
+});
