@@ -6,6 +6,8 @@
 //  (c) Webhook acknowledgement latency at 50 signed deliveries/s for 10 s against startWebhookReceiver. Peer in the
 //      same run: a bare node:http server that reads the body and answers 202, the floor of any receiver.
 // Goals: (a) <= 8 writes and <= 15 calls; (b) 0 non-304 calls; (c) p99 < 100 ms.
+// (a) prints its calls by route; BENCH_TRACE=1 also prints every call and webhook delivery in order, to see which
+// step made each call.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
@@ -108,6 +110,8 @@ interface PromotionCost {
   notModified: number;
   seconds: number;
   byRoute: string[];
+  /** Every call and webhook delivery in order, for BENCH_TRACE=1: where each call came from. */
+  trace: string[];
 }
 
 /** (a) and (b): one promotion through the controller, then idle polls over open pull requests. */
@@ -183,6 +187,20 @@ async function forgeCosts(): Promise<{ promotion: PromotionCost; idle: { calls: 
     );
     const seconds = (performance.now() - started) / 1000;
     const mine = forge.calls.filter({ user: 'platform-bot' });
+    const since = mine[0]?.at ?? 0;
+    const trace = [
+      ...forge.calls.entries.map((c) => ({
+        at: c.at,
+        line: `${c.user ?? '-'} ${c.method} ${c.route ?? c.path} ${c.status}`,
+      })),
+      ...forge.webhooks
+        .deliveries()
+        .filter((d) => (d.attempts[0]?.at ?? 0) >= since)
+        .map((d) => ({ at: d.attempts[0]!.at, line: `webhook ${d.event}.${d.action ?? ''}` })),
+    ]
+      .filter((e) => e.at >= since)
+      .sort((a, b) => a.at - b.at)
+      .map((e) => `+${String(e.at - since).padStart(5)} ms  ${e.line}`);
     const routes = new Map<string, number>();
     for (const c of mine) {
       const key = `${c.method} ${c.route ?? c.path}${c.notModified ? ' (304)' : ''}`;
@@ -194,6 +212,7 @@ async function forgeCosts(): Promise<{ promotion: PromotionCost; idle: { calls: 
       notModified: mine.filter((c) => c.notModified).length,
       seconds,
       byRoute: [...routes].map(([k, n]) => `${n} x ${k}`),
+      trace,
     };
     await changeControl.stop();
     await manager.stop();
@@ -404,5 +423,8 @@ process.stdout.write(
       '-',
     ],
   ])}\n\n(a) platform-bot calls by route, departure to merge:\n${p.byRoute.map((l) => `  ${l}`).join('\n')}\n` +
-    `(c) answers: vigil ${JSON.stringify(hooks.vigil.status)}, peer ${JSON.stringify(hooks.peer.status)}\n`,
+    `(c) answers: vigil ${JSON.stringify(hooks.vigil.status)}, peer ${JSON.stringify(hooks.peer.status)}\n` +
+    (process.env.BENCH_TRACE
+      ? `\n(a) every call and webhook, in order:\n${p.trace.map((l) => `  ${l}`).join('\n')}\n`
+      : ''),
 );

@@ -145,6 +145,7 @@ afterAll(async () => {
 describe('a release train promotion under change control, end to end', () => {
   let number = 0;
   let headSha = '';
+  let mergeCommit = '';
 
   it('departs the train and opens exactly one pull request whose diff is the version line', async () => {
     const train = await eventually(async () => {
@@ -219,6 +220,7 @@ describe('a release train promotion under change control, end to end', () => {
       pull_number: number,
     });
     expect(data.merged).toBe(true);
+    mergeCommit = data.sha;
     const merged = await eventually(async () => {
       const p = await get('promotions', PROMOTION);
       expect(p.status?.phase).toBe('Merged');
@@ -270,6 +272,9 @@ describe('a release train promotion under change control, end to end', () => {
       pullRequest: { number, repository: `${OWNER}/${REPO}`, state: 'merged' },
     });
     expect(record.evidenceDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Who pressed merge, and the commit the merge made on main.
+    expect(record.mergedBy).toBe('platform-eng');
+    expect(record.pullRequest?.mergeCommitSha).toBe(mergeCommit);
     expect(record.pullRequest?.title).toContain('3.2.0');
     expect(record.approvals.map((a) => [a.role, a.login])).toEqual(
       Object.entries(APPROVERS).sort(([a], [b]) => a.localeCompare(b)),
@@ -298,6 +303,8 @@ describe('a release train promotion under change control, end to end', () => {
       'compliance',
       'data-science',
       'Promotion to production: version 3.2.0 (from 3.1.4)',
+      '| Merged by | platform-eng |',
+      `| Merge commit | ${mergeCommit} |`,
     ]) {
       expect(md.stdout).toContain(text);
     }
@@ -305,9 +312,58 @@ describe('a release train promotion under change control, end to end', () => {
     const html = await vigil(['audit', ...common, '-o', 'html']);
     expect(html.code).toBe(0);
     expect(html.stdout).toContain(promo.status!.evidenceDigest!);
+    expect(html.stdout).toContain('<dt>Merged by</dt><dd>platform-eng</dd>');
+    expect(html.stdout).toContain(mergeCommit);
     expect(html.stdout).not.toMatch(/<script|<link|src=|href=/i);
     // No credential reaches any rendering.
     for (const out of [json.stdout, md.stdout, html.stdout]) expect(out).not.toContain('vigil-local-');
+  }, 60_000);
+
+  it('gates a hand-made pull request that changes the deployed version: failure until the roles approve', async () => {
+    const person = as(local, 'ds-3');
+    const branch = 'hand-edit/denials-triage-3.2.1';
+    const { data: main } = await person.rest.git.getRef({ owner: OWNER, repo: REPO, ref: 'heads/main' });
+    await person.rest.git.createRef({
+      owner: OWNER,
+      repo: REPO,
+      ref: `refs/heads/${branch}`,
+      sha: main.object.sha,
+    });
+    const before = await readFile(person, FILE, branch);
+    const { data: pushed } = await person.rest.repos.createOrUpdateFileContents({
+      owner: OWNER,
+      repo: REPO,
+      path: FILE,
+      branch,
+      sha: before.sha,
+      message: 'Hot-fix denials-triage to 3.2.1 by hand',
+      content: Buffer.from(before.text.replace('version: "3.2.0"', 'version: "3.2.1"')).toString('base64'),
+    });
+    const head = pushed.commit.sha!;
+    const { data: pr } = await person.rest.pulls.create({
+      owner: OWNER,
+      repo: REPO,
+      head: branch,
+      base: 'main',
+      title: 'denials-triage 3.2.1',
+    });
+    // Nobody asked Vigil: the opened webhook is enough for the check to appear, failing.
+    await eventually(async () => expect((await checkOn(head))?.conclusion).toBe('failure'), 20_000);
+    for (const login of Object.values(APPROVERS)) {
+      await as(local, login).rest.pulls.createReview({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pr.number,
+        event: 'APPROVE',
+      });
+    }
+    await eventually(async () => expect((await checkOn(head))?.conclusion).toBe('success'), 20_000);
+    const { data } = await as(local, 'platform-eng').rest.pulls.merge({
+      owner: OWNER,
+      repo: REPO,
+      pull_number: pr.number,
+    });
+    expect(data.merged).toBe(true);
   }, 60_000);
 
   it('answers usage mistakes with exit 2 and a period with nothing in it with an empty report that says so', async () => {

@@ -205,6 +205,19 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     await expect(forge.teamMembers(ORG, 'no-such-team')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('lists the files the pull request changes; no merger or merge commit before the merge', async () => {
+    const files = await forge.listPullRequestFiles(REPO, number);
+    expect(files.map((f) => [f.path, f.status]).sort()).toEqual(
+      [
+        [VALUES, 'modified'],
+        ['evidence/2.4.0.md', 'added'],
+      ].sort(),
+    );
+    const open = await forge.getPullRequest(REPO, number);
+    expect(open).not.toHaveProperty('mergedBy');
+    expect(open).not.toHaveProperty('mergeCommitSha');
+  });
+
   it('lists commits with the accounts behind them, and reviews as submitted', async () => {
     const commits = await forge.listCommits(REPO, number);
     expect(commits.map((c) => c.sha)).toContain(head);
@@ -313,7 +326,12 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     const merged = await forge.mergePullRequest(REPO, number, head);
     expect(merged.sha).toMatch(/^[0-9a-f]{40}$/);
     const pr = await forge.getPullRequest(REPO, number);
-    expect(pr).toMatchObject({ state: 'closed', merged: true });
+    expect(pr).toMatchObject({
+      state: 'closed',
+      merged: true,
+      mergedBy: 'platform-bot',
+      mergeCommitSha: merged.sha,
+    });
     expect((await forge.readFile(REPO, VALUES, 'main'))?.content).toBe('image:\n  tag: "2.4.1"\n');
     // Found again after merging: a restart does not open a second pull request for the branch.
     expect((await forge.findPullRequest(REPO, branch))?.number).toBe(number);

@@ -471,6 +471,8 @@ describe('optional features', () => {
     expect(a).toContain('--github-app-installation-id=67890');
     expect(a).toContain('--github-app-private-key-file=/var/run/secrets/vigil/github-app/key.pem');
     expect(a).toContain('--webhook-secret-file=/var/run/secrets/vigil/webhook/secret');
+    // Processed delivery ids on the writable scratch volume: they survive a container restart.
+    expect(a).toContain('--webhook-deliveries-file=/tmp/webhook-deliveries.log');
     expect(ofKind(everything, 'Secret')).toEqual([]);
   });
 

@@ -66,10 +66,7 @@ export async function readAuditInputs(options: AuditSourceOptions): Promise<Audi
   };
 }
 
-/**
- * Each promotion's pull request and its reviews. The Forge adapter's PullRequest carries no merger or merge
- * commit today; when it grows `mergedBy` and `mergeCommitSha` they flow through unchanged.
- */
+/** Each promotion's pull request and its reviews, with who merged it and the merge commit it made. */
 async function readPullRequests(
   forge: Forge,
   url: string,
@@ -91,9 +88,7 @@ async function readPullRequests(
     const key = pullRequestKey(repository, pr.number);
     if (reading.pullRequests.has(key)) continue;
     try {
-      const got = (await forge.getPullRequest(repository, pr.number)) as Awaited<
-        ReturnType<Forge['getPullRequest']>
-      > & { mergedBy?: string; mergeCommitSha?: string };
+      const got = await forge.getPullRequest(repository, pr.number);
       const reviews = await forge.listReviews(repository, pr.number);
       const record: ForgePullRequest = {
         repository,

@@ -17,6 +17,8 @@ export interface CommitResult {
   commitSha: string;
   /** The file's new blob sha. */
   blobSha: string;
+  /** The commit's committer date, when the forge reports it. */
+  committedAt?: string;
 }
 
 export interface PullRequest {
@@ -25,6 +27,10 @@ export interface PullRequest {
   state: 'open' | 'closed';
   merged: boolean;
   mergedAt?: string;
+  /** Who merged it (GitHub's `merged_by`), once merged. */
+  mergedBy?: string;
+  /** The commit the merge made on the base branch (GitHub's `merge_commit_sha`), once merged. */
+  mergeCommitSha?: string;
   closedAt?: string;
   title: string;
   body: string;
@@ -70,6 +76,23 @@ export interface PullRequestCommit {
   authoredAt?: string;
   committedAt?: string;
   message: string;
+}
+
+export type PullRequestFileStatus =
+  | 'added'
+  | 'removed'
+  | 'modified'
+  | 'renamed'
+  | 'copied'
+  | 'changed'
+  | 'unchanged';
+
+/** One file a pull request changes. */
+export interface PullRequestFile {
+  path: string;
+  status: PullRequestFileStatus;
+  /** The name before a rename or copy. */
+  previousPath?: string;
 }
 
 export type CheckStatus = 'queued' | 'in_progress' | 'completed';
@@ -164,6 +187,8 @@ export interface Forge {
   addLabels(repo: RepoName, number: number, labels: string[]): Promise<void>;
   listReviews(repo: RepoName, number: number): Promise<PullRequestReview[]>;
   listCommits(repo: RepoName, number: number): Promise<PullRequestCommit[]>;
+  /** Every file the pull request changes (all pages; GitHub lists at most 3000). */
+  listPullRequestFiles(repo: RepoName, number: number): Promise<PullRequestFile[]>;
   /** Active members' logins; a pending invitation is not a membership. NotFoundError when the team is unknown. */
   teamMembers(org: string, team: string): Promise<string[]>;
   /** The latest check run of that name on a commit, if any. */

@@ -9,10 +9,30 @@ export {
   type PullRequestChangeSet,
   riskRank,
 } from './governed.js';
-export { type PollResult, type PollTarget, SignoffPoller, type SignoffPollerOptions } from './poller.js';
+export {
+  type GovernedGateOptions,
+  GovernedPullRequestGate,
+  type GovernedVerdict,
+  governedRepositories,
+  isPromotionBranch,
+} from './governed-gate.js';
+export {
+  type InHand,
+  PullRequestsInHand,
+  type PullRequestsInHandOptions,
+  pullRequestsInHand,
+} from './in-hand.js';
+export {
+  type PollResult,
+  type PollSeen,
+  type PollTarget,
+  SignoffPoller,
+  type SignoffPollerOptions,
+} from './poller.js';
 export {
   type CheckRunWritten,
   headCommittedAt,
+  reviewsNeedMembership,
   SIGNOFF_CHECK,
   SignoffGate,
   type SignoffGateOptions,

@@ -2,7 +2,14 @@
 // a sign-off decision and its reviews, and ask for re-evaluation only where something moved. The forge's reads
 // are conditional (ETags), so an idle poll is answered 304 throughout and costs nothing against the rate limit.
 import type { Logger } from 'pino';
-import { type Forge, ForgeUnavailableError, NotFoundError, type RepoName } from '../forge/forge.js';
+import {
+  type Forge,
+  ForgeUnavailableError,
+  NotFoundError,
+  type PullRequest,
+  type PullRequestReview,
+  type RepoName,
+} from '../forge/forge.js';
 import { type Clock, systemClock, type Timer } from '../runtime/clock.js';
 
 export interface PollTarget {
@@ -14,12 +21,21 @@ export interface SignoffPollerOptions {
   forge: Forge;
   /** What needs re-evaluation now: the open promotion pull requests (and any governed one the caller tracks). */
   targets: () => readonly PollTarget[] | Promise<readonly PollTarget[]>;
-  /** Re-evaluate one pull request; called once per change seen. Errors are logged, not retried here. */
-  onChange: (target: PollTarget) => void | Promise<void>;
+  /**
+   * Re-evaluate one pull request; called once per change seen, with the pull request and reviews the poll read
+   * (the evaluation need not read them again). Errors are logged, not retried here.
+   */
+  onChange: (target: PollTarget, seen: PollSeen) => void | Promise<void>;
   /** Default 60 s: an approval is noticed within this long. */
   intervalMs?: number;
   clock?: Clock;
   logger?: Logger;
+}
+
+/** What one poll read of a pull request. */
+export interface PollSeen {
+  pullRequest: PullRequest;
+  reviews: PullRequestReview[];
 }
 
 export interface PollResult {
@@ -91,11 +107,14 @@ export class SignoffPoller {
     for (const key of this.seen.keys()) if (!live.has(key)) this.seen.delete(key);
 
     const changed: PollTarget[] = [];
+    const seenNow = new Map<PollTarget, PollSeen>();
     let polled = 0;
     for (const target of targets) {
       let fingerprint: string | undefined;
       try {
-        fingerprint = await this.fingerprint(target);
+        const read = await this.read(target);
+        fingerprint = read.fingerprint;
+        seenNow.set(target, read.seen);
       } catch (error) {
         if (error instanceof ForgeUnavailableError) {
           // Rate limited or down: stop this pass; the next one waits for the reset.
@@ -119,7 +138,7 @@ export class SignoffPoller {
     }
     for (const target of changed) {
       try {
-        await this.options.onChange(target);
+        await this.options.onChange(target, seenNow.get(target)!);
       } catch (error) {
         this.options.logger?.error(
           { repository: target.repository, pullRequest: target.number, err: error },
@@ -131,16 +150,17 @@ export class SignoffPoller {
   }
 
   /** Everything that can change a sign-off decision without a new spec: head, state, and every review. */
-  private async fingerprint(target: PollTarget): Promise<string> {
+  private async read(target: PollTarget): Promise<{ fingerprint: string; seen: PollSeen }> {
     const pr = await this.options.forge.getPullRequest(target.repository, target.number);
     const reviews = await this.options.forge.listReviews(target.repository, target.number);
-    return JSON.stringify([
+    const fingerprint = JSON.stringify([
       pr.head.sha,
       pr.base.ref,
       pr.state,
       pr.merged,
       reviews.map((r) => [r.id, r.login, r.state, r.commitId, r.submittedAt ?? '']),
     ]);
+    return { fingerprint, seen: { pullRequest: pr, reviews } };
   }
 }
 

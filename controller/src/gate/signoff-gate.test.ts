@@ -8,6 +8,7 @@ import {
   ForgeUnavailableError,
   NotFoundError,
   type PullRequest,
+  type PullRequestReview,
 } from '../forge/forge.js';
 import { HEAD, policy } from '../signoff/test-fixtures.js';
 import { SignoffUnavailableError } from './errors.js';
@@ -32,6 +33,8 @@ const pr: PullRequest = {
 
 function scripted(overrides: Partial<Forge> = {}) {
   const writes: { op: string; run: Partial<CheckRunSpec> }[] = [];
+  /** Every forge method called, in order. */
+  const calls: string[] = [];
   let stored: CheckRun | undefined;
   const forge = {
     getPullRequest: async () => pr,
@@ -77,7 +80,18 @@ function scripted(overrides: Partial<Forge> = {}) {
     },
     ...overrides,
   } as unknown as Forge;
-  return { forge, writes };
+  const counted = new Proxy(forge, {
+    get(target, name: string) {
+      const fn = (target as unknown as Record<string, unknown>)[name];
+      return typeof fn === 'function'
+        ? (...args: unknown[]) => {
+            calls.push(name);
+            return (fn as (...a: unknown[]) => unknown)(...args);
+          }
+        : fn;
+    },
+  });
+  return { forge: counted, writes, calls };
 }
 
 const request = {
@@ -149,6 +163,96 @@ describe('SignoffGate', () => {
     expect(outcome.result.roles.find((r) => r.role === 'compliance')?.missing?.code).toBe(
       'membership-unknown',
     );
+  });
+});
+
+describe('what the gate reads', () => {
+  const approvals = [
+    { id: 1, login: 'ds-lead', state: 'APPROVED', submittedAt: '2026-03-01T10:00:00Z', commitId: HEAD },
+    { id: 2, login: 'compliance-1', state: 'APPROVED', submittedAt: '2026-03-01T10:05:00Z', commitId: HEAD },
+  ] as const;
+
+  it('reads each team once per evaluation, so an approver who left the team no longer counts', async () => {
+    let dataScience = ['ds-lead'];
+    const { forge, calls } = scripted({
+      teamMembers: async (_org: string, team: string) =>
+        team === 'data-science' ? dataScience : ['compliance-1'],
+    });
+    const gate = new SignoffGate({ forge });
+    expect((await gate.evaluate(request)).result.conclusion).toBe('success');
+    expect(calls.filter((c) => c === 'teamMembers')).toHaveLength(2);
+    dataScience = [];
+    const after = await gate.evaluate(request);
+    expect(calls.filter((c) => c === 'teamMembers')).toHaveLength(4);
+    expect(after.result.conclusion).toBe('failure');
+    expect(after.result.ignored.find((i) => i.login === 'ds-lead')?.reason).toBe('not-a-member');
+  });
+
+  it('reads no team while no review approves or objects: every role waits for an approval', async () => {
+    const { forge, calls } = scripted({
+      listReviews: async () => [
+        { id: 3, login: 'ds-lead', state: 'COMMENTED', submittedAt: '2026-03-01T10:00:00Z', commitId: HEAD },
+      ],
+    });
+    const outcome = await new SignoffGate({ forge }).evaluate(request);
+    expect(calls).not.toContain('teamMembers');
+    expect(outcome.result.conclusion).toBe('failure');
+    expect(outcome.result.roles.map((r) => r.missing?.code)).toEqual(['no-approval', 'no-approval']);
+  });
+
+  it('uses the pull request and reviews in hand, and reads the commits once per head', async () => {
+    const { forge, calls } = scripted();
+    const gate = new SignoffGate({ forge });
+    const held = { pullRequest: pr, reviews: [...approvals] };
+    await gate.evaluate({ ...request, inHand: held });
+    await gate.evaluate({ ...request, inHand: held });
+    expect(calls.filter((c) => ['getPullRequest', 'listReviews', 'listCommits'].includes(c))).toEqual([
+      'listCommits',
+    ]);
+    const pushed = { ...pr, head: { ref: 'b', sha: 'c'.repeat(40) } };
+    await gate.evaluate({ ...request, inHand: { pullRequest: pushed } });
+    expect(calls.filter((c) => c === 'listCommits')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'listReviews')).toHaveLength(1);
+  });
+
+  it('never succeeds on an approval of an older head, whatever was in hand', async () => {
+    const { forge } = scripted();
+    const pushed = { ...pr, head: { ref: 'b', sha: 'c'.repeat(40) } };
+    const outcome = await new SignoffGate({ forge }).evaluate({
+      ...request,
+      inHand: { pullRequest: pushed, reviews: [...approvals] },
+    });
+    expect(outcome.headSha).toBe('c'.repeat(40));
+    expect(outcome.result.conclusion).toBe('failure');
+    expect(outcome.result.ignored.map((i) => i.reason)).toEqual(['stale', 'stale']);
+  });
+
+  it('on a pull request it just opened: reads no review, no team and no check run, and creates the check', async () => {
+    const { forge, calls, writes } = scripted();
+    const outcome = await new SignoffGate({ forge }).evaluate({
+      ...request,
+      inHand: { pullRequest: pr, justOpened: true },
+    });
+    expect(calls).toEqual(['listCommits', 'createCheckRun']);
+    expect(outcome.result.conclusion).toBe('failure');
+    expect(writes.map((w) => w.op)).toEqual(['create']);
+  });
+
+  it('updates its own check run without a search when the decision changed, and searches before leaving it', async () => {
+    let reviews: PullRequestReview[] = [];
+    const { forge, calls, writes } = scripted({ listReviews: async () => reviews });
+    const gate = new SignoffGate({ forge });
+    await gate.evaluate(request);
+    expect(calls.filter((c) => c === 'findCheckRun')).toHaveLength(1);
+    reviews = [...approvals];
+    expect((await gate.evaluate(request)).result.conclusion).toBe('success');
+    expect(calls.filter((c) => c === 'findCheckRun')).toHaveLength(1);
+    expect(writes.map((w) => [w.op, w.run.conclusion])).toEqual([
+      ['create', 'failure'],
+      ['update', 'success'],
+    ]);
+    expect((await gate.evaluate(request)).checkRun).toBe('unchanged');
+    expect(calls.filter((c) => c === 'findCheckRun')).toHaveLength(2);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   NotFoundError,
   type PullRequest,
   type PullRequestCommit,
+  type PullRequestReview,
   type RepoName,
 } from '../forge/forge.js';
 import { type Clock, systemClock } from '../runtime/index.js';
@@ -23,7 +24,7 @@ import {
   type SignoffResult,
   type TeamMembership,
 } from '../signoff/index.js';
-import { checkRunWrite, notEvaluatedCheckRun } from './check-run.js';
+import { type CheckRunWrite, checkRunWrite, notEvaluatedCheckRun } from './check-run.js';
 import { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
 
 export const SIGNOFF_CHECK = 'vigil/sign-off';
@@ -53,6 +54,20 @@ export interface SignoffRequest {
   /** A rollback the policy's break-glass roles may merge alone. */
   breakGlassEligible: boolean;
   now: Date;
+  /** What the caller already holds: not read again. */
+  inHand?: {
+    /** The pull request as just read, opened or delivered by a webhook. */
+    pullRequest?: PullRequest;
+    /** Its reviews, read together with it. */
+    reviews?: PullRequestReview[];
+    /** All its commits, when the caller knows them (it made the only one, on a branch it created). */
+    commits?: PullRequestCommit[];
+    /**
+     * The caller opened the pull request in this very pass: no review and no check run can be on it yet. A review
+     * submitted since arrives as a webhook (or the next poll) and is evaluated then.
+     */
+    justOpened?: boolean;
+  };
 }
 
 export type CheckRunWritten = 'created' | 'updated' | 'unchanged' | 'skipped';
@@ -73,6 +88,9 @@ export interface SignoffOutcome {
   complete: boolean;
 }
 
+/** Entries kept by each of the gate's memories; the oldest are forgotten first. */
+const REMEMBERED = 500;
+
 /** What the decision needs, gathered; a failure leaves its field undefined and says why in `unreadable`. */
 interface Gathered {
   reviews?: Review[];
@@ -86,6 +104,14 @@ export class SignoffGate {
   private readonly forge: Forge;
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
+  /**
+   * A pull request's commits by head, base branch and base commit. For a given head and base they do not change
+   * (they only shrink as the base takes some in, which keeps more committers from approving, never fewer), so
+   * an evaluation after a review reads them no more.
+   */
+  private readonly commits = new Map<string, PullRequestCommit[]>();
+  /** The check run this gate last wrote on a head commit, so a changed decision is written without a search. */
+  private readonly written = new Map<string, { id: number; output: CheckRunOutput }>();
 
   constructor(options: SignoffGateOptions) {
     this.forge = options.forge;
@@ -103,13 +129,13 @@ export class SignoffGate {
     // forge is rate limited this is the only call made before the reset.
     let pr: PullRequest;
     try {
-      pr = await this.forge.getPullRequest(repository, number);
+      pr = request.inHand?.pullRequest ?? (await this.forge.getPullRequest(repository, number));
     } catch (error) {
       if (error instanceof ForgeUnavailableError) throw SignoffUnavailableError.from(error);
       throw error;
     }
 
-    const gathered = await this.gather(request);
+    const gathered = await this.gather(request, pr);
     const rateLimit = gathered.unreadable.map((u) => u.error).find(isRateLimited);
     // Rate limited: the forge takes no write either, so leave the check as it stands and come back at the reset.
     if (rateLimit) throw SignoffUnavailableError.from(rateLimit);
@@ -149,7 +175,12 @@ export class SignoffGate {
       return { ...base, checkRun: 'skipped' };
     }
 
-    const { id, written } = await this.setCheckRun(repository, pr.head.sha, output);
+    const { id, written } = await this.setCheckRun(
+      repository,
+      pr.head.sha,
+      output,
+      request.inHand?.justOpened === true,
+    );
     let merged: { sha: string } | undefined;
     if (
       complete &&
@@ -174,24 +205,37 @@ export class SignoffGate {
     return { ...base, checkRunId: id, checkRun: written, ...(merged ? { merged } : {}) };
   }
 
-  /** Reviews, commits and the members of every team that may sign, read side by side. */
-  private async gather(request: SignoffRequest): Promise<Gathered> {
+  /**
+   * Reviews and commits, side by side, then the members of every team that may sign. Membership is read once
+   * per evaluation and never kept from one to the next: no pull request event says a team changed, and an
+   * approval must count only from who is a member when the decision is made. It is read only when a review
+   * needs it (an approval or an objection); with none, every role waits whoever the members are.
+   */
+  private async gather(request: SignoffRequest, pr: PullRequest): Promise<Gathered> {
     const { repository, number } = request;
-    const teams = teamsToRead(request);
     const unreadable: Gathered['unreadable'] = [];
-    const [reviews, commits, ...members] = await Promise.allSettled([
-      this.forge.listReviews(repository, number),
-      this.forge.listCommits(repository, number),
-      ...teams.map((team) => {
-        const [org, slug] = team.split('/') as [string, string];
-        return this.forge.teamMembers(org, slug);
-      }),
+    const heldReviews = request.inHand?.reviews ?? (request.inHand?.justOpened ? [] : undefined);
+    const commitsKey = `${repository.toLowerCase()}#${number}@${pr.head.sha}..${pr.base.ref}@${pr.base.sha}`;
+    const heldCommits = request.inHand?.commits ?? this.commits.get(commitsKey);
+    const [reviews, commits] = await Promise.allSettled([
+      heldReviews ?? this.forge.listReviews(repository, number),
+      heldCommits ?? this.forge.listCommits(repository, number),
     ]);
     const gathered: Gathered = { teams: {}, unreadable };
     if (reviews.status === 'fulfilled') gathered.reviews = reviews.value;
     else unreadable.push({ what: 'the reviews', error: reviews.reason });
-    if (commits.status === 'fulfilled') gathered.commits = commits.value;
-    else unreadable.push({ what: 'the commits', error: commits.reason });
+    if (commits.status === 'fulfilled') {
+      gathered.commits = commits.value;
+      if (!this.commits.has(commitsKey)) remember(this.commits, commitsKey, commits.value);
+    } else unreadable.push({ what: 'the commits', error: commits.reason });
+    // Without the reviews the decision fails closed whatever the teams hold: spare the calls.
+    const teams = gathered.reviews && reviewsNeedMembership(gathered.reviews) ? teamsToRead(request) : [];
+    const members = await Promise.allSettled(
+      teams.map((team) => {
+        const [org, slug] = team.split('/') as [string, string];
+        return this.forge.teamMembers(org, slug);
+      }),
+    );
     teams.forEach((team, i) => {
       const found = members[i]!;
       if (found.status === 'fulfilled') gathered.teams[team] = { active: found.value as string[] };
@@ -202,41 +246,63 @@ export class SignoffGate {
     return gathered;
   }
 
+  /**
+   * Create, update or leave the check run on the head commit. The run this gate wrote last on that commit is
+   * updated without a search when the decision changed; when it did not, the run is read first, since only the
+   * forge can say nobody (another replica while this one did not lead) wrote something else since. A pull
+   * request opened in this pass has no run yet: it is created without a search.
+   */
   private async setCheckRun(
     repository: RepoName,
     headSha: string,
     output: CheckRunOutput,
+    justOpened: boolean,
   ): Promise<{ id: number; written: CheckRunWritten }> {
+    const key = `${repository.toLowerCase()}@${headSha}#${this.checkName}`;
+    const last = this.written.get(key);
     try {
-      const existing: CheckRun | undefined = await this.forge.findCheckRun(
-        repository,
-        headSha,
-        this.checkName,
-      );
-      const write = checkRunWrite(existing, output);
+      let write: CheckRunWrite;
+      if (last && !sameOutput(last.output, output)) write = { kind: 'update', id: last.id };
+      else if (!last && justOpened) write = { kind: 'create' };
+      else {
+        const existing: CheckRun | undefined = await this.forge.findCheckRun(
+          repository,
+          headSha,
+          this.checkName,
+        );
+        write = checkRunWrite(existing, output);
+      }
       const fields = {
         status: 'completed' as const,
         conclusion: output.conclusion,
         output: { title: output.title, summary: output.summary, text: output.text },
       };
+      let done: { id: number; written: CheckRunWritten };
       switch (write.kind) {
         case 'unchanged':
-          return { id: write.id, written: 'unchanged' };
+          done = { id: write.id, written: 'unchanged' };
+          break;
         case 'update':
-          return {
+          done = {
             id: (await this.forge.updateCheckRun(repository, write.id, fields)).id,
             written: 'updated',
           };
+          break;
         case 'create': {
           const run = await this.forge.createCheckRun(repository, {
             name: this.checkName,
             headSha,
             ...fields,
           });
-          return { id: run.id, written: 'created' };
+          done = { id: run.id, written: 'created' };
+          break;
         }
       }
+      remember(this.written, key, { id: done.id, output });
+      return done;
     } catch (error) {
+      // Whatever the run holds now is unknown: search for it next time.
+      this.written.delete(key);
       if (error instanceof ForgeUnavailableError) throw SignoffUnavailableError.from(error);
       throw error;
     }
@@ -295,6 +361,25 @@ export function headCommittedAt(
 ): string | undefined {
   const head = commits?.find((c) => c.sha === headSha);
   return head?.committedAt ?? head?.authoredAt;
+}
+
+/** Whether any review is one a team's membership decides about: an approval, or an objection that may block. */
+export function reviewsNeedMembership(reviews: readonly PullRequestReview[]): boolean {
+  return reviews.some((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED');
+}
+
+function sameOutput(a: CheckRunOutput, b: CheckRunOutput): boolean {
+  return a.conclusion === b.conclusion && a.title === b.title && a.summary === b.summary && a.text === b.text;
+}
+
+/** Set `key`, forgetting the oldest entry once the map is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
 }
 
 /** The decision as `failure`, without a break-glass grant: some input was not read. */

@@ -331,6 +331,11 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
     effective.set(key(r.login), r);
   }
 
+  // With no approval and no objection to check, nobody's membership matters: the gate need not read the teams.
+  const anyVerdict = [...effective.values()].some(
+    (r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED',
+  );
+
   // Changes requested by someone the gate listens to blocks until that person's later review replaces it or it is
   // dismissed. It is not invalidated by a push or by time: an objection stands until it is withdrawn.
   const approvals: TimedReview[] = [];
@@ -471,6 +476,9 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
 
   function whyMissing(role: string, team: string): { code: MissingCode; message: string } {
     const members = input.teams[team];
+    if (!members && !anyVerdict) {
+      return { code: 'no-approval', message: `Waiting for an approval from a member of ${team}.` };
+    }
     if (!members) {
       return {
         code: 'membership-unknown',
@@ -556,7 +564,7 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
     const within = parseDuration(policy.breakGlass.retrospectiveWithin);
     if (blockers.length > 0) {
       notes.push('Break-glass was not used: a blocker stands (see above).');
-    } else if (unknownTeams.length > 0) {
+    } else if (unknownTeams.length > 0 && anyVerdict) {
       notes.push(
         `Break-glass was not used: the members of ${unknownTeams.join(', ')} could not be read, so an objection from them cannot be ruled out.`,
       );

@@ -1,6 +1,11 @@
 // GitHub webhooks: a signed, deduplicated endpoint that turns pull request, review and check events into the
 // pull requests (and Promotions) to re-evaluate.
-export { SeenDeliveries } from './deliveries.js';
+export {
+  type DeliveryStore,
+  FileDeliveryStore,
+  SeenDeliveries,
+  type SeenDeliveriesOptions,
+} from './deliveries.js';
 export { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
 export {
   startWebhookReceiver,
@@ -15,6 +20,7 @@ export {
   openPromotionPullRequests,
   type PullRequestRef,
   promotionKeysFor,
+  pullRequestInPayload,
   repositoryInUrl,
   targetsOf,
 } from './targets.js';

@@ -1,5 +1,8 @@
 // The webhook endpoint as GitHub (and an attacker) meets it: signed deliveries accepted at once and processed
 // once, everything else refused before anything is processed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWebhookReceiver, type WebhookEvent, type WebhookReceiver } from './receiver.js';
@@ -109,6 +112,37 @@ describe('startWebhookReceiver', () => {
     expect(await again.text()).toBe('already processed\n');
     await receiver.idle();
     expect(seen).toHaveLength(1);
+  });
+
+  // Reliability 11 across a restart: the ids already processed are kept in a file.
+  it('processes a delivery redelivered after a restart once, when the ids are kept in a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-receiver-'));
+    const deliveriesFile = join(dir, 'webhook-deliveries.log');
+    const seen: WebhookEvent[] = [];
+    const run = () =>
+      startWebhookReceiver({
+        port: 0,
+        host: '127.0.0.1',
+        secret: SECRET,
+        deliveriesFile,
+        onEvent: (e) => {
+          seen.push(e);
+        },
+      });
+    try {
+      const first = await run();
+      expect((await deliver(first.url, { delivery: 'd-restart' })).status).toBe(202);
+      await first.stop();
+      receiver = await run();
+      const again = await deliver(receiver.url, { delivery: 'd-restart' });
+      expect(again.status).toBe(200);
+      expect(await again.text()).toBe('already processed\n');
+      expect((await deliver(receiver.url, { delivery: 'd-new' })).status).toBe(202);
+      await receiver.idle();
+      expect(seen.map((e) => e.deliveryId)).toEqual(['d-restart', 'd-new']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers before the work is done: a slow re-evaluation does not hold the response', async () => {

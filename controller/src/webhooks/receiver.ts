@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { SeenDeliveries } from './deliveries.js';
+import { FileDeliveryStore, SeenDeliveries } from './deliveries.js';
 import { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
 import { verifySignature } from './signature.js';
 import { HANDLED_EVENTS, type HandledEvent, type PullRequestRef, targetsOf } from './targets.js';
@@ -38,6 +38,11 @@ export interface WebhookReceiverOptions {
   maxBodyBytes?: number;
   /** Delivery ids remembered for deduplication (default 10,000). */
   rememberDeliveries?: number;
+  /**
+   * A file that keeps the accepted delivery ids across restarts, so a redelivery after one is still processed
+   * once (in memory only when absent). Its directory is created if need be.
+   */
+  deliveriesFile?: string;
   /** Deliveries waiting to be processed before new ones get 503 (default 10,000). */
   maxQueued?: number;
   /** Our check's name: its own check_run events are ignored. */
@@ -67,7 +72,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   if (secret.length === 0) throw new TypeError('the webhook secret is empty');
   const log = options.logger?.child({ component: 'webhooks' });
   const metrics = new WebhookMetrics(options.registry ?? new Registry());
-  const seen = new SeenDeliveries(options.rememberDeliveries ?? 10_000);
+  const seen = new SeenDeliveries(options.rememberDeliveries ?? 10_000, {
+    ...(options.deliveriesFile ? { store: new FileDeliveryStore(options.deliveriesFile) } : {}),
+    onStoreError: (error) =>
+      log?.warn({ err: error }, 'delivery ids could not be written; a redelivery after a restart runs again'),
+  });
 
   // The work queue: deliveries are acknowledged first and processed here, one at a time.
   const queue: { event: WebhookEvent; acceptedAt: number }[] = [];

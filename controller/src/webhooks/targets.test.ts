@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PROMOTIONS, USE_CASES } from '../kinds/resources.js';
 import type { CacheReader, KubeObject, ResourceKind } from '../runtime/index.js';
-import { openPromotionPullRequests, promotionKeysFor, repositoryInUrl, targetsOf } from './targets.js';
+import {
+  openPromotionPullRequests,
+  promotionKeysFor,
+  pullRequestInPayload,
+  repositoryInUrl,
+  targetsOf,
+} from './targets.js';
 
 const repository = { full_name: 'northwind-health/ai-deployments' };
 
@@ -23,6 +29,56 @@ describe('targetsOf', () => {
     expect(targetsOf('check_run', run('vigil/sign-off', 'completed'), 'vigil/sign-off')).toEqual([]);
     expect(targetsOf('check_run', run('vigil/sign-off', 'rerequested'), 'vigil/sign-off')).toEqual(one);
     expect(targetsOf('pull_request', { number: 12 }, 'vigil/sign-off')).toEqual([]);
+  });
+
+  it('passes over pull request actions that cannot change a sign-off decision', () => {
+    const event = (action: string, extra: Record<string, unknown> = {}) =>
+      targetsOf('pull_request', { action, number: 12, repository, ...extra }, 'vigil/sign-off');
+    for (const action of ['labeled', 'review_requested', 'assigned', 'edited']) {
+      expect(event(action)).toEqual([]);
+    }
+    for (const action of ['opened', 'synchronize', 'reopened', 'closed']) {
+      expect(event(action)).toHaveLength(1);
+    }
+    expect(event('edited', { changes: { base: { ref: { from: 'release' } } } })).toHaveLength(1);
+  });
+});
+
+describe('pullRequestInPayload', () => {
+  const pull = {
+    number: 12,
+    html_url: 'https://github.com/northwind-health/ai-deployments/pull/12',
+    state: 'closed',
+    merged: true,
+    merged_at: '2026-03-02T10:00:00Z',
+    merged_by: { login: 'platform-eng' },
+    merge_commit_sha: 'm'.repeat(40),
+    closed_at: '2026-03-02T10:00:00Z',
+    title: 'Promote',
+    body: null,
+    user: { login: 'platform-bot' },
+    head: { ref: 'vigil/promote/x', sha: 'h'.repeat(40) },
+    base: { ref: 'main', sha: 'b'.repeat(40) },
+    labels: [{ name: 'vigil' }],
+    created_at: '2026-03-01T10:00:00Z',
+    updated_at: '2026-03-02T10:00:00Z',
+  };
+
+  it('reads the pull request a delivery carries, merge included', () => {
+    expect(pullRequestInPayload({ pull_request: pull })).toMatchObject({
+      number: 12,
+      state: 'closed',
+      merged: true,
+      mergedBy: 'platform-eng',
+      mergeCommitSha: 'm'.repeat(40),
+      head: { sha: 'h'.repeat(40) },
+      labels: ['vigil'],
+    });
+  });
+
+  it('refuses a payload without the head commit', () => {
+    expect(pullRequestInPayload({ pull_request: { ...pull, head: { ref: 'x' } } })).toBeUndefined();
+    expect(pullRequestInPayload({})).toBeUndefined();
   });
 });
 

@@ -1,5 +1,7 @@
 // What a webhook event asks to re-evaluate: the pull requests it concerns, and the Promotions that carry them.
 import type { PromotionStatus } from '../../../specs/promotion.js';
+import type { PullRequest } from '../forge/forge.js';
+import { type PullLike, toPullRequest } from '../forge/github/index.js';
 import { PROMOTIONS, statusOf, USE_CASES } from '../kinds/resources.js';
 import { type CacheReader, objectKey } from '../runtime/index.js';
 
@@ -11,6 +13,14 @@ export interface PullRequestRef {
 
 export const HANDLED_EVENTS = ['pull_request', 'pull_request_review', 'check_run'] as const;
 export type HandledEvent = (typeof HANDLED_EVENTS)[number];
+
+/**
+ * The `pull_request` actions that can change a sign-off decision: a new or moved head, the end of the pull
+ * request, a new base (`edited` with `changes.base`). Labels, review requests, assignees and the like cannot;
+ * most of them are Vigil's own writes coming back, and re-evaluating on them would only read again what no
+ * event said had changed.
+ */
+const SIGNOFF_ACTIONS = new Set(['opened', 'reopened', 'synchronize', 'closed', 'edited']);
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | undefined =>
@@ -30,8 +40,12 @@ export function targetsOf(event: HandledEvent, payload: Json, checkName: string)
     return number ? [{ repository, number }] : [];
   };
   switch (event) {
-    case 'pull_request':
+    case 'pull_request': {
+      const action = payload.action;
+      if (typeof action === 'string' && !SIGNOFF_ACTIONS.has(action)) return [];
+      if (action === 'edited' && !obj(obj(payload.changes)?.base)) return [];
       return one(payload.number ?? obj(payload.pull_request)?.number);
+    }
     case 'pull_request_review':
       return one(obj(payload.pull_request)?.number);
     case 'check_run': {
@@ -42,6 +56,39 @@ export function targetsOf(event: HandledEvent, payload: Json, checkName: string)
       return prs.flatMap((p) => one(obj(p)?.number));
     }
   }
+}
+
+/**
+ * The pull request a `pull_request` or `pull_request_review` delivery carries, as the forge would report it on
+ * a read; undefined when the payload lacks what a sign-off decision needs (head, base, state, author, times).
+ */
+export function pullRequestInPayload(payload: Json): PullRequest | undefined {
+  const p = obj(payload.pull_request);
+  const head = obj(p?.head);
+  const base = obj(p?.base);
+  if (
+    !p ||
+    !num(p.number) ||
+    typeof p.html_url !== 'string' ||
+    typeof p.state !== 'string' ||
+    typeof p.updated_at !== 'string' ||
+    typeof p.created_at !== 'string' ||
+    typeof head?.sha !== 'string' ||
+    typeof head.ref !== 'string' ||
+    typeof base?.sha !== 'string' ||
+    typeof base.ref !== 'string' ||
+    typeof obj(p.user)?.login !== 'string'
+  ) {
+    return undefined;
+  }
+  return toPullRequest({
+    ...(p as unknown as PullLike),
+    merged_at: typeof p.merged_at === 'string' ? p.merged_at : null,
+    closed_at: typeof p.closed_at === 'string' ? p.closed_at : null,
+    body: typeof p.body === 'string' ? p.body : null,
+    title: typeof p.title === 'string' ? p.title : '',
+    labels: Array.isArray(p.labels) ? (p.labels as PullLike['labels']) : [],
+  });
 }
 
 /**

@@ -37,6 +37,7 @@ interface ControllerOptions {
   webhookPort?: string;
   webhookPath: string;
   webhookSecretFile?: string;
+  webhookDeliveriesFile?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -90,6 +91,10 @@ export function registerController(program: Command): void {
     .option('--webhook-port <port>', 'port for GitHub webhook deliveries (needs forge credentials)')
     .option('--webhook-path <path>', 'URL path for GitHub webhook deliveries', '/webhooks/github')
     .option('--webhook-secret-file <path>', 'file holding the webhook secret')
+    .option(
+      '--webhook-deliveries-file <path>',
+      'file recording the delivery ids already processed, so a redelivery after a restart is not processed again',
+    )
     .action(async (opts: ControllerOptions) => {
       const logLevel = opts.logLevel;
       if (!LOG_LEVELS.includes(logLevel))
@@ -156,6 +161,9 @@ export function registerController(program: Command): void {
                     port: portOption('--webhook-port', opts.webhookPort),
                     path: opts.webhookPath,
                     secret: await webhookSecret(opts.webhookSecretFile),
+                    ...(opts.webhookDeliveriesFile
+                      ? { deliveriesFile: resolve(opts.webhookDeliveriesFile) }
+                      : {}),
                   },
                 }
               : {}),

@@ -1,7 +1,7 @@
 // `vigil start` (what `npm start` runs): the whole of Vigil on its embedded default, on one machine:
 // the local cluster, the CRDs, the example governance repo, and the controller reconciling it.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import pino from 'pino';
@@ -136,7 +136,14 @@ export function registerStart(program: Command): void {
             manager,
             forge: github,
             logger,
-            webhook: { port: 0, host: '127.0.0.1', path: '/webhooks/github', secret },
+            webhook: {
+              port: 0,
+              host: '127.0.0.1',
+              path: '/webhooks/github',
+              secret,
+              // Kept with the cluster's state, so a restart does not process a redelivered webhook again.
+              ...(opts.data ? { deliveriesFile: join(resolve(opts.data), 'webhook-deliveries.log') } : {}),
+            },
             pollIntervalMs: 10_000,
           });
           if (changeControl.webhookUrl) forge.webhooks.add({ url: changeControl.webhookUrl, secret });

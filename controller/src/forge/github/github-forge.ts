@@ -20,6 +20,8 @@ import {
   type PullRequest,
   type PullRequestChange,
   type PullRequestCommit,
+  type PullRequestFile,
+  type PullRequestFileStatus,
   type PullRequestReview,
   type RepoName,
   type RequiredChecks,
@@ -223,7 +225,8 @@ export class GitHubForge implements Forge {
       const blobSha = data.content?.sha;
       if (!commitSha || !blobSha)
         throw new ForgeError('commitFile', `${repo}:${path}: the forge returned no commit`);
-      return { commitSha, blobSha };
+      const committedAt = data.commit.committer?.date;
+      return { commitSha, blobSha, ...(committedAt ? { committedAt } : {}) };
     } catch (error) {
       // A file that exists but was believed new: GitHub says 422 "sha wasn't supplied". Someone wrote it first.
       if (error instanceof UnprocessableError && /\bsha\b/i.test(error.message)) {
@@ -352,6 +355,19 @@ export class GitHubForge implements Forge {
     }));
   }
 
+  async listPullRequestFiles(repo: RepoName, number: number): Promise<PullRequestFile[]> {
+    const files = await this.gh.paginate(this.gh.rest.pulls.listFiles, {
+      ...splitRepo(repo),
+      pull_number: number,
+      per_page: 100,
+    });
+    return files.map((f) => ({
+      path: f.filename,
+      status: f.status as PullRequestFileStatus,
+      ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
+    }));
+  }
+
   async teamMembers(org: string, team: string): Promise<string[]> {
     // The members endpoint lists active members only; invitations (pending) are a separate list.
     const members = await this.gh.paginate(this.gh.rest.teams.listMembersInOrg, {
@@ -466,12 +482,15 @@ async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
-interface PullLike {
+/** A pull request as the REST API and the `pull_request` webhook payloads carry it. */
+export interface PullLike {
   number: number;
   html_url: string;
   state: string;
   merged?: boolean | null;
   merged_at: string | null;
+  merged_by?: { login: string } | null;
+  merge_commit_sha?: string | null;
   closed_at: string | null;
   title: string;
   body: string | null;
@@ -484,13 +503,17 @@ interface PullLike {
   updated_at: string;
 }
 
-function toPullRequest(p: PullLike): PullRequest {
+export function toPullRequest(p: PullLike): PullRequest {
+  const merged = p.merged ?? (p.merged_at !== null && p.merged_at !== undefined);
   return {
     number: p.number,
     url: p.html_url,
     state: p.state === 'open' ? 'open' : 'closed',
-    merged: p.merged ?? p.merged_at !== null,
+    merged,
     ...(p.merged_at ? { mergedAt: p.merged_at } : {}),
+    ...(merged && p.merged_by?.login ? { mergedBy: p.merged_by.login } : {}),
+    // Before the merge, GitHub reports here the test merge commit it made; only a merged one is the record.
+    ...(merged && p.merge_commit_sha ? { mergeCommitSha: p.merge_commit_sha } : {}),
     ...(p.closed_at ? { closedAt: p.closed_at } : {}),
     title: p.title,
     body: p.body ?? '',

@@ -9,6 +9,12 @@ export {
   tokenFromSecret,
 } from './credentials.js';
 export { EtagCache } from './etag-cache.js';
-export { createGitHubForge, GitHubForge, type GitHubForgeOptions } from './github-forge.js';
+export {
+  createGitHubForge,
+  GitHubForge,
+  type GitHubForgeOptions,
+  type PullLike,
+  toPullRequest,
+} from './github-forge.js';
 export { RateLimitGate } from './rate-limit.js';
 export { redact } from './redact.js';

@@ -14,14 +14,16 @@ import { type SignoffPolicySpec, signoffPolicySpec } from '../../../../specs/sig
 import type { SurveillancePolicyStatus } from '../../../../specs/surveillancepolicy.js';
 import { type UseCaseSpec, type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
 import {
+  type CommitResult,
   ConflictError,
   ForbiddenError,
   type Forge,
   ForgeUnavailableError,
   type PullRequest,
+  type PullRequestCommit,
   UnprocessableError,
 } from '../../forge/forge.js';
-import { SignoffGate } from '../../gate/index.js';
+import { type PullRequestsInHand, pullRequestsInHand, SignoffGate } from '../../gate/index.js';
 import { buildEvidence } from '../../promotion/evidence.js';
 import {
   commitMessage,
@@ -73,6 +75,8 @@ export interface PromotionControllerDeps {
   gate?: PromotionSignoffGate;
   /** How often an open pull request is looked at when no webhook says so (default 60 s). */
   pollIntervalMs?: number;
+  /** What webhooks and the poller delivered about pull requests (default: the forge's own store). */
+  inHand?: PullRequestsInHand;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
@@ -126,8 +130,8 @@ interface Scene {
 
 export function promotionController(deps: PromotionControllerDeps) {
   const { forge } = deps;
-  // The sign-off gate proper; DirectSignoffGate (promotion/signoff-gate.ts) is the fallback with the same shape.
   const gate: PromotionSignoffGate = deps.gate ?? new SignoffGate({ forge });
+  const inHand = deps.inHand ?? pullRequestsInHand(forge);
   const poll = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
 
   async function reconcile(ctx: ReconcileContext, obj: KubeObject): Promise<ReconcileResult> {
@@ -219,6 +223,8 @@ export function promotionController(deps: PromotionControllerDeps) {
 
     const evidence = await evidenceFor(s);
     let pr = existing;
+    let justOpened = false;
+    let onlyCommit: CommitResult | undefined;
     if (!pr) {
       const failing = evidence.gates.filter((g) => !g.passed);
       if (failing.length > 0) {
@@ -228,8 +234,8 @@ export function promotionController(deps: PromotionControllerDeps) {
           poll,
         );
       }
-      await ensureEdit(s);
-      pr = await openPullRequest(s, evidence.rendered);
+      onlyCommit = await ensureEdit(s);
+      ({ pr, justOpened } = await openPullRequest(s, evidence.rendered));
     }
     if (pr.state === 'open') await ensureReviewersAndLabels(s, pr);
     const record: ReconcileResult['status'] = {
@@ -243,7 +249,11 @@ export function promotionController(deps: PromotionControllerDeps) {
     };
     ctx.log.info({ pullRequest: pr.number, branch: s.branch }, 'pull request open');
     // Follow at once, so the sign-off check is on the pull request the moment it opens.
-    const followed = await follow({ ...s, status: { ...s.status, ...(record as PromotionStatus) } }, pr);
+    const followed = await follow(
+      { ...s, status: { ...s.status, ...(record as PromotionStatus) } },
+      pr,
+      justOpened ? { justOpened, ...commitsOfNewBranch(pr, onlyCommit) } : undefined,
+    );
     const events: EventSpec[] = [];
     const opened = phaseEvent(undefined, 'Open', { pr, version: spec.version, to: spec.to });
     if (opened) events.push(opened);
@@ -297,10 +307,14 @@ export function promotionController(deps: PromotionControllerDeps) {
     return { gates, rendered };
   }
 
-  /** The branch from the base head, with the version edit committed on it unless it is there already. */
-  async function ensureEdit(s: Scene): Promise<void> {
+  /**
+   * The branch from the base head, with the version edit committed on it unless it is there already. Returns the
+   * commit when this pass both created the branch and made the commit: then that commit is all the branch holds.
+   */
+  async function ensureEdit(s: Scene): Promise<CommitResult | undefined> {
     const { spec, target } = s;
-    let head = await forge.branchHead(s.repo, s.branch);
+    let created = false;
+    const head = await forge.branchHead(s.repo, s.branch);
     if (!head) {
       const baseHead = await forge.branchHead(s.repo, s.base);
       if (!baseHead) {
@@ -308,11 +322,11 @@ export function promotionController(deps: PromotionControllerDeps) {
       }
       try {
         await forge.createBranch(s.repo, s.branch, baseHead);
+        created = true;
       } catch (error) {
         // Another replica made it first: carry on from what is there.
         if (!(error instanceof ConflictError)) throw error;
       }
-      head = baseHead;
     }
     const file = await forge.readFile(s.repo, target.file, s.branch);
     if (!file) {
@@ -334,9 +348,9 @@ export function promotionController(deps: PromotionControllerDeps) {
           `${target.file} on ${s.base} already sets ${target.field} to ${spec.version}: there is nothing to promote`,
         );
       }
-      return; // committed by an earlier pass
+      return undefined; // committed by an earlier pass
     }
-    await forge.commitFile(
+    const commit = await forge.commitFile(
       s.repo,
       s.branch,
       target.file,
@@ -344,21 +358,27 @@ export function promotionController(deps: PromotionControllerDeps) {
       commitMessage(s.namespace, s.name, spec, s.useCase.name),
       file.sha,
     );
+    return created ? commit : undefined;
   }
 
-  async function openPullRequest(s: Scene, rendered: { title: string; body: string }): Promise<PullRequest> {
+  /** The pull request, and whether this pass opened it (rather than finding another replica's). */
+  async function openPullRequest(
+    s: Scene,
+    rendered: { title: string; body: string },
+  ): Promise<{ pr: PullRequest; justOpened: boolean }> {
     try {
-      return await forge.openPullRequest(s.repo, {
+      const pr = await forge.openPullRequest(s.repo, {
         head: s.branch,
         base: s.base,
         title: rendered.title,
         body: rendered.body,
       });
+      return { pr, justOpened: true };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const found = await forge.findPullRequest(s.repo, s.branch);
       if (!found) throw error;
-      return found;
+      return { pr: found, justOpened: false };
     }
   }
 
@@ -378,12 +398,22 @@ export function promotionController(deps: PromotionControllerDeps) {
     );
   }
 
-  /** Open or SignedOff: read the pull request, supersede, or evaluate the sign-off. */
-  async function follow(s: Scene, known?: PullRequest): Promise<ReconcileResult> {
+  /**
+   * Open or SignedOff: read the pull request, supersede, or evaluate the sign-off. The pull request is read only
+   * when it is not in hand: just opened or listed by this pass, or delivered by the webhook (or poll) that
+   * triggered this pass.
+   */
+  async function follow(
+    s: Scene,
+    known?: PullRequest,
+    opened?: { justOpened: true; commits?: PullRequestCommit[] },
+  ): Promise<ReconcileResult> {
     const { ctx, spec, status } = s;
     const before: PromotionPhase | undefined = status.phase;
     const number = status.pullRequest!.number;
-    const pr = known ?? (await forge.getPullRequest(s.repo, number));
+    const delivered = inHand.take(s.repo, number);
+    const pr = known ?? delivered?.pullRequest ?? (await forge.getPullRequest(s.repo, number));
+    const reviews = known ? undefined : delivered?.reviews;
     const pullRequest = { number: pr.number, url: pr.url, branch: s.branch, headSha: pr.head.sha };
     const detail = { pr, version: spec.version, to: spec.to };
     if (pr.state === 'closed') {
@@ -425,6 +455,7 @@ export function promotionController(deps: PromotionControllerDeps) {
       },
       breakGlassEligible: spec.type === 'rollback' && spec.breakGlass,
       now: ctx.now,
+      inHand: { pullRequest: pr, ...(reviews ? { reviews } : {}), ...opened },
     });
     const phase = phaseOf(pr, result);
     const signed = signoffStatus(result);
@@ -561,16 +592,44 @@ export function promotionController(deps: PromotionControllerDeps) {
   return defineController({
     kind: PROMOTIONS,
     watches: [
-      // A newer promotion of the same use case and stage supersedes an open one.
+      // A newer promotion of the same use case and stage supersedes an open one. Its own updates are the primary
+      // watch's: its status writes would otherwise re-run every pass once more for nothing.
       {
         kind: PROMOTIONS,
-        map: (p, cache) => promotionsOf(cache, p.metadata.namespace, peekSpec(promotionSpec, p)?.useCase),
+        map: (p, cache) =>
+          promotionsOf(cache, p.metadata.namespace, peekSpec(promotionSpec, p)?.useCase).filter(
+            (key) => key !== `${p.metadata.namespace}/${p.metadata.name}`,
+          ),
       },
       // The use case's candidate, targets or gates changed.
       { kind: USE_CASES, map: (uc, cache) => promotionsOf(cache, uc.metadata.namespace, uc.metadata.name) },
     ],
     reconcile,
   });
+}
+
+/**
+ * The commits of a pull request this pass opened from a branch it created at the base head and committed the one
+ * edit to: that commit alone, written through the API by the controller's account, which opened the pull request.
+ * Neither the author nor a committer may approve, so this excludes exactly whom a read of the commits would
+ * (GitHub may add its own `web-flow` committer, an account that never reviews). Anything else is read.
+ */
+function commitsOfNewBranch(
+  pr: PullRequest,
+  commit: CommitResult | undefined,
+): { commits: PullRequestCommit[] } | Record<string, never> {
+  if (!commit || pr.head.sha !== commit.commitSha) return {};
+  return {
+    commits: [
+      {
+        sha: commit.commitSha,
+        authorLogin: pr.author,
+        committerLogin: pr.author,
+        ...(commit.committedAt ? { committedAt: commit.committedAt } : {}),
+        message: '',
+      },
+    ],
+  };
 }
 
 function selfRef(s: Scene): PromotionRef {

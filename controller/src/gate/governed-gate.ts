@@ -1,0 +1,138 @@
+// The sign-off gate on pull requests nobody opened through Vigil: a person who edits a deployed version by hand
+// needs the same sign-off as a promotion. For such a pull request: list its files, find the use cases whose
+// GitOps deployment file it changes (governedPullRequest), and evaluate the SignoffPolicy of the strictest risk
+// class among them, setting `vigil/sign-off` on its head. A pull request of a Promotion still in progress is
+// left to the Promotion reconciler, which gates it the same way.
+import type { Logger } from 'pino';
+import { promotionSpec } from '../../../specs/promotion.js';
+import { type SignoffPolicySpec, signoffPolicySpec } from '../../../specs/signoffpolicy.js';
+import type { Forge, PullRequest, RepoName } from '../forge/forge.js';
+import { PROMOTIONS, peekSpec, SIGNOFF_POLICIES, statusOf, USE_CASES } from '../kinds/resources.js';
+import { promotionBranch } from '../promotion/plan.js';
+import type { CacheReader, KubeObject } from '../runtime/index.js';
+import { type GovernedPullRequest, governedPullRequest } from './governed.js';
+import type { InHand } from './in-hand.js';
+import type { SignoffGate, SignoffOutcome } from './signoff-gate.js';
+
+export interface GovernedGateOptions {
+  forge: Forge;
+  gate: SignoffGate;
+  /** The manager's caches: use cases, sign-off policies and promotions. */
+  cache: CacheReader;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export type GovernedVerdict =
+  /** A Promotion in progress carries it: its reconciler gates it. */
+  | { kind: 'promotion' }
+  | { kind: 'closed' }
+  /** It changes no file a UseCase deploys from: nothing to sign off. */
+  | { kind: 'not-governed' }
+  | { kind: 'evaluated'; governed: GovernedPullRequest; outcome: SignoffOutcome };
+
+/** Promotion phases whose pull request is still the reconciler's to gate. */
+const IN_PROGRESS = new Set(['Pending', 'Open', 'SignedOff']);
+
+export class GovernedPullRequestGate {
+  /** Changed paths by head and base commits: a pull request's files change only when one of them moves. */
+  private readonly files = new Map<string, string[]>();
+
+  constructor(private readonly options: GovernedGateOptions) {}
+
+  /** Evaluate one pull request, using what a delivery or a poll already read of it. */
+  async evaluate(repository: RepoName, number: number, inHand?: InHand): Promise<GovernedVerdict> {
+    const { forge, cache } = this.options;
+    const pr = inHand?.pullRequest ?? (await forge.getPullRequest(repository, number));
+    if (pr.state === 'closed') return { kind: 'closed' };
+    if (isPromotionBranch(cache, repository, pr.head.ref)) return { kind: 'promotion' };
+
+    const governed = governedPullRequest(
+      { repository, baseBranch: pr.base.ref, changedFiles: await this.changedFiles(repository, pr) },
+      cache.list(USE_CASES),
+    );
+    const governing = governed.governing;
+    if (!governing) return { kind: 'not-governed' };
+
+    // A policy that is missing or does not read is evaluated as unreadable: the check fails closed.
+    const policyObj = cache.get(SIGNOFF_POLICIES, governing.namespace, governing.signoffPolicy);
+    const spec: SignoffPolicySpec | undefined = peekSpec(signoffPolicySpec, policyObj);
+    const outcome = await this.options.gate.evaluate({
+      repository,
+      number,
+      riskClass: governed.riskClass,
+      signoffPolicy: {
+        spec,
+        name: `${governing.namespace}/${governing.signoffPolicy}`,
+        ...(policyObj ? { revision: revisionOf(policyObj) } : {}),
+      },
+      breakGlassEligible: false,
+      now: this.options.now?.() ?? new Date(),
+      inHand: { pullRequest: pr, ...(inHand?.reviews ? { reviews: inHand.reviews } : {}) },
+    });
+    this.options.logger?.info(
+      {
+        repository,
+        pullRequest: number,
+        useCases: governed.useCases.map((u) => `${u.namespace}/${u.name}`),
+        riskClass: governed.riskClass,
+        conclusion: outcome.result.conclusion,
+      },
+      'hand-made pull request changes a governed file: sign-off evaluated',
+    );
+    return { kind: 'evaluated', governed, outcome };
+  }
+
+  /** Both names of a rename count: moving a governed file away changes it too. */
+  private async changedFiles(repository: RepoName, pr: PullRequest): Promise<string[]> {
+    const key = `${repository.toLowerCase()}#${pr.number}@${pr.head.sha}..${pr.base.sha}`;
+    const held = this.files.get(key);
+    if (held) return held;
+    const files = await this.options.forge.listPullRequestFiles(repository, pr.number);
+    const paths = files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path]));
+    this.files.set(key, paths);
+    if (this.files.size > 500) {
+      const oldest = this.files.keys().next().value;
+      if (oldest !== undefined) this.files.delete(oldest);
+    }
+    return paths;
+  }
+}
+
+/**
+ * Whether `headRef` is the branch of a Promotion still in progress in `repository`. Only those: a branch name
+ * reused after its Promotion settled is a person's pull request like any other, and gated here.
+ */
+export function isPromotionBranch(cache: CacheReader, repository: RepoName, headRef: string): boolean {
+  const wanted = repository.toLowerCase();
+  const deploysTo = (p: KubeObject, useCase: string) => {
+    const uc = cache.get(USE_CASES, p.metadata?.namespace, useCase);
+    const repo = (uc?.spec as { deployment?: { repository?: unknown } } | undefined)?.deployment?.repository;
+    return typeof repo !== 'string' || repo.toLowerCase() === wanted;
+  };
+  return cache.list(PROMOTIONS).some((p) => {
+    const spec = peekSpec(promotionSpec, p);
+    if (!spec) return false;
+    const status = statusOf<{ phase?: string; pullRequest?: { branch?: string } }>(p);
+    if (status?.phase !== undefined && !IN_PROGRESS.has(status.phase)) return false;
+    const branch = status?.pullRequest?.branch ?? promotionBranch(p.metadata?.namespace ?? 'default', spec);
+    return branch === headRef && deploysTo(p, spec.useCase);
+  });
+}
+
+/** The policy revision in force: the git commit of the policy file when known, else its generation. */
+function revisionOf(policy: KubeObject): string {
+  return (
+    statusOf<{ revision?: string }>(policy)?.revision ?? `generation:${policy.metadata?.generation ?? 0}`
+  );
+}
+
+/** The `org/repo` names UseCases deploy from: where a hand-made pull request may need a sign-off. */
+export function governedRepositories(cache: CacheReader): Set<string> {
+  const repos = new Set<string>();
+  for (const uc of cache.list(USE_CASES)) {
+    const repo = (uc.spec as { deployment?: { repository?: unknown } } | undefined)?.deployment?.repository;
+    if (typeof repo === 'string') repos.add(repo.toLowerCase());
+  }
+  return repos;
+}
