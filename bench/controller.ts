@@ -71,6 +71,8 @@ function objectsFor(namespaces: number): { shared: Obj[]; useCases: Obj[] } {
 
 // Sized for this many objects: a status write per use case plus its Event is 20,000 requests, which the
 // default client-side limit of 100 a second would stretch to over three minutes on its own.
+// The heap limit a deployment sets for a container with a 384 MiB memory limit (see the chart's values).
+const CONTROLLER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CONTROLLER_FLAGS = ['--kube-api-qps', '1000', '--kube-api-burst', '2000', '--workers', '16'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,7 +130,7 @@ async function scrape(url: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m =
-      /^(vigil_api_writes_total\{[^}]*\}|vigil_reconcile_total\{[^}]*\}|vigil_workqueue_depth\{[^}]*\})\s+(\S+)$/.exec(
+      /^(vigil_api_writes_total\{[^}]*\}|vigil_reconcile_total\{[^}]*\}|vigil_workqueue_depth\{[^}]*\}|nodejs_heap_size_used_bytes|nodejs_heap_size_total_bytes|nodejs_external_memory_bytes)\s+(\S+)$/.exec(
         line,
       );
     if (m) out.set(m[1]!, Number(m[2]));
@@ -167,6 +169,8 @@ async function startController(kubeconfig: string): Promise<Controller> {
     process.execPath,
     [
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+      ...(process.env.BENCH_HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+      ...CONTROLLER_NODE_FLAGS,
       join(ROOT, 'bin/vigil.js'),
       'controller',
       '--kubeconfig',
@@ -307,6 +311,11 @@ async function main(): Promise<void> {
     const ready = await readyByWatch(kc, useCases.length, start, 300_000);
     const coldMs = performance.now() - start;
     await settled(controller.probeUrl);
+    // BENCH_HEAP_SNAPSHOT=1: the controller writes a heap snapshot into its working directory.
+    if (process.env.BENCH_HEAP_SNAPSHOT) {
+      controller.child.kill('SIGUSR2');
+      await sleep(15_000);
+    }
     const afterCold = await scrape(controller.probeUrl);
     const usecaseWrites = writesTo(afterCold, 'usecases.vigil.dev');
     rows.push([
@@ -325,6 +334,11 @@ async function main(): Promise<void> {
     rows.push([
       'controller peak RSS after cold start',
       `${peakRssMiB(controller.child.pid!).toFixed(0)} MiB (goal < 300 MB)`,
+    ]);
+    const mib = (k: string) => ((afterCold.get(k) ?? 0) / 1048576).toFixed(0);
+    rows.push([
+      'controller heap used / heap total / external, settled',
+      `${mib('nodejs_heap_size_used_bytes')} / ${mib('nodejs_heap_size_total_bytes')} / ${mib('nodejs_external_memory_bytes')} MiB`,
     ]);
 
     // Apply-to-visible: change a spec, time until the controller has reconciled that generation.
@@ -386,7 +400,7 @@ async function main(): Promise<void> {
   } finally {
     await cluster.stop();
   }
-  process.stdout.write(`  controller flags: ${CONTROLLER_FLAGS.join(' ')}\n`);
+  process.stdout.write(`  controller flags: ${[...CONTROLLER_NODE_FLAGS, ...CONTROLLER_FLAGS].join(' ')}\n`);
   for (const [name, value] of rows) process.stdout.write(`  ${name.padEnd(58)} ${value}\n`);
 }
 

@@ -8,13 +8,7 @@
 // it cannot write files (COPY ... TO), attach databases, install extensions or read /etc/passwd.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  DuckDBTimestampTZValue,
-  type DuckDBValue,
-  StatementType,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue, StatementType } from '@duckdb/node-api';
 import { DataSourceError, QueryError, redactEngineMessage, SqlRefusedError } from './errors.js';
 import { type DataFormat, formatOf, globBase, isInside, resolveDataLocation } from './location.js';
 import { ident, literal, readerSql } from './sql.js';
@@ -43,6 +37,20 @@ export interface RegisteredFile {
   location: string;
   format: DataFormat;
 }
+
+// DuckDB is loaded with the first engine: its native library is tens of megabytes of resident memory that a
+// controller reading no data (or `vigil validate`) has no use for.
+type DuckDB = typeof import('@duckdb/node-api');
+let duckdb: DuckDB | undefined;
+async function loadDuckDB(): Promise<DuckDB> {
+  duckdb ??= await import('@duckdb/node-api');
+  return duckdb;
+}
+/** The loaded module; only code running after an engine opened calls this. */
+const loaded = (): DuckDB => {
+  if (!duckdb) throw new Error('DuckDB is used before an engine was opened');
+  return duckdb;
+};
 
 const VIEW_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const QUERY_KEYWORDS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', '(']);
@@ -83,6 +91,7 @@ export class DataEngine {
       );
     }
     // Extensions are never installed or loaded on demand: what is built in (parquet, json, icu) is all there is.
+    const { DuckDBInstance } = await loadDuckDB();
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -205,7 +214,7 @@ export class DataEngine {
       throw queryError(err);
     }
     try {
-      if (prepared.statementType !== StatementType.SELECT) {
+      if (prepared.statementType !== loaded().StatementType.SELECT) {
         throw new SqlRefusedError(
           `only a query may run (SELECT, or WITH ... SELECT); found ${statementName(prepared.statementType)}`,
         );
@@ -292,7 +301,7 @@ type Prepared = Awaited<ReturnType<DuckDBConnection['prepare']>>;
 function bindParam(prepared: Prepared, index: number, value: Param): void {
   if (value === null) prepared.bindNull(index);
   else if (value instanceof Date) {
-    prepared.bindTimestampTZ(index, new DuckDBTimestampTZValue(BigInt(value.getTime()) * 1000n));
+    prepared.bindTimestampTZ(index, new (loaded().DuckDBTimestampTZValue)(BigInt(value.getTime()) * 1000n));
   } else if (typeof value === 'number') prepared.bindDouble(index, value);
   else if (typeof value === 'boolean') prepared.bindBoolean(index, value);
   else prepared.bindVarchar(index, value);
@@ -321,7 +330,7 @@ function queryError(err: unknown): Error {
 
 const article = (word: string) => (/^[AEIOU]/.test(word) ? 'an' : 'a');
 const statementName = (type: StatementType) => {
-  const name = StatementType[type] ?? 'OTHER';
+  const name = loaded().StatementType[type] ?? 'OTHER';
   return `${article(name)} ${name} statement`;
 };
 

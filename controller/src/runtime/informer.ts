@@ -8,6 +8,9 @@ import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import { type Clock, sleep, systemClock } from './clock.js';
 import { type ClusterClient, isGone, statusCodeOf } from './cluster-client.js';
 
+/** Objects per page of a relist (client-go's reflector uses 500). */
+const LIST_PAGE = 500;
+
 export interface ResourceKind {
   group: string;
   version: string;
@@ -177,24 +180,40 @@ export class ResilientInformer<T extends KubeObject = KubeObject> {
     const { group, version, plural } = this.options.resource;
     const { namespace } = this.options;
     this.stats.lists++;
-    const list = (
-      namespace
-        ? await this.options.client.customObjects.listNamespacedCustomObject({
-            group,
-            version,
-            plural,
-            namespace,
-          })
-        : await this.options.client.customObjects.listClusterCustomObject({ group, version, plural })
-    ) as { items?: T[]; metadata?: { resourceVersion?: string } };
+    // In pages, as client-go's reflector lists: a list of 10,000 objects in one response is one string
+    // and one parse of tens of megabytes at once, the controller's peak memory; pages of LIST_PAGE are not.
+    // The pages of one list are one snapshot (the continue token pins it), so the watch starts from the
+    // first page's resourceVersion.
     const seen = new Set<string>();
-    for (const obj of list.items ?? []) {
-      seen.add(this.put(obj));
-    }
+    let resourceVersion = '';
+    let next: string | undefined;
+    do {
+      const page = (
+        namespace
+          ? await this.options.client.customObjects.listNamespacedCustomObject({
+              group,
+              version,
+              plural,
+              namespace,
+              limit: LIST_PAGE,
+              ...(next ? { _continue: next } : {}),
+            })
+          : await this.options.client.customObjects.listClusterCustomObject({
+              group,
+              version,
+              plural,
+              limit: LIST_PAGE,
+              ...(next ? { _continue: next } : {}),
+            })
+      ) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+      for (const obj of page.items ?? []) seen.add(this.put(obj));
+      if (!next) resourceVersion = page.metadata?.resourceVersion ?? '';
+      next = page.metadata?.continue || undefined;
+    } while (next);
     for (const [key, obj] of [...this.cache]) {
       if (!seen.has(key)) this.remove(obj);
     }
-    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.resourceVersion = resourceVersion;
     if (!this.synced) {
       this.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();

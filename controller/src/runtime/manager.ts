@@ -44,6 +44,8 @@ export interface ManagerOptions {
   informerBackoff?: BackoffPolicy;
   /** Record core Events (on by default). */
   events?: boolean;
+  /** Export the process's own metrics (memory, heap, event loop) beside the controller's: once per process. */
+  processMetrics?: boolean;
   logger?: Logger;
   clock?: Clock;
 }
@@ -82,6 +84,7 @@ export class Manager {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ name: 'vigil-controller' });
     this.metrics = new ControllerMetrics();
+    if (options.processMetrics) this.metrics.withProcessMetrics();
     options.client.writes.onWrite((resource, verb) => this.metrics.apiWrites.inc({ resource, verb }));
     const le = options.leaderElection;
     if (le) {

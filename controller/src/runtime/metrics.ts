@@ -1,5 +1,5 @@
 // The controller's Prometheus metrics, on a registry of its own so several managers can share a process.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -45,4 +45,13 @@ export class ControllerMetrics {
     labelNames: ['resource', 'verb'] as const,
     registers: [this.registry],
   });
+
+  /**
+   * Add the process metrics every Node service exports (resident memory, heap, event-loop lag, GC). Once per
+   * process: they observe the process, not a manager.
+   */
+  withProcessMetrics(): this {
+    collectDefaultMetrics({ register: this.registry });
+    return this;
+  }
 }

@@ -128,6 +128,7 @@ export function registerController(program: Command): void {
         client,
         namespace: namespaces[0],
         workers: positiveOption('--workers', opts.workers),
+        processMetrics: true,
         leaderElection: opts.leaderElect
           ? {
               namespace: leaderNamespace,
