@@ -1,9 +1,25 @@
 // Every controller Vigil runs, registered on a manager.
+
+import { dataContractSpec } from '../../specs/datacontract.js';
+import { promotionSpec } from '../../specs/promotion.js';
+import { releaseTrainSpec } from '../../specs/releasetrain.js';
+import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
+import { surveillancePolicySpec } from '../../specs/surveillancepolicy.js';
+import { useCaseSpec } from '../../specs/usecase.js';
 import type { Forge } from './forge/forge.js';
 import { SignoffGate } from './gate/index.js';
 import { dataContractController } from './kinds/datacontract/reconciler.js';
 import { promotionController } from './kinds/promotion/reconciler.js';
 import { createReleaseTrainController } from './kinds/releasetrain/reconciler.js';
+import {
+  cacheParsedSpec,
+  DATA_CONTRACTS,
+  PROMOTIONS,
+  RELEASE_TRAINS,
+  SIGNOFF_POLICIES,
+  SURVEILLANCE_POLICIES,
+  USE_CASES,
+} from './kinds/resources.js';
 import { createSignoffPolicyController } from './kinds/signoffpolicy/reconciler.js';
 import { surveillancePolicyController } from './kinds/surveillancepolicy/reconciler.js';
 import { createUseCaseController } from './kinds/usecase/reconciler.js';
@@ -24,6 +40,17 @@ export interface ControllerDependencies {
 export function registerControllers(manager: Manager, deps: ControllerDependencies = {}): void {
   const { forge, pollIntervalMs } = deps;
   const poll = pollIntervalMs !== undefined ? { pollIntervalMs } : {};
+  // Each kind's cache keeps its spec parsed, once per generation: see cacheParsedSpec.
+  for (const [kind, schema] of [
+    [USE_CASES, useCaseSpec],
+    [DATA_CONTRACTS, dataContractSpec],
+    [RELEASE_TRAINS, releaseTrainSpec],
+    [SURVEILLANCE_POLICIES, surveillancePolicySpec],
+    [SIGNOFF_POLICIES, signoffPolicySpec],
+    [PROMOTIONS, promotionSpec],
+  ] as const) {
+    manager.transformCache(kind, cacheParsedSpec(schema));
+  }
   manager.register(createUseCaseController(forge ? { forge, ...poll } : {}));
   manager.register(dataContractController(deps));
   manager.register(createReleaseTrainController({ departures: forge !== undefined }));

@@ -8,7 +8,7 @@ import { signoffPolicyKind } from '../../../specs/signoffpolicy.js';
 import { surveillancePolicyKind } from '../../../specs/surveillancepolicy.js';
 import { useCaseKind } from '../../../specs/usecase.js';
 import { formatPath } from '../diagnostics.js';
-import { type KubeObject, type ResourceKind, StalledError } from '../runtime/index.js';
+import { type CacheTransform, type KubeObject, type ResourceKind, StalledError } from '../runtime/index.js';
 
 const resource = (k: KindDefinition): ResourceKind => ({
   group: API_GROUP,
@@ -72,3 +72,34 @@ export function peekSpec<S extends z.ZodType>(
 
 export const statusOf = <T>(obj: KubeObject | undefined): T | undefined =>
   (obj as { status?: T } | undefined)?.status;
+
+/**
+ * The cache transform for a kind: keep the spec as its schema reads it, in place of the spec as sent. One
+ * copy instead of two (the text and the parsed form) for every cached object, and a status-only update, the
+ * commonest event by far, reuses the spec parsed for the same generation instead of parsing it again. A spec
+ * that does not read cleanly is kept as sent, so its own reconcile reports why.
+ */
+export function cacheParsedSpec(schema: z.ZodType): CacheTransform<KubeObject> {
+  return (obj, previous) => {
+    const { generation, uid } = obj.metadata;
+    if (
+      previous &&
+      generation !== undefined &&
+      previous.metadata.generation === generation &&
+      previous.metadata.uid === uid &&
+      parsedSpecs.get(previous)?.get(schema)?.success
+    ) {
+      const out = { ...obj, spec: (previous as { spec?: unknown }).spec } as KubeObject;
+      parsedSpecs.set(out, parsedSpecs.get(previous)!);
+      return out;
+    }
+    const parsed = schema.safeParse((obj as { spec?: unknown }).spec);
+    if (!parsed.success) {
+      parsedSpecs.set(obj, new Map([[schema, parsed]]));
+      return obj;
+    }
+    const out = { ...obj, spec: parsed.data } as KubeObject;
+    parsedSpecs.set(out, new Map([[schema, parsed]]));
+    return out;
+  };
+}

@@ -38,7 +38,14 @@ export {
 } from './controller.js';
 export { StalledError, WaitingError } from './errors.js';
 export { EventRecorder, type EventSpec } from './events.js';
-export { type KubeObject, objectKey, ResilientInformer, type ResourceKind, splitKey } from './informer.js';
+export {
+  type CacheTransform,
+  type KubeObject,
+  objectKey,
+  ResilientInformer,
+  type ResourceKind,
+  splitKey,
+} from './informer.js';
 export { type LeaderElectionOptions, LeaderElector } from './leader-election.js';
 export { type LeaderElectionConfig, Manager, type ManagerOptions } from './manager.js';
 export { ControllerMetrics } from './metrics.js';

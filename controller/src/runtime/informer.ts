@@ -71,8 +71,15 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
+/**
+ * Turns an object from the API server into the one the cache keeps (client-go's SetTransform): to keep less
+ * of it, or a form cheaper to read. `previous` is the cached version it replaces, if any.
+ */
+export type CacheTransform<T> = (obj: T, previous: T | undefined) => T;
+
 export class ResilientInformer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
+  private transform: CacheTransform<T> | undefined;
   private readonly handlers: InformerHandlers<T>[] = [];
   private readonly clock: Clock;
   private readonly backoff: BackoffPolicy;
@@ -291,9 +298,17 @@ export class ResilientInformer<T extends KubeObject = KubeObject> {
     if (rv) this.resourceVersion = rv;
   }
 
-  private put(obj: T): string {
-    const key = objectKey(obj.metadata.namespace, obj.metadata.name);
+  /** Set before the informer starts: every object is cached as `transform` returns it. */
+  setTransform(transform: CacheTransform<T>): void {
+    if (this.synced || this.cache.size > 0)
+      throw new Error('set the cache transform before the informer starts');
+    this.transform = transform;
+  }
+
+  private put(received: T): string {
+    const key = objectKey(received.metadata.namespace, received.metadata.name);
     const old = this.cache.get(key);
+    const obj = this.transform ? this.transform(received, old) : received;
     this.cache.set(key, obj);
     if (!old) this.emit((h) => h.add?.(obj));
     else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)

@@ -8,7 +8,14 @@ import { type Clock, sleep, systemClock } from './clock.js';
 import type { ClusterClient } from './cluster-client.js';
 import { type CacheReader, type Controller, ReconcileDriver, updateNeedsReconcile } from './controller.js';
 import { EventRecorder } from './events.js';
-import { type KubeObject, objectKey, ResilientInformer, type ResourceKind, splitKey } from './informer.js';
+import {
+  type CacheTransform,
+  type KubeObject,
+  objectKey,
+  ResilientInformer,
+  type ResourceKind,
+  splitKey,
+} from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 import { resultLabel } from './outcome.js';
@@ -185,6 +192,13 @@ export class Manager {
       this.informers.set(key, informer);
     }
     return informer;
+  }
+
+  /** Cache objects of `kind` as `transform` returns them (before start). */
+  transformCache(kind: ResourceKind, transform: CacheTransform<KubeObject>): this {
+    if (this.started) throw new Error('set cache transforms before start()');
+    this.informerFor(kind).setTransform(transform);
+    return this;
   }
 
   /** Queue every cached object of every controller, as a periodic resync would (no-op when not leading). */
