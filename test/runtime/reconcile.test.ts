@@ -240,6 +240,7 @@ describe('reconcile skeleton', () => {
     });
     // One patch refused with 409, one that landed after re-reading.
     expect(client.writes.count(USECASES, 'patch')).toBe(2);
+    expect(client.writes.refused(USECASES, 'patch')).toBe(1);
     await manager.stop();
   });
 

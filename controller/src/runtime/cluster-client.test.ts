@@ -30,6 +30,19 @@ describe('WriteCounter', () => {
     expect(w.snapshot()).toEqual({ 'usecases.vigil.dev patch': 2, 'events create': 1 });
     expect(heard).toHaveLength(3);
   });
+
+  it('counts refused writes apart, by resource and verb, and tells listeners the code', () => {
+    const w = new WriteCounter();
+    const heard: string[] = [];
+    w.onRefused((r, v, code) => heard.push(`${code} ${v} ${r}`));
+    w.record('usecases.vigil.dev', 'patch');
+    w.recordRefused('usecases.vigil.dev', 'patch', 409);
+    expect(w.count('usecases.vigil.dev')).toBe(1);
+    expect(w.refused('usecases.vigil.dev')).toBe(1);
+    expect(w.refused('usecases.vigil.dev', 'create')).toBe(0);
+    expect(w.refused('events')).toBe(0);
+    expect(heard).toEqual(['409 patch usecases.vigil.dev']);
+  });
 });
 
 describe('statusCodeOf', () => {

@@ -70,7 +70,9 @@ export function resourceOfPath(path: string): string | undefined {
 /** Writes sent to the API server, by resource and verb. */
 export class WriteCounter {
   private readonly counts = new Map<string, number>();
+  private readonly refusedCounts = new Map<string, number>();
   private readonly listeners: Array<(resource: string, verb: WriteVerb) => void> = [];
+  private readonly refusedListeners: Array<(resource: string, verb: WriteVerb, code: number) => void> = [];
 
   record(resource: string, verb: WriteVerb): void {
     const key = `${resource} ${verb}`;
@@ -86,6 +88,27 @@ export class WriteCounter {
       if ((resource === undefined || r === resource) && (verb === undefined || v === verb)) total += n;
     }
     return total;
+  }
+
+  /** A write the server refused (409 Conflict, 422 Invalid, ...): sent and counted, but nothing changed. */
+  recordRefused(resource: string, verb: WriteVerb, code: number): void {
+    const key = `${resource} ${verb}`;
+    this.refusedCounts.set(key, (this.refusedCounts.get(key) ?? 0) + 1);
+    for (const listen of this.refusedListeners) listen(resource, verb, code);
+  }
+
+  /** Refused writes to `resource` (all verbs unless one is named), or to everything. */
+  refused(resource?: string, verb?: WriteVerb): number {
+    let total = 0;
+    for (const [key, n] of this.refusedCounts) {
+      const [r, v] = key.split(' ');
+      if ((resource === undefined || r === resource) && (verb === undefined || v === verb)) total += n;
+    }
+    return total;
+  }
+
+  onRefused(listen: (resource: string, verb: WriteVerb, code: number) => void): void {
+    this.refusedListeners.push(listen);
   }
 
   /** Every count, as `{ "usecases.vigil.dev patch": 3 }`. */

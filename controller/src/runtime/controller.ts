@@ -331,6 +331,7 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
         );
         return true;
       } catch (error) {
+        if (isConflict(error)) this.deps.client.writes.recordRefused(`${plural}.${group}`, 'patch', 409);
         if (!isConflict(error) || attempt >= (this.deps.conflictRetries ?? 5)) throw error;
         const fresh = await this.read(obj);
         if (fresh.metadata.generation !== obj.metadata.generation) throw new SupersededError();

@@ -93,6 +93,9 @@ export class Manager {
     this.metrics = new ControllerMetrics();
     if (options.processMetrics) this.metrics.withProcessMetrics();
     options.client.writes.onWrite((resource, verb) => this.metrics.apiWrites.inc({ resource, verb }));
+    options.client.writes.onRefused((resource, verb, code) =>
+      this.metrics.apiWritesRefused.inc({ resource, verb, code: String(code) }),
+    );
     const le = options.leaderElection;
     if (le) {
       this.elector = new LeaderElector({

@@ -46,6 +46,13 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly apiWritesRefused = new Counter({
+    name: 'vigil_api_writes_refused_total',
+    help: 'Writes the Kubernetes API refused (a 409 Conflict on a stale resourceVersion), by resource, verb and code; counted in vigil_api_writes_total too.',
+    labelNames: ['resource', 'verb', 'code'] as const,
+    registers: [this.registry],
+  });
+
   /**
    * Add the process metrics every Node service exports (resident memory, heap, event-loop lag, GC). Once per
    * process: they observe the process, not a manager.
