@@ -1,6 +1,8 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { type ClusterClient, WriteCounter } from './cluster-client.js';
 import { setCondition } from './conditions.js';
-import { defineController, desiredStatus, updateNeedsReconcile } from './controller.js';
+import { defineController, desiredStatus, ReconcileDriver, updateNeedsReconcile } from './controller.js';
 import { StalledError } from './errors.js';
 import type { KubeObject } from './informer.js';
 import { type JsonObject, mergePatchBetween } from './status-diff.js';
@@ -113,5 +115,77 @@ describe('defineController', () => {
   });
   it('names the controller after its resource', () => {
     expect(defineController({ kind: KIND, reconcile: async () => ({}) }).name).toBe('usecases.vigil.dev');
+  });
+});
+
+describe('ReconcileDriver: a status written before the cache shows it', () => {
+  // The cache lags the server: it still holds resourceVersion 1 and the status before the first write.
+  function harness() {
+    const server = { resourceVersion: 1, status: { verdict: 'hold' } as JsonObject };
+    const sent: { resourceVersion?: string; status: JsonObject }[] = [];
+    const client = {
+      writes: new WriteCounter(),
+      customObjects: {
+        async patchNamespacedCustomObjectStatus(req: {
+          body: { metadata: { resourceVersion?: string }; status: JsonObject };
+        }) {
+          const precondition = req.body.metadata.resourceVersion;
+          sent.push({ resourceVersion: precondition, status: req.body.status });
+          if (precondition !== String(server.resourceVersion))
+            throw Object.assign(new Error('conflict'), { code: 409 });
+          server.resourceVersion++;
+          server.status = { ...server.status, ...req.body.status };
+          return {
+            ...stale,
+            metadata: { ...stale.metadata, resourceVersion: String(server.resourceVersion) },
+            status: server.status,
+          };
+        },
+      },
+    };
+    const stale: KubeObject = {
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'UseCase',
+      metadata: { name: 'uc', namespace: 'ns', resourceVersion: '1', generation: 1 },
+      status: { verdict: 'hold', observedGeneration: 1 },
+    } as KubeObject;
+    let verdict = 'go';
+    const controller = defineController({
+      kind: KIND,
+      async reconcile() {
+        return { status: { verdict } };
+      },
+    });
+    const driver = new ReconcileDriver(controller, {
+      client: client as unknown as ClusterClient,
+      cache: { get: () => stale, list: () => [stale] },
+      clock: { now: () => NOW, schedule: () => ({ cancel() {} }) },
+      logger: pino({ level: 'silent' }),
+      isLeader: () => true,
+    });
+    return { server, sent, driver, setVerdict: (v: string) => (verdict = v) };
+  }
+
+  it('diffs the next pass against what it wrote, so a decision that returns to the old status is written', async () => {
+    const h = harness();
+    const signal = new AbortController().signal;
+    expect((await h.driver.reconcile('ns', 'uc', signal)).statusWritten).toBe(true);
+    expect(h.server.status.verdict).toBe('go');
+    // The input changes back before the watch delivers the first write: the cache still says "hold".
+    h.setVerdict('hold');
+    expect((await h.driver.reconcile('ns', 'uc', signal)).statusWritten).toBe(true);
+    expect(h.server.status.verdict).toBe('hold');
+    // Sent against the version the first write made, so no 409 either.
+    expect(h.sent.map((s) => s.resourceVersion)).toEqual(['1', '2']);
+  });
+
+  it('forgets what it wrote once the cache moves past the version it was written over', async () => {
+    const h = harness();
+    const signal = new AbortController().signal;
+    await h.driver.reconcile('ns', 'uc', signal);
+    h.driver.observed('ns/uc', '2');
+    // The cache (still at 1 in this harness) is taken as it is: the precondition is its version again.
+    await h.driver.reconcile('ns', 'uc', signal).catch(() => undefined);
+    expect(h.sent.at(-1)?.resourceVersion).toBe('1');
   });
 });

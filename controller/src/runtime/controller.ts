@@ -7,7 +7,7 @@ import type { Clock } from './clock.js';
 import { type ClusterClient, isConflict, isNotFound } from './cluster-client.js';
 import { type Condition, type ConditionUpdate, READY, setCondition } from './conditions.js';
 import type { EventRecorder, EventSpec } from './events.js';
-import type { KubeObject, ResourceKind } from './informer.js';
+import { type KubeObject, objectKey, type ResourceKind } from './informer.js';
 import { outcomeOfError, type ReconcileOutcome, resolveOutcome } from './outcome.js';
 import { type Json, type JsonObject, mergePatchBetween, rebaseStatus, sameState } from './status-diff.js';
 import type { Disposition } from './work-queue.js';
@@ -158,6 +158,14 @@ const MERGE_PATCH = () => setHeaderOptions('Content-Type', PatchStrategy.MergePa
 
 /** Runs one controller's passes: one call per key taken from its queue. */
 export class ReconcileDriver<T extends KubeObject = KubeObject> {
+  /**
+   * Status this driver wrote that the cache has not shown yet, by key: `before` is the resourceVersion the
+   * cache held when it was written. A pass that starts before the watch delivers the write would otherwise
+   * diff against the older status, find its new decision equal to that, and skip writing, leaving on the
+   * server the status it had just replaced. The entry goes when the cache moves past `before`.
+   */
+  private readonly written = new Map<string, { before: string; after: string; status: JsonObject }>();
+
   constructor(
     readonly controller: Controller<T>,
     private readonly deps: DriverDeps,
@@ -177,9 +185,19 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
     log: Logger = this.passLogger(namespace, name),
   ): Promise<ReconcilePass> {
     const { kind } = this.controller;
-    const cached = this.deps.cache.get(kind, namespace, name) as T | undefined;
+    const key = objectKey(namespace, name);
+    let cached = this.deps.cache.get(kind, namespace, name) as T | undefined;
     // Gone means done: deletion already ran its course.
     if (!cached) return { disposition: { action: 'forget' }, outcome: 'gone', statusWritten: false };
+    const cachedVersion = cached.metadata.resourceVersion;
+    const mine = this.written.get(key);
+    if (mine && cachedVersion === mine.before) {
+      cached = {
+        ...cached,
+        metadata: { ...cached.metadata, resourceVersion: mine.after },
+        status: mine.status,
+      };
+    }
     const now = new Date(this.deps.clock.now());
     const ctx: ReconcileContext = { log, signal, now, client: this.deps.client, cache: this.deps.cache };
     try {
@@ -205,7 +223,7 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
         obj.metadata.generation,
         now,
       );
-      const statusWritten = await this.writeStatus(obj, status);
+      const statusWritten = await this.writeStatus(obj, status, key, cachedVersion);
       if (statusWritten) await this.narrate(obj, current, status, outcome, result?.events);
       if (outcome.kind === 'failed') log.error({ err: String(outcome.error) }, 'reconcile failed');
       return { disposition, outcome, statusWritten };
@@ -299,7 +317,19 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
    * 409 Conflict re-read, replay our change onto the fresh status (so the other writer's change survives)
    * and try again, a bounded number of times. True when a write was made.
    */
-  private async writeStatus(obj: T, desired: JsonObject): Promise<boolean> {
+  /** The cache shows `key` at `resourceVersion` (or no longer has it): a status written before it is visible. */
+  observed(key: string, resourceVersion: string | undefined): void {
+    const mine = this.written.get(key);
+    if (mine && resourceVersion !== mine.before) this.written.delete(key);
+  }
+
+  /** `before`: the resourceVersion the cache held when the pass began. */
+  private async writeStatus(
+    obj: T,
+    desired: JsonObject,
+    key: string,
+    before: string | undefined,
+  ): Promise<boolean> {
     const { group, version, plural } = this.controller.kind;
     const base = obj.status as JsonObject | undefined;
     let current = obj;
@@ -309,7 +339,7 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
       if (Object.keys(patch).length === 0) return attempt > 0;
       this.guardLeader();
       try {
-        await this.deps.client.customObjects.patchNamespacedCustomObjectStatus(
+        const after = (await this.deps.client.customObjects.patchNamespacedCustomObjectStatus(
           {
             group,
             version,
@@ -319,7 +349,17 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
             body: { metadata: { resourceVersion: current.metadata.resourceVersion }, status: patch },
           },
           MERGE_PATCH(),
-        );
+        )) as KubeObject & { status?: JsonObject };
+        if (before && after?.metadata?.resourceVersion) {
+          this.written.set(key, {
+            before,
+            after: after.metadata.resourceVersion,
+            status: after.status ?? {},
+          });
+          // The watch may have delivered the write already: then the cache shows it and nothing is kept.
+          const now = this.deps.cache.get(this.controller.kind, obj.metadata.namespace, obj.metadata.name);
+          this.observed(key, now?.metadata.resourceVersion);
+        }
         this.deps.logger.debug(
           {
             kind: this.controller.kind.kind,

@@ -150,13 +150,20 @@ export class Manager {
       workers: undefined,
     };
     this.runs.push(run);
+    const keyOf = (obj: KubeObject) => objectKey(obj.metadata.namespace, obj.metadata.name);
     this.informerFor(controller.kind).on({
-      add: (obj) => this.enqueue(run, objectKey(obj.metadata.namespace, obj.metadata.name)),
-      update: (obj, old) => {
-        if (updateNeedsReconcile(old, obj))
-          this.enqueue(run, objectKey(obj.metadata.namespace, obj.metadata.name));
+      add: (obj) => {
+        run.driver.observed(keyOf(obj), obj.metadata.resourceVersion);
+        this.enqueue(run, keyOf(obj));
       },
-      delete: (obj) => this.enqueue(run, objectKey(obj.metadata.namespace, obj.metadata.name)),
+      update: (obj, old) => {
+        run.driver.observed(keyOf(obj), obj.metadata.resourceVersion);
+        if (updateNeedsReconcile(old, obj)) this.enqueue(run, keyOf(obj));
+      },
+      delete: (obj) => {
+        run.driver.observed(keyOf(obj), undefined);
+        this.enqueue(run, keyOf(obj));
+      },
     });
     for (const watch of controller.watches ?? []) {
       const dependents = (obj: KubeObject) => {
