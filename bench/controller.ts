@@ -15,7 +15,7 @@ import {
   setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { applyObjects, installCrds, readCrds } from '../controller/src/apply/index.js';
 import { startLocalCluster } from '../controller/src/local-cluster/index.js';
 import { ClusterClient, loadKubeConfig } from '../controller/src/runtime/index.js';
@@ -71,8 +71,16 @@ function objectsFor(namespaces: number): { shared: Obj[]; useCases: Obj[] } {
 
 // Sized for this many objects: a status write per use case plus its Event is 20,000 requests, which the
 // default client-side limit of 100 a second would stretch to over three minutes on its own.
-// The heap limit a deployment sets for a container with a 384 MiB memory limit (see the chart's values).
-const CONTROLLER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// The controller's heap limits: as the chart deploys it (charts/vigil/values.yaml, controller.nodeOptions);
+// BENCH_NODE_FLAGS overrides them ("" for Node's own defaults).
+const CHART_NODE_OPTIONS = (
+  parse(readFileSync(join(ROOT, 'charts/vigil/values.yaml'), 'utf8')) as {
+    controller: { nodeOptions?: string };
+  }
+).controller.nodeOptions;
+const CONTROLLER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? CHART_NODE_OPTIONS ?? '')
+  .split(' ')
+  .filter(Boolean);
 const CONTROLLER_FLAGS = ['--kube-api-qps', '1000', '--kube-api-burst', '2000', '--workers', '16'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -231,6 +231,17 @@ describe('helm template with default values', () => {
     }
   });
 
+  it('caps the controller heap as the benchmark measured it, well inside the memory limit', () => {
+    const c = container(defaults);
+    const env = get<{ name: string; value?: string }[]>(c, 'env');
+    const options = env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    expect(oldSpace).toBeGreaterThan(0);
+    const limit = String(get(c.resources, 'limits.memory'));
+    const limitMiB = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
+    expect(oldSpace).toBeLessThan(limitMiB / 2);
+  });
+
   it('spreads the replicas over nodes with a soft anti-affinity by default', () => {
     const term = get<Record<string, unknown>[]>(
       podSpec(defaults),
