@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanForPhi } from '../controller/src/phi/index.js';
@@ -495,5 +496,104 @@ describe('the vigil validate command', () => {
     expect(r.stdout).toMatch(
       /no-such-dir: error: cannot read the file: no such file or directory \(ENOENT\)/,
     );
+  });
+});
+
+describe('vigil validate on worker threads', () => {
+  const vigil = (args: string[]) =>
+    run(process.execPath, ['bin/vigil.js', 'validate', ...args], { maxBuffer: 1 << 24 }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        code: e.code,
+        stdout: e.stdout,
+        stderr: e.stderr,
+      }),
+    );
+
+  /**
+   * Six namespaces of 50 files, with problems of every sort spread across them: schema, syntax, PHI, warnings,
+   * a name defined twice far apart, references to names that are missing or in files read by another thread.
+   */
+  function largeTree(): string {
+    const dir = join(root, 'large');
+    for (let n = 0; n < 6; n++) {
+      const ns = `domain-${n}`;
+      mkdirSync(join(dir, ns), { recursive: true });
+      const inNs = (text: string) => text.replaceAll('namespace: care-management', `namespace: ${ns}`);
+      const write = (i: number, text: string) =>
+        writeFileSync(join(dir, ns, `${String(i).padStart(3, '0')}.yaml`), inNs(text));
+      write(0, TRAIN);
+      write(1, SIGNOFF);
+      write(2, `${SURVEILLANCE}---\n${inNs(SURVEILLANCE).replace('name: ', 'name: second-')}`);
+      for (let i = 3; i < 50; i++) {
+        let text = USECASE.replace('name: readmission-risk\n  namespace', `name: use-case-${i}\n  namespace`);
+        if (i % 11 === 0) text = text.replace('releaseTrain: monthly', 'releaseTrain: montly');
+        if (i % 13 === 0) text = text.replace('samplePercent: 20', 'samplePercent: 150');
+        if (i % 17 === 0) text = text.replace('      - stage: production', '      - stage: prod');
+        if (i === 20 + n) text = text.replace('CHG0031245', 'CHG0031245 078-05-1120');
+        if (i === 30 + n) text = text.replace('    mode: sample', '\tmode: sample');
+        if (i === 40)
+          text = text.replace('    executive: coo-office', '    executive: "yes"\n    delegate: yes');
+        // Defined twice, in files read far apart.
+        if (i === 49) text = text.replace('name: use-case-49', 'name: use-case-3');
+        write(i, text);
+      }
+    }
+    return dir;
+  }
+
+  const EXAMPLES = join(import.meta.dirname, '..', 'examples');
+  let large: string | undefined;
+  const generated = () => {
+    large ??= largeTree();
+    return large;
+  };
+  const trees: [name: string, dir: () => string, threads: string[]][] = [
+    ['examples/', () => EXAMPLES, ['2']],
+    ['examples/broken/', () => join(EXAMPLES, 'broken'), ['2']],
+    ['a generated tree of 300 files', generated, ['2', '3', 'auto']],
+  ];
+
+  it.each(trees)(
+    'prints the same report, byte for byte, on worker threads as on one thread: %s',
+    async (_name, tree, threads) => {
+      const dir = tree();
+      const one = await vigil(['--threads', '1', dir]);
+      expect(one.stderr).toBe('');
+      for (const n of threads) expect(await vigil(['--threads', n, dir]), `--threads ${n}`).toEqual(one);
+      const json = await vigil(['--threads', '1', '-o', 'json', dir]);
+      expect(await vigil(['--threads', '2', '-o', 'json', dir]), '-o json').toEqual(json);
+    },
+    120_000,
+  );
+
+  it('reports across the files of different threads on the generated tree', async () => {
+    const r = await vigil(['--threads', '2', generated()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /domain-5\/049\.yaml:4:9: error: metadata\.name: UseCase "use-case-3" is defined twice in namespace "domain-5"; first at .*domain-5\/003\.yaml:4\n/,
+    );
+    expect(r.stdout).toContain('releaseTrain: ReleaseTrain "montly" not found');
+    expect(r.stdout).toContain('***-**-1120');
+  });
+
+  it('gives the same report in process, worker threads or not', async () => {
+    // The worker script is the built one, so the module is too.
+    const built = join(import.meta.dirname, '..', 'dist', 'controller', 'src', 'validate', 'index.js');
+    const { validatePaths: validateBuilt } = (await import(pathToFileURL(built).href)) as {
+      validatePaths: typeof validatePaths;
+    };
+    for (const [name, tree] of trees) {
+      const options = { phi: {}, keepObjects: false } as const;
+      const one = await validateBuilt([tree()], { ...options, threads: 1 });
+      expect(await validateBuilt([tree()], { ...options, threads: 2 }), name).toEqual(one);
+      expect(await validatePaths([tree()], { ...options, threads: 1 }), name).toEqual(one);
+    }
+  }, 120_000);
+
+  it('refuses a thread count that is not a whole number from 1 to 8', async () => {
+    const r = await vigil(['--threads', '0', EXAMPLES]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('vigil: --threads must be "auto" or a whole number from 1 to 8; got "0"\n');
   });
 });

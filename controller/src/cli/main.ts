@@ -1,18 +1,26 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
-import { registerAudit } from './commands/audit.js';
-import { registerContract } from './commands/contract.js';
-import { registerController } from './commands/controller.js';
-import { registerForge } from './commands/forge.js';
-import { registerLocalCluster } from './commands/local-cluster.js';
-import { registerPromote } from './commands/promote.js';
-import { registerStart } from './commands/start.js';
-import { registerValidate } from './commands/validate.js';
 import { InputError, UsageError } from './terminal.js';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+// Loaded only for the command being run (all of them for help or a mistyped name): between them they bring in
+// the Kubernetes client, octokit and DuckDB, which `vigil validate` has no use for.
+const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register>])[] = [
+  ['start', async () => (await import('./commands/start.js')).registerStart],
+  ['validate', async () => (await import('./commands/validate.js')).registerValidate],
+  ['contract', async () => (await import('./commands/contract.js')).registerContract],
+  ['local-cluster', async () => (await import('./commands/local-cluster.js')).registerLocalCluster],
+  ['controller', async () => (await import('./commands/controller.js')).registerController],
+  ['forge', async () => (await import('./commands/forge.js')).registerForge],
+  ['promote', async () => (await import('./commands/promote.js')).registerPromote],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
+];
+
+/** The program with the subcommand `argv` names, or with every subcommand when it names none. */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('vigil')
     .description(
       'Change control for clinical and operational AI: validate governance YAML, run the controller, and keep the record.',
@@ -20,22 +28,17 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerStart(program);
-  registerValidate(program);
-  registerContract(program);
-  registerLocalCluster(program);
-  registerController(program);
-  registerForge(program);
-  registerPromote(program);
-  registerAudit(program);
+  const named = COMMANDS.find(([name]) => name === argv[2]);
+  const registers = await Promise.all((named ? [named] : COMMANDS).map(([, load]) => load()));
+  for (const register of registers) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
 
 /** Run the CLI and return the exit code: 0 ok, 1 invalid input, 2 usage error. */
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

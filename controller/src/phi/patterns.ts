@@ -5,6 +5,8 @@
 export const DEFAULT_MRN_PATTERNS: readonly RegExp[] = [/\bMRN[:#\s-]*\d{6,10}\b/i];
 
 const SSN = /\b(\d{3})-(\d{2})-(\d{4})\b/g;
+// The same shape without capture or state: most text has none, and a test costs less than starting a matchAll.
+const SSN_SHAPE = /\b\d{3}-\d{2}-\d{4}\b/;
 
 /**
  * Masked forms (`***-**-6789`) of the SSN-shaped numbers in `text` that the SSA could issue: area not 000,
@@ -12,6 +14,7 @@ const SSN = /\b(\d{3})-(\d{2})-(\d{4})\b/g;
  */
 export function findSsns(text: string): string[] {
   const found: string[] = [];
+  if (!SSN_SHAPE.test(text)) return found;
   for (const [, area, group, serial] of text.matchAll(SSN)) {
     const areaNumber = Number(area);
     if (areaNumber === 0 || areaNumber === 666 || areaNumber >= 900) continue;
@@ -33,6 +36,11 @@ export function compileMrnPatterns(patterns: readonly (RegExp | string)[] | unde
 export function findMrns(text: string, patterns: readonly RegExp[]): string[] {
   const found: string[] = [];
   for (const pattern of patterns) {
+    // A global pattern's test moves lastIndex, which matchAll starts from: it goes back to 0 either way.
+    pattern.lastIndex = 0;
+    const hit = pattern.test(text);
+    pattern.lastIndex = 0;
+    if (!hit) continue;
     for (const match of text.matchAll(pattern)) {
       if (match[0] !== '') found.push(maskIdentifier(match[0]));
     }

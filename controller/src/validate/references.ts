@@ -5,17 +5,107 @@ import type { ReleaseTrainSpec } from '../../../specs/releasetrain.js';
 import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import type { UseCaseSpec } from '../../../specs/usecase.js';
 import { type Diagnostic, formatPath, type PathSegment } from '../diagnostics.js';
-import { missingReferenceMessage, references } from '../kinds/usecase/references.js';
+import { missingReferenceMessage, type ObjectReference, references } from '../kinds/usecase/references.js';
+import type { SourceLocator } from '../yaml/index.js';
 import type { ObjectIdentity, ValidObject } from './document.js';
 import { closest } from './suggest.js';
 
+/**
+ * What the checks across objects need of one valid object: who it is, where it is written, and the few fields
+ * other objects are checked against. Kept instead of the whole object, so a large tree is checked in bounded memory.
+ */
+export interface ReferencedObject extends ObjectIdentity {
+  source: SourceLocator;
+  facts: KindFacts;
+}
+
+export type KindFacts =
+  | {
+      kind: 'UseCase';
+      references: ObjectReference[];
+      releaseTrain: string;
+      signoffPolicy: string;
+      riskClass: string;
+      targetStages: string[];
+      versionStages: string[];
+      candidate?: { changeTicket?: string; hasRollbackPlan: boolean };
+    }
+  | { kind: 'DataContract'; version: string; consumers: { useCase: string; namespace?: string }[] }
+  | { kind: 'SignoffPolicy'; riskClasses: string[] }
+  | { kind: 'ReleaseTrain'; stages: string[]; changeTicketPattern?: string; rollbackPlanRequired: boolean }
+  | { kind: 'other' };
+
+/** The facts of a valid object, taken from the parsed object (defaults applied). */
+export function referencedObject(o: ValidObject): ReferencedObject {
+  return {
+    kind: o.kind,
+    namespace: o.namespace,
+    name: o.name,
+    source: o.source.locator(),
+    facts: factsOf(o),
+  };
+}
+
+function factsOf(o: ValidObject): KindFacts {
+  switch (o.kind) {
+    case 'UseCase': {
+      const spec = o.object.spec as unknown as UseCaseSpec;
+      const candidate = spec.candidate;
+      return {
+        kind: 'UseCase',
+        references: references(spec),
+        releaseTrain: spec.releaseTrain,
+        signoffPolicy: spec.signoffPolicy,
+        riskClass: spec.riskClass,
+        targetStages: spec.deployment.targets.map((t) => t.stage),
+        versionStages: spec.versions.map((v) => v.stage),
+        ...(candidate
+          ? {
+              candidate: {
+                ...(candidate.changeTicket !== undefined ? { changeTicket: candidate.changeTicket } : {}),
+                hasRollbackPlan: candidate.rollbackPlan !== undefined,
+              },
+            }
+          : {}),
+      };
+    }
+    case 'DataContract': {
+      const spec = o.object.spec as unknown as DataContractSpec;
+      const consumers = (spec as { consumers?: { useCase: string; namespace?: string }[] }).consumers ?? [];
+      return {
+        kind: 'DataContract',
+        version: spec.version,
+        consumers: consumers.map((c) => ({
+          useCase: c.useCase,
+          ...(c.namespace !== undefined ? { namespace: c.namespace } : {}),
+        })),
+      };
+    }
+    case 'SignoffPolicy': {
+      const spec = o.object.spec as unknown as SignoffPolicySpec;
+      return { kind: 'SignoffPolicy', riskClasses: spec.requirements.map((r) => r.riskClass) };
+    }
+    case 'ReleaseTrain': {
+      const spec = o.object.spec as unknown as ReleaseTrainSpec;
+      return {
+        kind: 'ReleaseTrain',
+        stages: spec.stages.map((s) => s.name),
+        ...(spec.changeTicketPattern !== undefined ? { changeTicketPattern: spec.changeTicketPattern } : {}),
+        rollbackPlanRequired: spec.rollbackPlanRequired === true,
+      };
+    }
+    default:
+      return { kind: 'other' };
+  }
+}
+
 /** Objects by namespace, then kind, then name. */
 export class ObjectIndex {
-  private readonly byKey = new Map<string, ValidObject>();
+  private readonly byKey = new Map<string, ReferencedObject>();
   private readonly invalid: Set<string>;
 
   /** `invalid`: objects that exist but failed their schema; their own errors are reported already. */
-  constructor(objects: readonly ValidObject[], invalid: readonly ObjectIdentity[] = []) {
+  constructor(objects: readonly ReferencedObject[], invalid: readonly ObjectIdentity[] = []) {
     for (const o of objects)
       if (!this.byKey.has(key(o.namespace, o.kind, o.name)))
         this.byKey.set(key(o.namespace, o.kind, o.name), o);
@@ -28,7 +118,7 @@ export class ObjectIndex {
     return this.byKey.has(k) || this.invalid.has(k);
   }
 
-  get(namespace: string, kind: string, name: string): ValidObject | undefined {
+  get(namespace: string, kind: string, name: string): ReferencedObject | undefined {
     return this.byKey.get(key(namespace, kind, name));
   }
 
@@ -41,21 +131,21 @@ export class ObjectIndex {
 const key = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
 
 export function checkReferences(
-  objects: readonly ValidObject[],
+  objects: readonly ReferencedObject[],
   invalid: readonly ObjectIdentity[] = [],
 ): Diagnostic[] {
   const index = new ObjectIndex(objects, invalid);
   const out: Diagnostic[] = [];
   out.push(...duplicates(objects));
   for (const o of objects) {
-    if (o.kind === 'UseCase') out.push(...useCaseReferences(o, index));
-    if (o.kind === 'DataContract') out.push(...dataContractReferences(o, index));
+    if (o.facts.kind === 'UseCase') out.push(...useCaseReferences(o, o.facts, index));
+    if (o.facts.kind === 'DataContract') out.push(...dataContractReferences(o, o.facts, index));
   }
   return out;
 }
 
 function diagnostic(
-  o: ValidObject,
+  o: ReferencedObject,
   path: PathSegment[],
   code: string,
   message: string,
@@ -75,8 +165,8 @@ function diagnostic(
   };
 }
 
-function duplicates(objects: readonly ValidObject[]): Diagnostic[] {
-  const first = new Map<string, ValidObject>();
+function duplicates(objects: readonly ReferencedObject[]): Diagnostic[] {
+  const first = new Map<string, ReferencedObject>();
   const out: Diagnostic[] = [];
   for (const o of objects) {
     const k = key(o.namespace, o.kind, o.name);
@@ -100,7 +190,7 @@ function duplicates(objects: readonly ValidObject[]): Diagnostic[] {
 
 /** A reference to a missing object: which kind, which name, what exists instead. */
 function missing(
-  o: ValidObject,
+  o: ReferencedObject,
   path: PathSegment[],
   kind: string,
   name: string,
@@ -121,19 +211,23 @@ function missing(
   );
 }
 
-function useCaseReferences(o: ValidObject, index: ObjectIndex): Diagnostic[] {
-  const spec = o.object.spec as unknown as UseCaseSpec;
+type UseCaseFacts = Extract<KindFacts, { kind: 'UseCase' }>;
+type ReleaseTrainFacts = Extract<KindFacts, { kind: 'ReleaseTrain' }>;
+type DataContractFacts = Extract<KindFacts, { kind: 'DataContract' }>;
+
+function useCaseReferences(o: ReferencedObject, spec: UseCaseFacts, index: ObjectIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
 
   // Which objects a use case names is decided once, in the UseCase kind; here each is looked up in the repo.
-  for (const ref of references(spec)) {
+  for (const ref of spec.references) {
     if (!index.exists(o.namespace, ref.kind, ref.name)) {
       out.push(missing(o, ref.path, ref.kind, ref.name, index));
       continue;
     }
     const found = index.get(o.namespace, ref.kind, ref.name);
-    if (ref.kind !== 'DataContract' || !found || ref.version === undefined) continue;
-    const version = (found.object.spec as unknown as DataContractSpec).version;
+    if (ref.kind !== 'DataContract' || found?.facts.kind !== 'DataContract' || ref.version === undefined)
+      continue;
+    const version = found.facts.version;
     if (ref.version !== version) {
       out.push(
         diagnostic(
@@ -146,30 +240,29 @@ function useCaseReferences(o: ValidObject, index: ObjectIndex): Diagnostic[] {
       );
     }
   }
-  const train = index.get(o.namespace, 'ReleaseTrain', spec.releaseTrain);
-  const policy = index.get(o.namespace, 'SignoffPolicy', spec.signoffPolicy);
+  const train = index.get(o.namespace, 'ReleaseTrain', spec.releaseTrain)?.facts;
+  const policy = index.get(o.namespace, 'SignoffPolicy', spec.signoffPolicy)?.facts;
 
-  if (policy) {
-    const requirements = (policy.object.spec as unknown as SignoffPolicySpec).requirements;
-    if (!requirements.some((r) => r.riskClass === spec.riskClass)) {
+  if (policy?.kind === 'SignoffPolicy') {
+    const riskClasses = policy.riskClasses;
+    if (!riskClasses.includes(spec.riskClass)) {
       out.push(
         diagnostic(
           o,
           ['spec', 'riskClass'],
           'ref.no-requirement',
-          `SignoffPolicy "${spec.signoffPolicy}" has no requirement for risk class "${spec.riskClass}" (it covers ${requirements.map((r) => r.riskClass).join(', ')}); no change could be signed off`,
+          `SignoffPolicy "${spec.signoffPolicy}" has no requirement for risk class "${spec.riskClass}" (it covers ${riskClasses.join(', ')}); no change could be signed off`,
         ),
       );
     }
   }
 
-  if (train) out.push(...stagesOnTrain(o, spec, train));
+  if (train?.kind === 'ReleaseTrain') out.push(...stagesOnTrain(o, spec, train));
   return out;
 }
 
-function stagesOnTrain(o: ValidObject, spec: UseCaseSpec, train: ValidObject): Diagnostic[] {
-  const t = train.object.spec as unknown as ReleaseTrainSpec;
-  const stages = t.stages.map((s) => s.name);
+function stagesOnTrain(o: ReferencedObject, spec: UseCaseFacts, t: ReleaseTrainFacts): Diagnostic[] {
+  const stages = t.stages;
   const out: Diagnostic[] = [];
   const unknownStage = (path: PathSegment[], stage: string) => {
     const guess = closest(stage, stages);
@@ -184,14 +277,13 @@ function stagesOnTrain(o: ValidObject, spec: UseCaseSpec, train: ValidObject): D
       ),
     );
   };
-  spec.deployment.targets.forEach((target, i) => {
-    if (!stages.includes(target.stage))
-      unknownStage(['spec', 'deployment', 'targets', i, 'stage'], target.stage);
+  spec.targetStages.forEach((stage, i) => {
+    if (!stages.includes(stage)) unknownStage(['spec', 'deployment', 'targets', i, 'stage'], stage);
   });
-  spec.versions.forEach((v, i) => {
-    if (!stages.includes(v.stage)) unknownStage(['spec', 'versions', i, 'stage'], v.stage);
+  spec.versionStages.forEach((stage, i) => {
+    if (!stages.includes(stage)) unknownStage(['spec', 'versions', i, 'stage'], stage);
   });
-  const targeted = new Set(spec.deployment.targets.map((x) => x.stage));
+  const targeted = new Set(spec.targetStages);
   const untargeted = stages.filter((s) => !targeted.has(s));
   if (untargeted.length > 0) {
     out.push(
@@ -210,7 +302,7 @@ function stagesOnTrain(o: ValidObject, spec: UseCaseSpec, train: ValidObject): D
   const candidate = spec.candidate;
   if (candidate) {
     if (t.changeTicketPattern !== undefined) {
-      const pattern = new RegExp(t.changeTicketPattern);
+      const pattern = ticketPattern(t.changeTicketPattern);
       if (candidate.changeTicket === undefined) {
         out.push(
           diagnostic(
@@ -231,7 +323,7 @@ function stagesOnTrain(o: ValidObject, spec: UseCaseSpec, train: ValidObject): D
         );
       }
     }
-    if (t.rollbackPlanRequired && candidate.rollbackPlan === undefined) {
+    if (t.rollbackPlanRequired && !candidate.hasRollbackPlan) {
       out.push(
         diagnostic(
           o,
@@ -245,11 +337,24 @@ function stagesOnTrain(o: ValidObject, spec: UseCaseSpec, train: ValidObject): D
   return out;
 }
 
-function dataContractReferences(o: ValidObject, index: ObjectIndex): Diagnostic[] {
-  const spec = o.object.spec as unknown as DataContractSpec;
-  const consumers = (spec as { consumers?: { useCase: string; namespace?: string }[] }).consumers ?? [];
+// Many use cases ride one train: its pattern is compiled once. Non-global, so `test` keeps no state between calls.
+const ticketPatterns = new Map<string, RegExp>();
+function ticketPattern(source: string): RegExp {
+  let pattern = ticketPatterns.get(source);
+  if (!pattern) {
+    pattern = new RegExp(source);
+    ticketPatterns.set(source, pattern);
+  }
+  return pattern;
+}
+
+function dataContractReferences(
+  o: ReferencedObject,
+  spec: DataContractFacts,
+  index: ObjectIndex,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
-  consumers.forEach((c, i) => {
+  spec.consumers.forEach((c, i) => {
     const namespace = c.namespace ?? o.namespace;
     if (!index.exists(namespace, 'UseCase', c.useCase)) {
       const existing = index.names(namespace, 'UseCase');

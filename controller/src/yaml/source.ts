@@ -55,17 +55,10 @@ export interface LocatedComment extends SourcePosition {
   text: string;
 }
 
-export interface SourceDocument {
+/** Where the parts of one document are written, without its value. */
+export interface SourceLocator {
   /** As the caller named the file. */
   readonly file: string;
-  /** 0-based among the non-empty documents of the file. */
-  readonly index: number;
-  /** Plain JS (objects, arrays, strings, numbers, booleans, null). */
-  readonly value: unknown;
-  /** Line of the document's `---`, or of its first node when it has none. */
-  readonly startLine: number;
-  /** Comments in this document's part of the file (those before the first document count as its own). */
-  readonly comments: readonly LocatedComment[];
   /** Position of the deepest existing node on `path`: its value, or with `preferKey` its key. */
   locate(path: readonly PathSegment[], options?: { preferKey?: boolean }): SourcePosition;
   /** Where the value at `path` is written (the key, when the value is empty as in `owner:`). */
@@ -74,6 +67,19 @@ export interface SourceDocument {
   locateKey(path: readonly PathSegment[]): SourcePosition;
   /** The scalar at `path` as written, quotes included (`1.10`, `"1.10"`); undefined if absent or not a scalar. */
   sourceText(path: readonly PathSegment[]): string | undefined;
+}
+
+export interface SourceDocument extends SourceLocator {
+  /** 0-based among the non-empty documents of the file. */
+  readonly index: number;
+  /** Plain JS (objects, arrays, strings, numbers, booleans, null). */
+  readonly value: unknown;
+  /** Line of the document's `---`, or of its first node when it has none. */
+  readonly startLine: number;
+  /** Comments in this document's part of the file (those before the first document count as its own). */
+  readonly comments: readonly LocatedComment[];
+  /** The locations alone, for holding on to once the value is no longer needed. */
+  locator(): SourceLocator;
 }
 
 export interface YamlLoadOptions extends Partial<YamlLimits> {
@@ -195,50 +201,140 @@ export function loadYamlSource(
   if (hasErrors(diagnostics)) return { documents: [], diagnostics };
 
   const comments = scanned.comments;
-  // Positions are asked for only where something is wrong, so the syntax trees are not kept (for 10,000
-  // documents they would hold most of a gigabyte): the first request parses the file again, the same way.
-  let reparsed: { docs: Document.Parsed[]; at: (offset: number) => SourcePosition } | undefined;
-  const tree = (index: number) => {
-    reparsed ??= reparse(source);
-    return { doc: reparsed.docs[index]!, at: reparsed.at };
-  };
+  const origin = new SourceText(source);
   const documents = kept.map(({ start }, index): SourceDocument => {
     const nextStart = kept[index + 1]?.start ?? Number.POSITIVE_INFINITY;
-    const ownComments = comments
-      .filter((c) => (index === 0 || c.offset >= start) && c.offset < nextStart)
-      .map((c) => ({ text: c.text, ...at(c.offset) }));
-    const startLine = at(start).line;
-    const locate = (path: readonly PathSegment[], opts: { preferKey?: boolean } = {}) => {
-      const { doc, at: position } = tree(index);
-      return position(locateOffset(doc, path, opts.preferKey ?? false) ?? start);
-    };
-    return {
-      file,
-      index,
-      value: values[index],
-      startLine,
-      comments: ownComments,
-      locate,
-      locateValue: (path) => locate(path),
-      locateKey: (path) => locate(path, { preferKey: true }),
-      sourceText: (path) => scalarSourceText(tree(index).doc, source, path),
-    };
+    const ownComments: LocatedComment[] = [];
+    for (const c of comments)
+      if ((index === 0 || c.offset >= start) && c.offset < nextStart)
+        ownComments.push({ text: c.text, ...at(c.offset) });
+    return new LoadedDocument(file, index, values[index], at(start).line, ownComments, origin, start);
   });
   return { documents, diagnostics };
 }
 
+/**
+ * A file's text, parsed again only when a position is asked for. Positions are wanted only where something is
+ * wrong, so neither the syntax trees nor the line table of the first parse are kept (for 10,000 documents the
+ * trees would hold most of a gigabyte): the first request parses the file again, the same way.
+ */
+class SourceText {
+  private reparsed?: { docs: Document.Parsed[]; lines: LineCounter };
+
+  constructor(readonly source: string) {}
+
+  document(index: number): Document.Parsed {
+    return this.tree().docs[index]!;
+  }
+
+  position(offset: number): SourcePosition {
+    const { line, col } = this.tree().lines.linePos(offset);
+    return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
+  }
+
+  private tree(): { docs: Document.Parsed[]; lines: LineCounter } {
+    this.reparsed ??= reparse(this.source);
+    return this.reparsed;
+  }
+}
+
+/** Where the parts of one document of a loaded file are written. */
+class DocumentPlace implements SourceLocator {
+  constructor(
+    readonly file: string,
+    readonly index: number,
+    protected readonly text: SourceText,
+    protected readonly start: number,
+  ) {}
+
+  locate(path: readonly PathSegment[], options: { preferKey?: boolean } = {}): SourcePosition {
+    const doc = this.text.document(this.index);
+    return this.text.position(locateOffset(doc, path, options.preferKey ?? false) ?? this.start);
+  }
+
+  locateValue(path: readonly PathSegment[]): SourcePosition {
+    return this.locate(path);
+  }
+
+  locateKey(path: readonly PathSegment[]): SourcePosition {
+    return this.locate(path, { preferKey: true });
+  }
+
+  sourceText(path: readonly PathSegment[]): string | undefined {
+    return scalarSourceText(this.text.document(this.index), this.text.source, path);
+  }
+
+  pack(textId: (text: SourceText) => number): PortableLocator {
+    return { file: this.file, index: this.index, start: this.start, text: textId(this.text) };
+  }
+}
+
+/** One document of a loaded file: its value, and the way back to where each of its parts is written. */
+class LoadedDocument extends DocumentPlace implements SourceDocument {
+  constructor(
+    file: string,
+    index: number,
+    readonly value: unknown,
+    readonly startLine: number,
+    readonly comments: readonly LocatedComment[],
+    text: SourceText,
+    start: number,
+  ) {
+    super(file, index, text, start);
+  }
+
+  locator(): SourceLocator {
+    return new DocumentPlace(this.file, this.index, this.text, this.start);
+  }
+}
+
+/**
+ * A locator in a form that can be posted to another thread: which document of which file, and where the file's
+ * text is among those its LocatorPacker collected (the documents of one file share it).
+ */
+export interface PortableLocator {
+  file: string;
+  index: number;
+  start: number;
+  text: number;
+}
+
+/** Packs the locators of documents loaded by loadYamlSource to be posted elsewhere; each file's text goes once. */
+export class LocatorPacker {
+  readonly texts: string[] = [];
+  private readonly ids = new Map<SourceText, number>();
+
+  pack(locator: SourceLocator): PortableLocator {
+    if (!(locator instanceof DocumentPlace))
+      throw new TypeError('only a locator from loadYamlSource can be packed');
+    return locator.pack((text) => {
+      let id = this.ids.get(text);
+      if (id === undefined) {
+        id = this.texts.push(text.source) - 1;
+        this.ids.set(text, id);
+      }
+      return id;
+    });
+  }
+}
+
+/**
+ * The locators a LocatorPacker packed, given its texts: each finds positions from the same text the same way as
+ * the one it was packed from, so a diagnostic reads alike whichever thread loaded the file.
+ */
+export function unpackLocators(texts: readonly string[]): (packed: PortableLocator) => SourceLocator {
+  const shared = texts.map((source) => new SourceText(source));
+  return ({ file, index, start, text }) => new DocumentPlace(file, index, shared[text]!, start);
+}
+
 /** The non-empty documents of a source already loaded once without error, and its line positions. */
-function reparse(source: string): { docs: Document.Parsed[]; at: (offset: number) => SourcePosition } {
-  const lineCounter = new LineCounter();
-  const tokens = new Parser(lineCounter.addNewLine).parse(source);
+function reparse(source: string): { docs: Document.Parsed[]; lines: LineCounter } {
+  const lines = new LineCounter();
+  const tokens = new Parser(lines.addNewLine).parse(source);
   const docs = Array.from(new Composer(COMPOSE_OPTIONS).compose(tokens, true, source.length)).filter(
     (doc) => !isEmptyNode((doc.contents as Node | null) ?? null),
   );
-  const at = (offset: number): SourcePosition => {
-    const { line, col } = lineCounter.linePos(offset);
-    return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
-  };
-  return { docs, at };
+  return { docs, lines };
 }
 
 function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
@@ -347,15 +443,31 @@ function oneLine(message: string): string {
   return /^[A-Z][a-z]/.test(first) ? first[0]!.toLowerCase() + first.slice(1) : first;
 }
 
+/** A field path kept as links to its parent, so that walking every node copies nothing until a problem is found. */
+interface PathLink {
+  parent: PathLink | undefined;
+  segment: PathSegment;
+}
+
+function pathOf(link: PathLink | undefined): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (let l = link; l; l = l.parent) out.push(l.segment);
+  return out.reverse();
+}
+
 /** Duplicate keys, keys that are collections, aliases with no anchor: checked on the nodes, iteratively. */
 function checkStructure(doc: Document.Parsed, report: Report, lineOf: (offset: number) => number): void {
-  const stack: { node: unknown; path: PathSegment[] }[] = [{ node: doc.contents, path: [] }];
+  const stack: { node: unknown; path: PathLink | undefined }[] = [{ node: doc.contents, path: undefined }];
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
     if (isAlias(node)) {
       if (!node.resolve(doc)) {
         const message = `alias *${node.source} has no anchor &${node.source} before it`;
-        report(node.range?.[0] ?? 0, { path: formatPath(path), code: 'yaml.unknown-alias', message });
+        report(node.range?.[0] ?? 0, {
+          path: formatPath(pathOf(path)),
+          code: 'yaml.unknown-alias',
+          message,
+        });
       }
     } else if (isMap(node)) {
       const seen = new Map<string, number>();
@@ -367,7 +479,7 @@ function checkStructure(doc: Document.Parsed, report: Report, lineOf: (offset: n
         if (name === undefined) {
           const kind = isMap(key) ? 'mapping' : isSeq(key) ? 'sequence' : 'alias';
           const message = `a ${kind} cannot be used as a key; keys must be plain values`;
-          report(keyOffset, { path: formatPath(path), code: 'yaml.complex-key', message });
+          report(keyOffset, { path: formatPath(pathOf(path)), code: 'yaml.complex-key', message });
           continue;
         }
         const first = seen.get(name);
@@ -375,25 +487,28 @@ function checkStructure(doc: Document.Parsed, report: Report, lineOf: (offset: n
         else {
           const firstLine = lineOf(first);
           const message = `duplicate key ${JSON.stringify(name)}; first at line ${firstLine}`;
-          report(keyOffset, { path: formatPath([...path, name]), code: 'yaml.duplicate-key', message });
+          report(keyOffset, {
+            path: formatPath([...pathOf(path), name]),
+            code: 'yaml.duplicate-key',
+            message,
+          });
         }
-        stack.push({ node: pair.value, path: [...path, name] });
+        stack.push({ node: pair.value, path: { parent: path, segment: name } });
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        stack.push({ node: item, path: [...path, i] });
-      });
+      for (let i = 0; i < node.items.length; i++)
+        stack.push({ node: node.items[i], path: { parent: path, segment: i } });
     } else if (
       isScalar(node) &&
       node.type === 'PLAIN' &&
       typeof node.value === 'string' &&
       YAML11_BOOLEAN.test(node.value)
     ) {
-      const last = path[path.length - 1];
+      const last = path?.segment;
       report(
         node.range?.[0] ?? 0,
         {
-          path: formatPath(path),
+          path: formatPath(pathOf(path)),
           code: 'yaml.yaml11-boolean',
           message: `${JSON.stringify(node.value)} is a string here, but YAML 1.1 readers such as kubectl read it as a boolean`,
           hint: typeof last === 'string' ? `quote it: ${last}: "${node.value}"` : `quote it: "${node.value}"`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../diagnostics.js';
-import { type ValidationReport, validatePaths } from '../../validate/index.js';
+import { MAX_THREADS, PARALLEL_FROM, type ValidationReport, validatePaths } from '../../validate/index.js';
 import { formatData, palette, parseOutputFormat, UsageError, useColour } from '../terminal.js';
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
@@ -16,13 +16,19 @@ export function registerValidate(program: Command): void {
     .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
     .option('--strict', 'treat warnings as errors')
     .option('--mrn-pattern <regex...>', 'extra medical record number patterns the PHI guard refuses')
+    .option(
+      '--threads <n>',
+      `worker threads to check files with: 1 checks them all in this process; "auto" uses one per core for a tree of more than ${PARALLEL_FROM} files`,
+      'auto',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  vigil validate examples/\n  vigil validate usecases/readmission.yaml -o json\n\n' +
         'A directory is read recursively (*.yaml, *.yml); a .vigilignore file in it lists paths to skip.',
     )
-    .action(async (paths: string[], opts: { output: string; strict?: boolean; mrnPattern?: string[] }) => {
+    .action(async (paths: string[], opts: Options) => {
       const format = parseOutputFormat(opts.output, FORMATS) as (typeof FORMATS)[number];
+      const threads = parseThreads(opts.threads);
       const mrnPatterns = (opts.mrnPattern ?? []).map((p) => {
         try {
           return new RegExp(p, 'i');
@@ -32,8 +38,11 @@ export function registerValidate(program: Command): void {
           );
         }
       });
+      // The PHI guard is given as options, not as a function, so that worker threads can be given it too.
       const report = await validatePaths(paths.length ? paths : ['.'], {
-        phi: await phiScanner(mrnPatterns),
+        phi: mrnPatterns.length ? { mrnPatterns } : {},
+        keepObjects: false,
+        threads,
       });
       const failed = report.errors > 0 || (opts.strict === true && report.warnings > 0);
       if (format === 'text') printText(report);
@@ -42,10 +51,21 @@ export function registerValidate(program: Command): void {
     });
 }
 
-async function phiScanner(mrnPatterns: RegExp[]) {
-  const { scanForPhi } = await import('../../phi/index.js');
-  return (doc: Parameters<typeof scanForPhi>[0]) =>
-    scanForPhi(doc, mrnPatterns.length ? { mrnPatterns } : {});
+interface Options {
+  output: string;
+  strict?: boolean;
+  mrnPattern?: string[];
+  threads: string;
+}
+
+function parseThreads(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_THREADS)
+    throw new UsageError(
+      `--threads must be "auto" or a whole number from 1 to ${MAX_THREADS}; got "${value}"`,
+    );
+  return n;
 }
 
 function toJson(r: ValidationReport) {
