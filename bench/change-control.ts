@@ -1,8 +1,9 @@
 // Benchmark: what change control costs at the forge and at the webhook endpoint, on loopback.
 //  (a) API calls per promotion, from the train's departure to the merge recorded on the Promotion, counted at the
 //      local forge for the controller's account (platform-bot): writes and calls in all (304s included).
-//  (b) An idle sign-off poll over open pull requests with nothing changing: calls not answered 304 (each of those
-//      would count against GitHub's primary rate limit).
+//  (b) An idle sign-off poll over open pull requests with nothing changing, the repository's open pull requests
+//      listed first as change control does: calls not answered 304 (each of those would count against GitHub's
+//      primary rate limit).
 //  (c) Webhook acknowledgement latency at 50 signed deliveries/s for 10 s against startWebhookReceiver. Peer in the
 //      same run: a bare node:http server that reads the body and answers 202, the floor of any receiver.
 // Goals: (a) <= 8 writes and <= 15 calls; (b) 0 non-304 calls; (c) p99 < 100 ms.
@@ -21,7 +22,7 @@ import { applyObjects, installCrds, readCrds } from '../controller/src/apply/ind
 import { startChangeControl } from '../controller/src/change-control.js';
 import { createGitHubForge, tokenFromSecret } from '../controller/src/forge/github/index.js';
 import { type LocalForge, startLocalForge } from '../controller/src/forge/local/index.js';
-import { SignoffPoller } from '../controller/src/gate/index.js';
+import { PullRequestDiscovery, SignoffPoller } from '../controller/src/gate/index.js';
 import { RELEASE_TRAINS } from '../controller/src/kinds/resources.js';
 import { startLocalCluster } from '../controller/src/local-cluster/index.js';
 import { registerControllers } from '../controller/src/reconcilers.js';
@@ -246,7 +247,21 @@ async function forgeCosts(): Promise<{ promotion: PromotionCost; idle: { calls: 
       });
       targets.push({ repository: `${OWNER}/${REPO}`, number: data.number });
     }
-    const poller = new SignoffPoller({ forge: await botForge(), targets: () => targets, onChange: () => {} });
+    // As change control polls: the governed repository's open pull requests listed first, then each one read.
+    const idleForge = await botForge();
+    const discovery = new PullRequestDiscovery({
+      forge: idleForge,
+      repositories: () => [`${OWNER}/${REPO}`],
+      onFound: () => {},
+    });
+    const poller = new SignoffPoller({
+      forge: idleForge,
+      targets: async () => {
+        await discovery.poll();
+        return targets;
+      },
+      onChange: () => {},
+    });
     await poller.poll();
     forge.calls.clear();
     for (let i = 0; i < IDLE_POLLS; i++) await poller.poll();
@@ -405,7 +420,7 @@ process.stdout.write(
     ],
     ['(a) departure to merge recorded', `${p.seconds.toFixed(1)} s`, '-', '-'],
     [
-      `(b) idle poll: non-304 calls over ${IDLE_POLLS} polls x ${IDLE_PULLS} PRs`,
+      `(b) idle poll: non-304 calls over ${IDLE_POLLS} polls x ${IDLE_PULLS} PRs + listing`,
       `${costs.idle.non304} of ${costs.idle.calls}`,
       '0',
       ok(costs.idle.non304 === 0),

@@ -7,12 +7,13 @@ import {
   governedRepositories,
   isPromotionBranch,
   type PollSeen,
+  PullRequestDiscovery,
   pullRequestsInHand,
   SignoffGate,
   SignoffPoller,
   SignoffUnavailableError,
 } from './gate/index.js';
-import { PROMOTIONS } from './kinds/resources.js';
+import { PROMOTIONS, USE_CASES } from './kinds/resources.js';
 import { type CacheReader, type Disposition, type Manager, runWorkers, WorkQueue } from './runtime/index.js';
 import {
   openPromotionPullRequests,
@@ -91,9 +92,25 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
         onEvent: onDelivery,
       })
     : undefined;
+  // A pull request whose webhooks never came (lost, or sent while the controller was down) is found by listing
+  // each governed repository's open pull requests, and handed over as a delivery would be.
+  const discovery = new PullRequestDiscovery({
+    forge,
+    repositories: () => deploymentRepositories(cache),
+    onFound: (target, pullRequest) => {
+      if (governed.knows(target)) return;
+      inHand.offer(target.repository, { pullRequest });
+      requeue(target, 0, pullRequest.head.ref);
+    },
+    logger,
+  });
   const poller = new SignoffPoller({
     forge,
-    targets: () => [...openPromotionPullRequests(cache), ...governed.open()],
+    // Listing first: what it finds is evaluated at once, then polled with the rest from the next interval on.
+    targets: async () => {
+      await discovery.poll();
+      return [...openPromotionPullRequests(cache), ...governed.open()];
+    },
     onChange: onPolled,
     logger,
     ...(options.pollIntervalMs !== undefined ? { intervalMs: options.pollIntervalMs } : {}),
@@ -165,11 +182,21 @@ function startGovernedGate(options: ChangeControlOptions, cache: CacheReader) {
       queue.addAfter(keyOf(ref), afterMs);
     },
     open: () => [...open.values()],
+    /** Whether it is tracked as open and governed: the poller already reads it every interval. */
+    knows: (ref: PullRequestRef) => open.has(keyOf(ref)),
     async stop() {
       await queue.shutdown();
       await workers;
     },
   };
+}
+
+/** The repositories UseCases deploy from, as the UseCases spell them (the listing dedupes by case). */
+function deploymentRepositories(cache: CacheReader): string[] {
+  return cache.list(USE_CASES).flatMap((uc) => {
+    const repo = (uc.spec as { deployment?: { repository?: unknown } } | undefined)?.deployment?.repository;
+    return typeof repo === 'string' ? [repo] : [];
+  });
 }
 
 function refOf(key: string): PullRequestRef {

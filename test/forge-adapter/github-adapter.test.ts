@@ -359,24 +359,28 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     expect(comment.id).toBeGreaterThan(0);
   });
 
-  it('polls for free: unchanged reviews, commits, pull request, check run and team answer 304', async () => {
+  it('polls for free: unchanged reviews, commits, pull request, open pull requests, check run and team answer 304', async () => {
     const polled = await client('platform-bot');
     const poll = () =>
       Promise.all([
         polled.getPullRequest(REPO, number),
+        polled.listOpenPullRequests(REPO),
         polled.listReviews(REPO, number),
         polled.listCommits(REPO, number),
         polled.findCheckRun(REPO, head, 'vigil/sign-off'),
         polled.teamMembers(ORG, 'compliance'),
       ]);
     const first = await poll();
+    // Merged and closed pull requests are not listed.
+    expect(first[1].map((p) => p.number)).not.toContain(number);
+    expect(first[1].every((p) => p.state === 'open')).toBe(true);
     const before = local.calls.entries.length;
     const second = await poll();
     expect(second).toEqual(first);
     const calls = local.calls.entries.slice(before);
-    expect(calls).toHaveLength(5);
+    expect(calls).toHaveLength(6);
     expect(calls.every((c) => c.conditional && c.notModified && c.status === 304)).toBe(true);
-    expect(polled.callStats()).toMatchObject({ calls: 10, notModified: 5, writes: 0 });
+    expect(polled.callStats()).toMatchObject({ calls: 12, notModified: 6, writes: 0 });
   });
 
   it('sent nothing GitHub’s OpenAPI description does not allow', () => {

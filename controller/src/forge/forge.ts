@@ -177,6 +177,11 @@ export interface Forge {
   /** The pull request from `headBranch`: the open one, else the most recent; undefined when there is none. */
   findPullRequest(repo: RepoName, headBranch: string): Promise<PullRequest | undefined>;
   getPullRequest(repo: RepoName, number: number): Promise<PullRequest>;
+  /**
+   * Every open pull request of the repository (all pages), newest first. Conditional like every read: a listing
+   * that has not changed since the last one is answered 304 and costs nothing against the rate limit.
+   */
+  listOpenPullRequests(repo: RepoName): Promise<PullRequest[]>;
   openPullRequest(repo: RepoName, pr: NewPullRequest): Promise<PullRequest>;
   updatePullRequest(repo: RepoName, number: number, change: PullRequestChange): Promise<PullRequest>;
   closePullRequest(repo: RepoName, number: number, comment?: string): Promise<void>;

@@ -1,6 +1,11 @@
 // The sign-off gate: the `vigil/sign-off` check on pull requests, decided by evaluateSignoff on what the forge
 // reports, with polling for when webhooks do not arrive.
 export { type CheckRunWrite, checkRunWrite, clockTime, notEvaluatedCheckRun } from './check-run.js';
+export {
+  type DiscoveryResult,
+  PullRequestDiscovery,
+  type PullRequestDiscoveryOptions,
+} from './discovery.js';
 export { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
 export {
   type GovernedPullRequest,

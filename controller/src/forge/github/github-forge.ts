@@ -254,6 +254,16 @@ export class GitHubForge implements Forge {
     return toPullRequest(data);
   }
 
+  async listOpenPullRequests(repo: RepoName): Promise<PullRequest[]> {
+    // Every page is a conditional GET through the ETag cache: an unchanged listing is all 304.
+    const open = await this.gh.paginate(this.gh.rest.pulls.list, {
+      ...splitRepo(repo),
+      state: 'open',
+      per_page: 100,
+    });
+    return open.map(toPullRequest);
+  }
+
   async openPullRequest(repo: RepoName, pr: NewPullRequest): Promise<PullRequest> {
     try {
       const { data } = await this.gh.rest.pulls.create({
