@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const lockPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'package-lock.json');
 const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
-const PLATFORM = /-(android|darwin|freebsd|linux|openbsd|sunos|win32)-(arm64|arm|ia32|x64|ppc64|s390x)(-(musl|gnu))?$/;
+const PLATFORM =
+  /-(android|darwin|freebsd|linux|openbsd|sunos|win32)-(arm64|arm|ia32|x64|ppc64|s390x)(-(musl|gnu))?$/;
 
 const added = [];
 for (const [path, entry] of Object.entries(lock.packages)) {
@@ -21,7 +22,9 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     if (lock.packages[where] || lock.packages[`node_modules/${name}`]) continue;
     const platform = PLATFORM.exec(name);
     if (!platform) {
-      process.stderr.write(`complete-lockfile: ${name} is missing and names no platform; install it instead\n`);
+      process.stderr.write(
+        `complete-lockfile: ${name} is missing and names no platform; install it instead\n`,
+      );
       process.exitCode = 1;
       continue;
     }
@@ -35,6 +38,10 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     added.push(`${name}@${version}`);
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
 writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
-process.stdout.write(added.length ? `added ${added.length}: ${added.join(', ')}\n` : 'package-lock.json is complete\n');
+process.stdout.write(
+  added.length ? `added ${added.length}: ${added.join(', ')}\n` : 'package-lock.json is complete\n',
+);
