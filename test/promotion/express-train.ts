@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { ClusterClient, KubeObject } from '../../controller/src/runtime/index.js';
+import { API_GROUP, API_VERSION } from '../../specs/common.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -50,5 +52,22 @@ export function promotableUseCase() {
         },
       },
     },
+  };
+}
+
+/**
+ * Read and create Vigil objects in one namespace of the test cluster. `client` is called on each use, so the
+ * helpers can be made before the cluster starts.
+ */
+export function vigilObjects<Status>(client: () => ClusterClient, namespace: string) {
+  const target = { group: API_GROUP, version: API_VERSION, namespace };
+  return {
+    get: async (plural: string, name: string) =>
+      (await client().customObjects.getNamespacedCustomObject({ ...target, plural, name })) as KubeObject & {
+        spec: Record<string, unknown>;
+        status?: Status;
+      },
+    create: (plural: string, body: object) =>
+      client().customObjects.createNamespacedCustomObject({ ...target, plural, body }),
   };
 }

@@ -20,7 +20,7 @@ import {
   testLogger,
 } from '../runtime/cluster-fixture.js';
 import { type FaultProxy, startFaultProxy } from '../runtime/fault-proxy.js';
-import { ACCURACY_GATE, example, expressTrain, promotableUseCase } from './express-train.js';
+import { ACCURACY_GATE, example, expressTrain, promotableUseCase, vigilObjects } from './express-train.js';
 import { type ForgeTap, logClusterWrites, type TimedWrite, tappedForge } from './failover-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -67,14 +67,7 @@ async function startReplica(identity: string, client: ClusterClient): Promise<Re
   return replica;
 }
 
-const create = (plural: string, body: object) =>
-  cluster.client().customObjects.createNamespacedCustomObject({
-    group: 'vigil.dev',
-    version: 'v1alpha1',
-    namespace: NS,
-    plural,
-    body,
-  });
+const { create } = vigilObjects(() => cluster.client(), NS);
 
 const getPromotion = async () =>
   (await cluster.client().customObjects.getNamespacedCustomObject({

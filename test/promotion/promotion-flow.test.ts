@@ -15,7 +15,7 @@ import { createReleaseTrainController } from '../../controller/src/kinds/release
 import { RELEASE_TRAINS } from '../../controller/src/kinds/resources.js';
 import { createUseCaseController } from '../../controller/src/kinds/usecase/reconciler.js';
 import { requestPromotion } from '../../controller/src/promotion/manual.js';
-import { type Clock, type KubeObject, Manager, systemClock } from '../../controller/src/runtime/index.js';
+import { type Clock, Manager, systemClock } from '../../controller/src/runtime/index.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import type { ReleaseTrainStatus } from '../../specs/releasetrain.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
@@ -27,7 +27,7 @@ import {
   type TestCluster,
   testLogger,
 } from '../runtime/cluster-fixture.js';
-import { ACCURACY_GATE, example, expressTrain, promotableUseCase } from './express-train.js';
+import { ACCURACY_GATE, example, expressTrain, promotableUseCase, vigilObjects } from './express-train.js';
 
 /** The status fields of the kinds read here (their names do not overlap). */
 type AnyStatus = PromotionStatus & ReleaseTrainStatus & UseCaseStatus;
@@ -58,23 +58,7 @@ function startManager(): Promise<void> {
   return manager.start();
 }
 
-const get = async (plural: string, name: string) =>
-  (await cluster.client().customObjects.getNamespacedCustomObject({
-    group: 'vigil.dev',
-    version: 'v1alpha1',
-    namespace: NS,
-    plural,
-    name,
-  })) as KubeObject & { spec: Record<string, unknown>; status?: AnyStatus };
-
-const create = (plural: string, body: object) =>
-  cluster.client().customObjects.createNamespacedCustomObject({
-    group: 'vigil.dev',
-    version: 'v1alpha1',
-    namespace: NS,
-    plural,
-    body,
-  });
+const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
 
 const pullsFrom = async (bot: Octokit, branch: string) =>
   (await bot.rest.pulls.list({ owner: OWNER, repo: REPO, state: 'all', head: `${OWNER}:${branch}` })).data;

@@ -33,7 +33,7 @@ import {
   type TestCluster,
   testLogger,
 } from '../runtime/cluster-fixture.js';
-import { example, expressTrain } from './express-train.js';
+import { example, expressTrain, vigilObjects } from './express-train.js';
 
 type AnyStatus = PromotionStatus & SurveillancePolicyStatus & UseCaseStatus;
 
@@ -62,23 +62,7 @@ async function startManager(): Promise<void> {
   await manager.start();
 }
 
-const get = async (plural: string, name: string) =>
-  (await cluster.client().customObjects.getNamespacedCustomObject({
-    group: 'vigil.dev',
-    version: 'v1alpha1',
-    namespace: NS,
-    plural,
-    name,
-  })) as KubeObject & { spec: Record<string, unknown>; status?: AnyStatus };
-
-const create = (plural: string, body: object) =>
-  cluster.client().customObjects.createNamespacedCustomObject({
-    group: 'vigil.dev',
-    version: 'v1alpha1',
-    namespace: NS,
-    plural,
-    body,
-  });
+const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
 
 const promotions = async () =>
   (
