@@ -26,12 +26,12 @@ import { createGitHubForge } from '../../controller/src/forge/github/github-forg
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { RELEASE_TRAINS } from '../../controller/src/kinds/resources.js';
 import { registerControllers } from '../../controller/src/reconcilers.js';
-import { type Clock, type KubeObject, Manager, systemClock } from '../../controller/src/runtime/index.js';
+import { type Clock, Manager, systemClock } from '../../controller/src/runtime/index.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import type { ReleaseTrainStatus } from '../../specs/releasetrain.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
 import { as, OWNER, REPO, readFile, SEED, startForge } from '../forge/harness.js';
-import { example, expressTrain, promotableUseCase } from '../promotion/express-train.js';
+import { example, expressTrain, promotableUseCase, vigilObjects } from '../promotion/express-train.js';
 import {
   createNamespace,
   eventually,
@@ -63,14 +63,7 @@ let changeControl: ChangeControl;
 let offsetMs = 0;
 const clock: Clock = { now: () => Date.now() + offsetMs, schedule: systemClock.schedule };
 
-const crd = { group: 'vigil.dev', version: 'v1alpha1', namespace: NS };
-const get = async (plural: string, name: string) =>
-  (await cluster.client().customObjects.getNamespacedCustomObject({ ...crd, plural, name })) as KubeObject & {
-    spec: Record<string, unknown>;
-    status?: AnyStatus;
-  };
-const create = (plural: string, body: object) =>
-  cluster.client().customObjects.createNamespacedCustomObject({ ...crd, plural, body });
+const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
 
 /** The compiled CLI as a person runs it: its own process, the cluster found through KUBECONFIG. */
 async function vigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
