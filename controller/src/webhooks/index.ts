@@ -1,5 +1,6 @@
 // GitHub webhooks: a signed, deduplicated endpoint that turns pull request, review and check events into the
-// pull requests (and Promotions) to re-evaluate.
+// pull requests (and Promotions) to re-evaluate, team changes into re-evaluating them all, and pushes into a
+// ledger of who pushed which commit.
 export {
   type DeliveryStore,
   FileDeliveryStore,
@@ -7,6 +8,7 @@ export {
   type SeenDeliveriesOptions,
 } from './deliveries.js';
 export { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
+export { PushLedger, type PushLedgerOptions, type PushRecord, pushInPayload } from './pushes.js';
 export {
   startWebhookReceiver,
   type WebhookEvent,
@@ -17,6 +19,8 @@ export { signBody, verifySignature } from './signature.js';
 export {
   HANDLED_EVENTS,
   type HandledEvent,
+  type MembershipChange,
+  membershipChangeOf,
   openPromotionPullRequests,
   type PullRequestRef,
   promotionKeysFor,

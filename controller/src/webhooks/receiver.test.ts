@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PushLedger } from './pushes.js';
 import { startWebhookReceiver, type WebhookEvent, type WebhookReceiver } from './receiver.js';
 import { signBody } from './signature.js';
 
@@ -206,6 +207,69 @@ describe('startWebhookReceiver', () => {
     expect((await fetch(new URL('/other', receiver.url), { method: 'POST', body: body })).status).toBe(404);
     await receiver.idle();
     expect(seen.map((e) => e.deliveryId)).toEqual(['rerun']);
+  });
+
+  it('records who pushed each commit before answering, and hands the push over', async () => {
+    const pushes = new PushLedger();
+    receiver = await startWebhookReceiver({
+      port: 0,
+      host: '127.0.0.1',
+      secret: SECRET,
+      pushes,
+      onEvent: () => {},
+    });
+    const head = 'b'.repeat(40);
+    const push = JSON.stringify({
+      ref: 'refs/heads/edit',
+      before: 'a'.repeat(40),
+      after: head,
+      forced: false,
+      commits: [{ id: head }],
+      pusher: { name: 'Somebody', email: 'somebody@example.org' },
+      sender: { login: 'ds-3' },
+      repository: payload.repository,
+    });
+    const res = await deliver(receiver.url, { event: 'push', body: push });
+    expect(res.status).toBe(202);
+    // Known as soon as the delivery is answered, not once it is processed.
+    expect(pushes.pushersOf('northwind-health/ai-deployments', head)).toEqual(['ds-3']);
+  });
+
+  it('hands over a change of team membership, and ignores team events that change no membership', async () => {
+    const { receiver, seen } = await start();
+    const organization = { login: 'northwind-health' };
+    const removed = JSON.stringify({
+      action: 'removed',
+      scope: 'team',
+      member: { login: 'ds-lead' },
+      team: { slug: 'data-science-leads', name: 'Data science leads' },
+      organization,
+      sender: { login: 'platform-eng' },
+    });
+    const repoAccess = JSON.stringify({
+      action: 'added_to_repository',
+      team: { slug: 'data-science-leads' },
+      organization,
+      repository: payload.repository,
+    });
+    const deleted = JSON.stringify({ action: 'deleted', team: { slug: 'compliance' }, organization });
+    const left = JSON.stringify({ action: 'member_removed', membership: {}, organization });
+    expect(
+      (await deliver(receiver.url, { event: 'membership', body: removed, delivery: 'm-1' })).status,
+    ).toBe(202);
+    expect((await deliver(receiver.url, { event: 'team', body: repoAccess, delivery: 't-1' })).status).toBe(
+      202,
+    );
+    expect((await deliver(receiver.url, { event: 'team', body: deleted, delivery: 't-2' })).status).toBe(202);
+    expect((await deliver(receiver.url, { event: 'organization', body: left, delivery: 'o-1' })).status).toBe(
+      202,
+    );
+    await receiver.idle();
+    expect(seen.map((e) => [e.deliveryId, e.membership])).toEqual([
+      ['m-1', { organization: 'northwind-health', team: 'data-science-leads' }],
+      ['t-2', { organization: 'northwind-health', team: 'compliance' }],
+      ['o-1', { organization: 'northwind-health' }],
+    ]);
   });
 
   it('never logs the secret or the payload', async () => {

@@ -1,6 +1,6 @@
 // The GitHub webhook endpoint: checks each delivery's signature over the raw body, answers at once (202) and
 // queues the work, so a slow re-evaluation never makes GitHub time out and redeliver. Each X-GitHub-Delivery is
-// processed once. Nothing is processed from a delivery whose signature fails, and neither the secret nor a
+// processed once; a push is recorded in the push ledger (who pushed which commit) before it is answered. Nothing is processed from a delivery whose signature fails, and neither the secret nor a
 // payload is ever logged.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,8 +8,16 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { FileDeliveryStore, SeenDeliveries } from './deliveries.js';
 import { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
+import { type PushLedger, type PushRecord, pushInPayload } from './pushes.js';
 import { verifySignature } from './signature.js';
-import { HANDLED_EVENTS, type HandledEvent, type PullRequestRef, targetsOf } from './targets.js';
+import {
+  HANDLED_EVENTS,
+  type HandledEvent,
+  type MembershipChange,
+  membershipChangeOf,
+  type PullRequestRef,
+  targetsOf,
+} from './targets.js';
 
 /** A verified, first-seen delivery of an event the controller acts on. */
 export interface WebhookEvent {
@@ -20,6 +28,10 @@ export interface WebhookEvent {
   repository?: string;
   /** The pull requests to re-evaluate. */
   targets: PullRequestRef[];
+  /** A team's members changed: every open governed pull request is to be evaluated again. */
+  membership?: MembershipChange;
+  /** A push, as recorded in the push ledger: the pull requests from its branch are to be evaluated again. */
+  push?: PushRecord;
   payload: Record<string, unknown>;
 }
 
@@ -49,6 +61,8 @@ export interface WebhookReceiverOptions {
   checkName?: string;
   /** Where the metrics go: the controller's registry, so /metrics shows them. A private one when absent. */
   registry?: Registry;
+  /** Records who pushed which commit, from `push` deliveries, before they are answered. */
+  pushes?: PushLedger;
 }
 
 export interface WebhookReceiver {
@@ -190,18 +204,27 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const action = typeof payload.action === 'string' ? payload.action : undefined;
     const repo = (payload.repository as { full_name?: unknown } | undefined)?.full_name;
     const targets = targetsOf(name, payload, checkName);
-    answer(res, 202, 'accepted', event, targets.length > 0 ? 'accepted' : 'ignored', {
+    const membership = membershipChangeOf(name, payload);
+    const push = name === 'push' ? pushInPayload(payload, new Date()) : undefined;
+    // Recorded before the answer, like the delivery id: once GitHub has its 202, the ledger knows the push.
+    if (push) options.pushes?.record(push);
+    const acted = targets.length > 0 || membership !== undefined || push !== undefined;
+    answer(res, 202, 'accepted', event, acted ? 'accepted' : 'ignored', {
       ...fields,
       action,
       targets: targets.map((t) => `${t.repository}#${t.number}`),
+      ...(membership ? { membership } : {}),
+      ...(push ? { ref: push.ref, after: push.after } : {}),
     });
-    if (targets.length === 0) return;
+    if (!acted) return;
     enqueue({
       deliveryId,
       name,
       ...(action ? { action } : {}),
       ...(typeof repo === 'string' ? { repository: repo } : {}),
       targets,
+      ...(membership ? { membership } : {}),
+      ...(push ? { push } : {}),
       payload,
     });
   };

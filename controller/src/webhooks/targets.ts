@@ -11,8 +11,29 @@ export interface PullRequestRef {
   number: number;
 }
 
-export const HANDLED_EVENTS = ['pull_request', 'pull_request_review', 'check_run'] as const;
+export const HANDLED_EVENTS = [
+  'pull_request',
+  'pull_request_review',
+  'check_run',
+  'push',
+  'membership',
+  'team',
+  'organization',
+] as const;
 export type HandledEvent = (typeof HANDLED_EVENTS)[number];
+
+/**
+ * A change to who is in a team: an approval counts only from a member when the decision is made, so every open
+ * governed pull request is evaluated again. `team` is the slug; absent when the change may touch every team of
+ * the organization (a member removed from it).
+ */
+export interface MembershipChange {
+  organization: string;
+  team?: string;
+}
+
+/** `team` actions that change who its members are (a deleted team has none; a new parent gains the members). */
+const TEAM_ACTIONS = new Set(['created', 'deleted', 'edited']);
 
 /**
  * The `pull_request` actions that can change a sign-off decision: a new or moved head, the end of the pull
@@ -55,6 +76,35 @@ export function targetsOf(event: HandledEvent, payload: Json, checkName: string)
       const prs = Array.isArray(run.pull_requests) ? run.pull_requests : [];
       return prs.flatMap((p) => one(obj(p)?.number));
     }
+    // No pull request is named: a push is matched to pull requests by branch, a team change concerns them all.
+    case 'push':
+    case 'membership':
+    case 'team':
+    case 'organization':
+      return [];
+  }
+}
+
+/**
+ * The team change a `membership`, `team` or `organization` delivery reports; undefined for one that changes no
+ * membership (a team given a repository, a member invited, an organization-scoped membership event).
+ */
+export function membershipChangeOf(event: HandledEvent, payload: Json): MembershipChange | undefined {
+  const organization = obj(payload.organization)?.login;
+  if (typeof organization !== 'string' || organization === '') return undefined;
+  const slug = obj(payload.team)?.slug;
+  const team = typeof slug === 'string' && slug !== '' ? { team: slug } : {};
+  switch (event) {
+    case 'membership':
+      return payload.scope === 'team' ? { organization, ...team } : undefined;
+    case 'team':
+      return typeof payload.action === 'string' && TEAM_ACTIONS.has(payload.action)
+        ? { organization, ...team }
+        : undefined;
+    case 'organization':
+      return payload.action === 'member_removed' ? { organization } : undefined;
+    default:
+      return undefined;
   }
 }
 
