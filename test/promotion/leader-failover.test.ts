@@ -1,15 +1,18 @@
-// Reliability 8: two replicas share one Lease; the leader is cut off from the cluster and the forge the instant
-// the promotion's branch exists on the forge (before its commit and pull request). The other replica takes
-// over within the lease time and finishes the promotion on the same branch: exactly one pull request, one
-// commit on top of main, and no write from the old leader once it no longer held the Lease.
+// Reliability 8: two replicas, built as `vigil controller` builds them (buildReplica), share one Lease. The
+// leader is cut off from the cluster the instant the promotion's branch exists on the forge (before its commit
+// and pull request), and stalls there, not hearing the forge's answer. The other replica takes over once the
+// Lease has run out and finishes the promotion on the same branch: exactly one pull request, one commit on top
+// of main. Then the old leader hears the answer and carries on where it stopped: every write it tries is refused
+// unsent by its forge, because it no longer leads.
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { requestPromotion } from '../../controller/src/promotion/manual.js';
-import { registerControllers } from '../../controller/src/reconcilers.js';
+import { buildReplica } from '../../controller/src/replica.js';
 import { ClusterClient } from '../../controller/src/runtime/cluster-client.js';
-import { type KubeObject, Manager } from '../../controller/src/runtime/index.js';
+import type { KubeObject, Manager } from '../../controller/src/runtime/index.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import { as, OWNER, REPO, readFile, startForge } from '../forge/harness.js';
 import {
@@ -44,16 +47,26 @@ let local: LocalForge;
 let proxy: FaultProxy | undefined;
 const replicas: Replica[] = [];
 
+/** What the controller acts with on the forge: the Vigil App's installation token. */
+const controllerCredentials = () => tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app');
+
 async function startReplica(identity: string, client: ClusterClient): Promise<Replica> {
-  const forge = await tappedForge(local, 'platform-bot');
-  const manager = new Manager({
-    client,
-    leaderElection: { ...LEASE, identity, ...TIMING },
-    probes: false,
-    gracePeriodMs: 1_000,
-    logger: testLogger(),
+  let tap: ForgeTap | undefined;
+  const { manager } = await buildReplica({
+    forge: async (mayWrite) => {
+      tap = await tappedForge(local, controllerCredentials(), mayWrite);
+      return tap.forge;
+    },
+    manager: () => ({
+      client,
+      leaderElection: { ...LEASE, identity, ...TIMING },
+      probes: false,
+      gracePeriodMs: 1_000,
+      logger: testLogger(),
+    }),
+    controllers: { dataDir: join(ROOT, 'examples'), pollIntervalMs: 500 },
   });
-  registerControllers(manager, { forge: forge.forge, dataDir: join(ROOT, 'examples'), pollIntervalMs: 500 });
+  const forge = tap!;
   forge.isLeader = () => manager.isLeader();
   const replica = {
     identity,
@@ -129,14 +142,13 @@ describe('leader failover mid-promotion (reliability 8)', () => {
     expect(b.manager.isLeader()).toBe(false);
 
     // The kill: the moment a's request creating the promotion's branch has reached the forge, a is cut off from
-    // the cluster and the forge, and never hears the answer. It has made the branch, not the commit or the pull request.
+    // the cluster and stalls, not hearing the answer. It has made the branch, not the commit or the pull request.
     let killedAt = 0;
     const passesBranchCreation = (w: { method: string; path: string; body: string }) =>
       w.method === 'POST' && w.path.endsWith('/git/refs') && w.body.includes(`refs/heads/${BRANCH}`);
-    a.forge.killAfter(passesBranchCreation, () => {
+    a.forge.holdAfter(passesBranchCreation, () => {
       killedAt = Date.now();
       proxy!.cutOff = true;
-      a.forge.cutOff = true;
     });
     let bothLed = false;
     let aLostAt = 0;
@@ -167,26 +179,17 @@ describe('leader failover mid-promotion (reliability 8)', () => {
       expect(await repo.branchTip(BRANCH)).toBe(mainTip);
       expect(await pullsFor(BRANCH)).toHaveLength(0);
       expect(bLedAt).toBe(0);
-      // The Lease as the dead leader left it: its last renewal is where the lease time starts.
+      // The Lease as the stalled leader left it: its last renewal is where the lease time starts.
       const held = await setup.coordination.readNamespacedLease(LEASE);
       expect(held.spec?.holderIdentity).toBe('replica-a');
       const lastRenewal = new Date(held.spec!.renewTime!).getTime();
 
       await eventually(() => expect(bLedAt).toBeGreaterThan(0), 10_000, 10);
-      const sinceKill = bLedAt - killedAt;
-      const sinceRenewal = bLedAt - lastRenewal;
-      console.info(
-        `takeover: ${sinceKill} ms after the kill, ${sinceRenewal} ms after the last renewal (lease ${TIMING.leaseDurationMs} ms)`,
-      );
-      // Never before the Lease ran out; after the kill, within the lease time plus one jittered retry period
-      // (the standby notices expiry on its next attempt) and some slack for two busy cores.
-      expect(sinceRenewal).toBeGreaterThanOrEqual(TIMING.leaseDurationMs);
-      expect(sinceKill).toBeGreaterThanOrEqual(TIMING.leaseDurationMs - TIMING.retryPeriodMs * 1.2 - 50);
-      expect(sinceKill).toBeLessThan(TIMING.leaseDurationMs + TIMING.retryPeriodMs * 1.2 + 1_000);
-      // The old leader stopped believing it led before the new one started.
-      expect(aLostAt).toBeGreaterThan(0);
+      // In this order (durations are the benchmark's to measure): the old leader stopped believing it led, the
+      // Lease it last renewed ran out, and only then did the new one lead.
+      expect(aLostAt).toBeGreaterThan(killedAt);
       expect(aLostAt).toBeLessThanOrEqual(bLedAt);
-      expect(aLostAt - killedAt).toBeLessThan(TIMING.renewDeadlineMs + 100);
+      expect(bLedAt).toBeGreaterThanOrEqual(lastRenewal + TIMING.leaseDurationMs);
 
       const promo = await eventually(
         async () => {
@@ -197,8 +200,18 @@ describe('leader failover mid-promotion (reliability 8)', () => {
         20_000,
         100,
       );
-      console.info(`pull request open ${Date.now() - killedAt} ms after the kill`);
       expect(promo.status?.pullRequest?.branch).toBe(BRANCH);
+
+      // The old leader hears the answer at last and carries on where it stalled, no longer leading: it reads
+      // what it needs, and every write it tries is refused before it is sent.
+      expect(a.manager.isLeader()).toBe(false);
+      a.forge.release();
+      await eventually(() => expect(a.forge.refused.length).toBeGreaterThan(0), 10_000, 20);
+      expect(a.forge.refused.every((r) => r.at > aLostAt)).toBe(true);
+      // Nothing it sent after the kill wrote anything, on the forge or in the cluster.
+      expect(a.forge.writes().filter((c) => c.at > killedAt)).toEqual([]);
+      expect(a.forge.writes().filter((c) => !c.leader)).toEqual([]);
+      expect(a.clusterWrites.filter((w) => w.at >= killedAt)).toEqual([]);
 
       // Exactly one pull request for the branch, opened once, by the new leader.
       const pulls = await pullsFor(BRANCH);
@@ -207,10 +220,10 @@ describe('leader failover mid-promotion (reliability 8)', () => {
       expect(pulls[0]!.state).toBe('open');
       expect(local.calls.filter({ method: 'POST', route: '/repos/{owner}/{repo}/pulls' })).toHaveLength(1);
       const writesOf = (tap: ForgeTap, method: string, suffix: string) =>
-        tap.writes().filter((c) => c.reached && c.method === method && c.path.endsWith(suffix));
+        tap.writes().filter((c) => c.method === method && c.path.endsWith(suffix));
       // All the old leader wrote to the forge was the branch; its commit and pull request are the new leader's.
-      expect(a.forge.writes().filter((c) => c.reached)).toEqual([
-        expect.objectContaining({ method: 'POST', path: `/repos/${OWNER}/${REPO}/git/refs` }),
+      expect(a.forge.writes()).toEqual([
+        expect.objectContaining({ method: 'POST', path: `/repos/${OWNER}/${REPO}/git/refs`, leader: true }),
       ]);
       expect(writesOf(b.forge, 'POST', '/git/refs')).toHaveLength(0);
       expect(writesOf(b.forge, 'PUT', encodeURIComponent(FILE))).toHaveLength(1);
@@ -235,13 +248,7 @@ describe('leader failover mid-promotion (reliability 8)', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(await pullsFor(BRANCH)).toHaveLength(1);
-
-      // The old leader: nothing it sent after the cut reached the cluster or the forge, and it sent no write at
-      // all once it no longer held the Lease (writes between the cut and its step-down are refused on the way).
-      expect(a.forge.writes().filter((c) => c.at > killedAt && c.reached)).toEqual([]);
-      expect(a.forge.writes().filter((c) => !c.leader && c.at >= killedAt)).toEqual([]);
-      expect(a.clusterWrites.filter((w) => w.at >= aLostAt)).toEqual([]);
-      expect(a.clusterWrites.filter((w) => w.at >= killedAt && !w.leader)).toEqual([]);
+      expect(a.forge.writes()).toHaveLength(1);
       expect(
         b.clusterWrites.filter((w) => w.at < bLedAt && w.resource !== 'leases.coordination.k8s.io'),
       ).toEqual([]);
@@ -252,6 +259,7 @@ describe('leader failover mid-promotion (reliability 8)', () => {
       expect(lease.spec?.leaseTransitions).toBe(1);
     } finally {
       clearInterval(sampler);
+      a.forge.release();
     }
   }, 60_000);
 });

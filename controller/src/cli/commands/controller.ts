@@ -8,8 +8,8 @@ import { parseDuration } from '../../../../specs/common.js';
 import { startChangeControl } from '../../change-control.js';
 import type { Forge } from '../../forge/forge.js';
 import { appCredentialsFromFile, createGitHubForge, tokenFromFile } from '../../forge/github/index.js';
-import { registerControllers } from '../../reconcilers.js';
-import { ClusterClient, loadKubeConfig, Manager } from '../../runtime/index.js';
+import { buildReplica } from '../../replica.js';
+import { ClusterClient, loadKubeConfig, type ManagerOptions } from '../../runtime/index.js';
 import { UsageError } from '../terminal.js';
 
 interface ControllerOptions {
@@ -107,49 +107,15 @@ export function registerController(program: Command): void {
         );
       }
       const logger = pino({ level: logLevel });
-      // The forge is made before the manager; it asks the manager, once there is one, whether this replica leads.
-      let manager: Manager | undefined;
-      const forge = await forgeFrom(opts, logger, () => manager?.isLeader() ?? false);
+      // Its forge refuses every write while this replica does not lead (see buildReplica).
+      const { manager, forge } = await buildReplica({
+        forge: (mayWrite) => forgeFrom(opts, logger, mayWrite),
+        manager: () => managerOptions(opts, namespaces[0], port, logger),
+        controllers: { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined },
+      });
       if (opts.webhookPort && !forge) {
         logger.warn({ port: opts.webhookPort }, 'webhook receiver not started: it needs forge credentials');
       }
-
-      const client = new ClusterClient(
-        loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context }),
-        {
-          rate: {
-            qps: positiveOption('--kube-api-qps', opts.kubeApiQps),
-            burst: positiveOption('--kube-api-burst', opts.kubeApiBurst),
-          },
-        },
-      );
-      const leaderNamespace = opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'default';
-      manager = new Manager({
-        client,
-        namespace: namespaces[0],
-        workers: positiveOption('--workers', opts.workers),
-        processMetrics: true,
-        leaderElection: opts.leaderElect
-          ? {
-              namespace: leaderNamespace,
-              name: opts.leaderElectionId,
-              identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-              leaseDurationMs: durationOption(
-                '--leader-election-lease-duration',
-                opts.leaderElectionLeaseDuration,
-              ),
-              renewDeadlineMs: durationOption(
-                '--leader-election-renew-deadline',
-                opts.leaderElectionRenewDeadline,
-              ),
-              retryPeriodMs: durationOption('--leader-election-retry-period', opts.leaderElectionRetryPeriod),
-            }
-          : false,
-        probes: { port },
-        gracePeriodMs: durationOption('--grace-period', opts.gracePeriod),
-        logger,
-      });
-      registerControllers(manager, { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined, forge });
       await manager.start();
       const changeControl = forge
         ? await startChangeControl({
@@ -186,6 +152,47 @@ export function registerController(program: Command): void {
       });
       logger.info('controller stopped');
     });
+}
+
+/** The manager of `vigil controller`: the cluster from the kubeconfig rules, leader election when asked. */
+function managerOptions(
+  opts: ControllerOptions,
+  namespace: string | undefined,
+  port: number,
+  logger: Logger,
+): ManagerOptions {
+  const client = new ClusterClient(loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context }), {
+    rate: {
+      qps: positiveOption('--kube-api-qps', opts.kubeApiQps),
+      burst: positiveOption('--kube-api-burst', opts.kubeApiBurst),
+    },
+  });
+  const leaderNamespace = opts.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'default';
+  return {
+    client,
+    namespace,
+    workers: positiveOption('--workers', opts.workers),
+    processMetrics: true,
+    leaderElection: opts.leaderElect
+      ? {
+          namespace: leaderNamespace,
+          name: opts.leaderElectionId,
+          identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+          leaseDurationMs: durationOption(
+            '--leader-election-lease-duration',
+            opts.leaderElectionLeaseDuration,
+          ),
+          renewDeadlineMs: durationOption(
+            '--leader-election-renew-deadline',
+            opts.leaderElectionRenewDeadline,
+          ),
+          retryPeriodMs: durationOption('--leader-election-retry-period', opts.leaderElectionRetryPeriod),
+        }
+      : false,
+    probes: { port },
+    gracePeriodMs: durationOption('--grace-period', opts.gracePeriod),
+    logger,
+  };
 }
 
 function portOption(flag: string, value: string): number {
