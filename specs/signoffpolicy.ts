@@ -126,8 +126,26 @@ export const signoffPolicySpec = z
 export const signoffPolicyStatus = z
   .strictObject({
     ...statusBase,
-    enforced: z.boolean().optional().describe('Whether the branch really requires the check.'),
-    enforcedBy: z.string().optional().describe('What enforces it: branch protection or a ruleset.'),
+    enforced: z
+      .boolean()
+      .optional()
+      .describe(
+        "Whether the branch really holds the gate: the check required from Vigil's App, administrators included, no bypass, pull requests only, no force push, review dismissals restricted.",
+      ),
+    enforcedBy: z.string().optional().describe('What enforces it: branch protection, a ruleset, or both.'),
+    missingProtection: z
+      .array(z.string())
+      .optional()
+      .describe('The settings the branch lacks for the gate to hold, e.g. enforce-admins, no-force-push.'),
+    protectionGaps: z
+      .array(
+        z.strictObject({
+          setting: z.string().describe('The missing setting.'),
+          message: z.string().describe("What is missing and how to set it in GitHub's settings or API."),
+        }),
+      )
+      .optional()
+      .describe('Each missing setting and how to set it.'),
     teams: z
       .array(
         z.strictObject({
@@ -167,7 +185,13 @@ export const signoffPolicyKind: KindDefinition = {
       name: 'Enforced',
       type: 'boolean',
       jsonPath: '.status.enforced',
-      description: 'Check required on the branch.',
+      description: "Branch holds the gate: check pinned to Vigil's App, no one may bypass it.",
+    },
+    {
+      name: 'Missing',
+      type: 'string',
+      jsonPath: '.status.missingProtection',
+      description: 'Settings the branch lacks for the gate to hold.',
     },
     readyColumn,
     reasonColumn,

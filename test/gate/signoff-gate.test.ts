@@ -429,30 +429,44 @@ describe('SignoffPolicy through the forge', { timeout: 30_000 }, () => {
     spec: { ...policySpec, enforcement: { ...policySpec.enforcement, repository } },
   });
 
-  it('reports the teams and ENFORCED true where the branch requires the check', async () => {
+  // Enforced=True needs Vigil to act as a GitHub App (test/gate/enforced.test.ts); with a token it never is.
+  it('with a personal token: the teams, and ENFORCED false saying the check cannot be pinned to an App', async () => {
     const controller = createSignoffPolicyController({ forge });
     const result = await controller.reconcile(ctx(), object(REPO));
     expect(result.status).toMatchObject({
-      enforced: true,
-      enforcedBy: 'branch-protection',
+      enforced: false,
+      missingProtection: expect.arrayContaining(['check-from-app']),
       teams: [
         { role: 'data-science', team: `${ORG}/data-science`, members: 3, resolved: true },
         { role: 'clinical-safety', team: `${ORG}/clinical-safety`, members: 2, resolved: true },
         { role: 'compliance', team: `${ORG}/compliance`, members: 2, resolved: true },
       ],
     });
-    expect(result.events).toEqual([]);
+    expect(result.events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'PersonalToken',
+        message: expect.stringContaining(
+          'Vigil authenticates with a personal token, not as a GitHub App: the check cannot be pinned to an App',
+        ),
+      },
+    ]);
     expect(result.requeueAfter).toBeGreaterThan(0);
   });
 
   it('ENFORCED false and a Warning Event where the branch does not require it', async () => {
     const result = await createSignoffPolicyController({ forge }).reconcile(ctx(), object(OPEN_REPO));
     expect(result.status?.enforced).toBe(false);
+    expect(result.status?.missingProtection).toContain('required-check');
     expect(result.events).toEqual([
       {
         type: 'Warning',
         reason: 'CheckNotRequired',
-        message: `branch main of ${OPEN_REPO} does not require vigil/sign-off: merges are not blocked`,
+        message: expect.stringMatching(
+          new RegExp(
+            `^branch main of ${OPEN_REPO} does not hold the sign-off gate: required-check: the branch does not require vigil/sign-off, so merges are not blocked`,
+          ),
+        ),
       },
     ]);
   });

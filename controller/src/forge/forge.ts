@@ -139,6 +139,56 @@ export interface RequiredChecks {
   sources: ('branch-protection' | 'ruleset')[];
 }
 
+/** A check a branch requires, and the App it is pinned to (GitHub's `app_id` / `integration_id`); none: any. */
+export interface RequiredCheck {
+  context: string;
+  appId?: number;
+}
+
+/** Someone a protection lets through: a user, team or App by name, or a role (OrganizationAdmin, ...). */
+export interface BypassActor {
+  type: 'User' | 'Team' | 'Integration' | 'OrganizationAdmin' | 'RepositoryRole' | 'DeployKey';
+  /** Login, team slug or App slug where the forge names it; else the id. */
+  name?: string;
+  id?: number;
+}
+
+/** Classic branch protection of one branch, in the settings the sign-off gate depends on. */
+export interface ClassicProtectionFacts {
+  requiredChecks: RequiredCheck[];
+  /** "Do not allow bypassing the above settings" (`enforce_admins`): administrators are held too. */
+  enforceAdmins: boolean;
+  /** A pull request is required before merging (`required_pull_request_reviews` is set): no direct pushes. */
+  requiresPullRequest: boolean;
+  allowsForcePushes: boolean;
+  /** Only named people may dismiss reviews (`dismissal_restrictions` is set). */
+  restrictsDismissals: boolean;
+  /** Who may skip the pull request requirement (`bypass_pull_request_allowances`). */
+  bypassAllowances: BypassActor[];
+}
+
+/** One active ruleset's rules for the branch. */
+export interface RulesetFacts {
+  id: number;
+  name: string;
+  requiredChecks: RequiredCheck[];
+  requiresPullRequest: boolean;
+  /** The `non_fast_forward` rule. */
+  blocksForcePushes: boolean;
+  restrictsDismissals: boolean;
+  /** Undefined when the forge does not show them to this identity (GitHub shows them only to the ruleset's writers). */
+  bypassActors?: BypassActor[];
+}
+
+/** What protects a branch, and the App the forge acts as, so a required check's pin can be compared to it. */
+export interface BranchProtectionFacts {
+  /** The GitHub App this forge authenticates as; undefined with a personal token, whose checks cannot be pinned. */
+  appId?: number;
+  /** Undefined when the branch has no classic protection. */
+  classic?: ClassicProtectionFacts;
+  rulesets: RulesetFacts[];
+}
+
 export interface Created {
   number: number;
   url: string;
@@ -202,6 +252,11 @@ export interface Forge {
   updateCheckRun(repo: RepoName, id: number, run: Partial<CheckRunSpec>): Promise<CheckRun>;
   /** Checks required on a branch by branch protection or rulesets; undefined when none is required. */
   requiredChecks(repo: RepoName, branch: string): Promise<RequiredChecks | undefined>;
+  /**
+   * Every setting of classic protection and active rulesets that decides whether the branch really holds the
+   * gate. ForbiddenError when this identity may not read the branch's protection.
+   */
+  branchProtection(repo: RepoName, branch: string): Promise<BranchProtectionFacts>;
   createIssue(repo: RepoName, issue: { title: string; body: string; labels?: string[] }): Promise<Created>;
   createComment(repo: RepoName, number: number, body: string): Promise<{ id: number; url: string }>;
   callStats(): CallStats;

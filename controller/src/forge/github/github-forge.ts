@@ -4,6 +4,7 @@
 import { App, Octokit } from 'octokit';
 import type { Logger } from 'pino';
 import {
+  type BranchProtectionFacts,
   type CallStats,
   type CheckConclusion,
   type CheckRun,
@@ -29,6 +30,7 @@ import {
   splitRepo,
   UnprocessableError,
 } from '../forge.js';
+import { readBranchProtection } from './branch-protection.js';
 import { type ForgeCredentials, openCredentials, secretStrings } from './credentials.js';
 import { toForgeError } from './errors.js';
 import { EtagCache } from './etag-cache.js';
@@ -158,13 +160,16 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Gi
     }
   });
 
-  return new GitHubForge(client, stats);
+  // The App id is what a required check is pinned to; a personal token has none.
+  return new GitHubForge(client, stats, secret.kind === 'app' ? Number(secret.appId) : undefined);
 }
 
 export class GitHubForge implements Forge {
   constructor(
     private readonly gh: Client,
     private readonly stats: CallStats,
+    /** The GitHub App this forge authenticates as; undefined with a personal token. */
+    private readonly appId?: number,
   ) {}
 
   callStats(): CallStats {
@@ -421,6 +426,10 @@ export class GitHubForge implements Forge {
       ...checkFields(run),
     });
     return toCheckRun(data);
+  }
+
+  async branchProtection(repo: RepoName, branch: string): Promise<BranchProtectionFacts> {
+    return readBranchProtection(this.gh, repo, branch, this.appId);
   }
 
   async requiredChecks(repo: RepoName, branch: string): Promise<RequiredChecks | undefined> {

@@ -1,6 +1,12 @@
 // SignoffPolicy decisions: teams resolved and the merge gate enforced. evaluateSignoff lives apart.
 export {
-  type BranchProtection,
+  decideEnforcement,
+  type EnforcementDecision,
+  PROTECTION_SETTINGS,
+  type ProtectionGap,
+  type ProtectionSetting,
+} from './enforcement.js';
+export {
   decideSignoffPolicyStatus,
   type SignoffPolicyDecision,
   type SignoffPolicyObservation,

@@ -26,7 +26,20 @@ const forge = (overrides: Partial<Forge>) =>
       if (team === 'compliance') throw new NotFoundError('GET team', 'Not Found', 404);
       return ['ds-lead', 'ds-2'];
     },
-    requiredChecks: async () => ({ checks: ['vigil/sign-off'], source: 'ruleset', sources: ['ruleset'] }),
+    branchProtection: async () => ({
+      appId: 17,
+      rulesets: [
+        {
+          id: 7,
+          name: 'governed main',
+          requiredChecks: [{ context: 'vigil/sign-off', appId: 17 }],
+          requiresPullRequest: true,
+          blocksForcePushes: true,
+          restrictsDismissals: true,
+          bypassActors: [],
+        },
+      ],
+    }),
     ...overrides,
   }) as unknown as Forge;
 
@@ -40,7 +53,7 @@ describe('signoffPolicyController', () => {
     });
   });
 
-  it('with a forge reports the teams it found and the check the ruleset requires, and checks again later', async () => {
+  it('with a forge reports the teams it found and the ruleset that holds the gate, and checks again later', async () => {
     const result = await createSignoffPolicyController({ forge: forge({}), recheckAfterMs: 1000 }).reconcile(
       ctx,
       policy,
@@ -58,7 +71,7 @@ describe('signoffPolicyController', () => {
 
   it('waits for GitHub until its reset, and stalls on a missing permission', async () => {
     const down = forge({
-      requiredChecks: async () => {
+      branchProtection: async () => {
         throw new ForgeUnavailableError(
           'GET protection',
           'limit',
@@ -75,7 +88,7 @@ describe('signoffPolicyController', () => {
     expect((waiting as WaitingError).retryAfterMs).toBe(60_000);
 
     const forbidden = forge({
-      requiredChecks: async () => {
+      branchProtection: async () => {
         throw new ForbiddenError('GET protection', 'Resource not accessible by integration', 403);
       },
     });

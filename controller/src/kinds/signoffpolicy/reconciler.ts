@@ -4,15 +4,15 @@
 // protection can be switched off without any event reaching the controller.
 import { type SignoffPolicySpec, signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
 import {
+  type BranchProtectionFacts,
   type Forge,
   ForgeError,
   ForgeUnavailableError,
   NotFoundError,
-  type RequiredChecks,
 } from '../../forge/forge.js';
 import { defineController, StalledError, WaitingError } from '../../runtime/index.js';
 import { readSpec, SIGNOFF_POLICIES } from '../resources.js';
-import { type BranchProtection, decideSignoffPolicyStatus, type TeamMembership } from './status.js';
+import { decideSignoffPolicyStatus, type TeamMembership } from './status.js';
 
 export interface SignoffPolicyControllerOptions {
   forge?: Forge;
@@ -45,12 +45,12 @@ export function createSignoffPolicyController(options: SignoffPolicyControllerOp
 /** Without a forge: the behaviour `vigil start` has when no GitHub is configured. */
 export const signoffPolicyController = createSignoffPolicyController();
 
-/** Each role's team (an unknown team is absent) and the enforcement branch's required checks. */
+/** Each role's team (an unknown team is absent) and everything that protects the enforcement branch. */
 export async function observeAtForge(
   forge: Forge,
   spec: SignoffPolicySpec,
   now: Date,
-): Promise<{ teams: Record<string, TeamMembership | undefined>; protection?: BranchProtection }> {
+): Promise<{ teams: Record<string, TeamMembership | undefined>; protection: BranchProtectionFacts }> {
   try {
     const teams: Record<string, TeamMembership | undefined> = {};
     for (const team of new Set(spec.roles.map((r) => r.team))) {
@@ -62,11 +62,7 @@ export async function observeAtForge(
       }
     }
     const { repository, branch } = spec.enforcement;
-    const required: RequiredChecks | undefined = await forge.requiredChecks(repository, branch);
-    return {
-      teams,
-      ...(required ? { protection: { requiredChecks: required.checks, source: required.source } } : {}),
-    };
+    return { teams, protection: await forge.branchProtection(repository, branch) };
   } catch (error) {
     if (error instanceof ForgeUnavailableError) {
       throw new WaitingError(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SignoffPolicy } from '../../../../specs/signoffpolicy.js';
+import type { BranchProtectionFacts } from '../../forge/forge.js';
 import { decideSignoffPolicyStatus, type TeamMembership } from './status.js';
 
 const spec = SignoffPolicy.parse(
@@ -19,10 +20,19 @@ const allTeams: Record<string, TeamMembership> = {
   'northwind-health/compliance': members('compliance-officer'),
   'northwind-health/revenue-cycle-leads': members('revcycle-director'),
 };
-const required = { requiredChecks: ['ci/build', 'vigil/sign-off'], source: 'ruleset' as const };
+const ruleset = {
+  id: 7,
+  name: 'governed main',
+  requiredChecks: [{ context: 'ci/build' }, { context: 'vigil/sign-off', appId: 17 }],
+  requiresPullRequest: true,
+  blocksForcePushes: true,
+  restrictsDismissals: true,
+  bypassActors: [],
+};
+const required: BranchProtectionFacts = { appId: 17, rulesets: [ruleset] };
 
 describe('decideSignoffPolicyStatus', () => {
-  it('is Ready when every team is found and the branch requires the check', () => {
+  it('is Ready when every team is found and the branch holds the gate', () => {
     const d = decideSignoffPolicyStatus({ spec, teams: allTeams, protection: required });
     expect(d.status).toEqual({
       teams: [
@@ -45,7 +55,7 @@ describe('decideSignoffPolicyStatus', () => {
         status: 'True',
         reason: 'Enforced',
         message:
-          'branch main of northwind-health/ai-deployments requires vigil/sign-off (ruleset); 4 roles, each team found with active members',
+          "branch main of northwind-health/ai-deployments holds the gate: vigil/sign-off required from Vigil's App 17 (ruleset), administrators included, no bypass, pull requests only, no force push, dismissals restricted; 4 roles, each team found with active members",
       },
       {
         type: 'TeamsResolved',
@@ -56,30 +66,61 @@ describe('decideSignoffPolicyStatus', () => {
       {
         type: 'Enforced',
         status: 'True',
-        reason: 'CheckRequired',
-        message: 'branch main of northwind-health/ai-deployments requires vigil/sign-off (ruleset)',
+        reason: 'BranchProtected',
+        message:
+          "branch main of northwind-health/ai-deployments holds the gate: vigil/sign-off required from Vigil's App 17 (ruleset), administrators included, no bypass, pull requests only, no force push, dismissals restricted",
       },
     ]);
     expect(d.events).toEqual([]);
   });
 
-  const notBlocked =
-    'branch main of northwind-health/ai-deployments does not require vigil/sign-off: merges are not blocked';
-  it.each([
-    ['protection without the check', { requiredChecks: ['ci/build'], source: 'branch-protection' as const }],
-    ['no protection at all', undefined],
-  ])('warns that merges are not blocked: %s', (_, protection) => {
-    const d = decideSignoffPolicyStatus({ spec, teams: allTeams, ...(protection ? { protection } : {}) });
-    expect(d.status.enforced).toBe(false);
-    expect(d.status.enforcedBy).toBeUndefined();
+  it('is not Ready where the branch lacks a setting: names each in status, condition and a Warning Event', () => {
+    const weak: BranchProtectionFacts = {
+      appId: 17,
+      rulesets: [{ ...ruleset, blocksForcePushes: false, bypassActors: [{ type: 'Team', id: 42 }] }],
+    };
+    const d = decideSignoffPolicyStatus({ spec, teams: allTeams, protection: weak });
+    expect(d.status).toMatchObject({
+      enforced: false,
+      enforcedBy: undefined,
+      missingProtection: ['no-bypass', 'no-force-push'],
+    });
+    expect(d.status.protectionGaps?.map((g) => g.setting)).toEqual(['no-bypass', 'no-force-push']);
+    const message =
+      'branch main of northwind-health/ai-deployments does not hold the sign-off gate; missing: no-bypass (bypass_actors of ruleset "governed main" (id 7)), no-force-push (allow_force_pushes)';
     expect(d.conditions.find((c) => c.type === 'Enforced')).toEqual({
       type: 'Enforced',
       status: 'False',
-      reason: 'CheckNotRequired',
-      message: notBlocked,
+      reason: 'ProtectionIncomplete',
+      message,
     });
-    expect(d.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'CheckNotRequired' });
-    expect(d.events).toEqual([{ type: 'Warning', reason: 'CheckNotRequired', message: notBlocked }]);
+    expect(d.conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'ProtectionIncomplete',
+      message,
+    });
+    expect(d.events).toHaveLength(1);
+    expect(d.events[0]).toMatchObject({ type: 'Warning', reason: 'ProtectionIncomplete' });
+    expect(d.events[0]!.message).toBe(
+      `branch main of northwind-health/ai-deployments does not hold the sign-off gate: ${d.status.protectionGaps!.map((g) => `${g.setting}: ${g.message}`).join('; ')}`,
+    );
+  });
+
+  it.each([
+    [
+      'protection without the check',
+      { appId: 17, rulesets: [{ ...ruleset, requiredChecks: [{ context: 'ci/build' }] }] },
+      'CheckNotRequired',
+    ],
+    ['no protection at all', { appId: 17, rulesets: [] }, 'CheckNotRequired'],
+    ['a personal token', { rulesets: [ruleset] }, 'PersonalToken'],
+  ])('warns that the gate does not hold: %s', (_, protection, reason) => {
+    const d = decideSignoffPolicyStatus({ spec, teams: allTeams, protection });
+    expect(d.status.enforced).toBe(false);
+    expect(d.conditions.find((c) => c.type === 'Enforced')).toMatchObject({ status: 'False', reason });
+    expect(d.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason });
+    expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason })]);
   });
 
   it('names a team the forge does not know, and an empty one', () => {

@@ -1,21 +1,17 @@
 // A sign-off policy's status: whether the teams behind its roles exist, and whether the branch it guards really
-// requires its check. A policy the branch does not enforce blocks nothing, so it is not Ready.
+// holds its check (see enforcement.ts). A policy the branch does not enforce blocks nothing, so it is not Ready.
 import type { SignoffPolicySpec, SignoffPolicyStatus } from '../../../../specs/signoffpolicy.js';
+import type { BranchProtectionFacts } from '../../forge/forge.js';
 import type { ConditionUpdate } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
 import { condition, MESSAGE_LIMIT } from '../conditions.js';
+import { decideEnforcement } from './enforcement.js';
 
 export { MESSAGE_LIMIT };
 
 /** Active members of a team as the forge reports them. */
 export interface TeamMembership {
   members: readonly string[];
-}
-
-/** What the forge says protects the branch. */
-export interface BranchProtection {
-  requiredChecks: readonly string[];
-  source: 'branch-protection' | 'ruleset';
 }
 
 export interface SignoffPolicyObservation {
@@ -25,12 +21,15 @@ export interface SignoffPolicyObservation {
    * no forge is configured, and then nothing below is checked.
    */
   teams?: Readonly<Record<string, TeamMembership | undefined>>;
-  /** Protection of the enforcement branch; undefined when the branch has none (or no forge is configured). */
-  protection?: BranchProtection;
+  /** What protects the enforcement branch, and the App Vigil acts as; read whenever `teams` is. */
+  protection?: BranchProtectionFacts;
 }
 
 export interface SignoffPolicyDecision {
-  status: Pick<SignoffPolicyStatus, 'teams' | 'enforced' | 'enforcedBy'>;
+  status: Pick<
+    SignoffPolicyStatus,
+    'teams' | 'enforced' | 'enforcedBy' | 'missingProtection' | 'protectionGaps'
+  >;
   conditions: ConditionUpdate[];
   events: EventSpec[];
 }
@@ -45,6 +44,8 @@ export function decideSignoffPolicyStatus(input: SignoffPolicyObservation): Sign
         teams: spec.roles.map((r) => ({ role: r.name, team: r.team, resolved: false })),
         enforced: undefined,
         enforcedBy: undefined,
+        missingProtection: undefined,
+        protectionGaps: undefined,
       },
       conditions: [
         condition('Ready', 'Unknown', 'NoForge', message),
@@ -86,16 +87,22 @@ export function decideSignoffPolicyStatus(input: SignoffPolicyObservation): Sign
             `${teams.length} role${teams.length === 1 ? '' : 's'}, each team found with active members`,
           );
 
-  const enforced = input.protection?.requiredChecks.includes(checkName) ?? false;
-  const notBlocked = `branch ${branch} of ${repository} does not require ${checkName}: merges are not blocked`;
-  const enforcedCondition = enforced
+  const where = `branch ${branch} of ${repository}`;
+  const enforcement = decideEnforcement(input.protection, { repository, branch, checkName });
+  const enforcedCondition = enforcement.enforced
     ? condition(
         'Enforced',
         'True',
-        'CheckRequired',
-        `branch ${branch} of ${repository} requires ${checkName} (${input.protection!.source})`,
+        'BranchProtected',
+        `${where} holds the gate: ${checkName} required from Vigil's App ${input.protection?.appId} (${enforcement.enforcedBy}), administrators included, no bypass, pull requests only, no force push, dismissals restricted`,
       )
-    : condition('Enforced', 'False', 'CheckNotRequired', notBlocked);
+    : condition(
+        'Enforced',
+        'False',
+        enforcement.reason,
+        `${where} does not hold the sign-off gate${enforcement.reason === 'CheckNotRequired' ? ' (merges are not blocked)' : ''}; missing: ${enforcement.gaps.map((g) => `${g.setting} (${g.hint})`).join(', ')}`,
+      );
+  const warning = `${where} does not hold the sign-off gate: ${enforcement.gaps.map((g) => `${g.setting}: ${g.message}`).join('; ')}`;
 
   const ready =
     enforcedCondition.status !== 'True'
@@ -105,8 +112,16 @@ export function decideSignoffPolicyStatus(input: SignoffPolicyObservation): Sign
         : condition('Ready', 'True', 'Enforced', `${enforcedCondition.message}; ${teamsResolved.message}`);
 
   return {
-    status: { teams, enforced, enforcedBy: enforced ? input.protection!.source : undefined },
+    status: {
+      teams,
+      enforced: enforcement.enforced,
+      enforcedBy: enforcement.enforcedBy,
+      missingProtection: enforcement.enforced ? undefined : enforcement.gaps.map((g) => g.setting),
+      protectionGaps: enforcement.enforced
+        ? undefined
+        : enforcement.gaps.map((g) => ({ setting: g.setting, message: g.message })),
+    },
     conditions: [ready, teamsResolved, enforcedCondition],
-    events: enforced ? [] : [{ type: 'Warning', reason: 'CheckNotRequired', message: notBlocked }],
+    events: enforcement.enforced ? [] : [{ type: 'Warning', reason: enforcement.reason, message: warning }],
   };
 }
