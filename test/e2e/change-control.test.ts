@@ -94,7 +94,7 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens['platform-bot']!), 'test/platform-bot'),
+    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
     baseUrl: local.url,
     retryBaseMs: 10,
   });

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { registerForge } from '../../controller/src/cli/commands/forge.js';
 import { InputError, UsageError } from '../../controller/src/cli/terminal.js';
 import { type LocalForge, writeForgeStateFile } from '../../controller/src/forge/local/index.js';
-import { as, branchWithChange, OWNER, REPO, SEED, startForge } from './harness.js';
+import { as, asApp, branchWithChange, OWNER, REPO, SEED, startForge } from './harness.js';
 
 const repo = { owner: OWNER, repo: REPO };
 const PATH = 'utilization-management/prior-auth-summarization/twelve-clinics.yaml';
@@ -162,7 +162,7 @@ describe('vigil forge', () => {
 
   it('lists open pull requests with reviews (stale ones marked) and checks', async () => {
     const { data } = await bot.rest.pulls.get({ ...repo, pull_number: pr });
-    await bot.rest.checks.create({
+    await asApp(forge, 'vigil').rest.checks.create({
       ...repo,
       name: 'vigil/sign-off',
       head_sha: data.head.sha,
@@ -186,7 +186,7 @@ describe('vigil forge', () => {
     expect(refused.err).toContain('Required status check "vigil/sign-off" is failing.');
     expect(refused.err).toContain('HTTP 405');
     const { data } = await bot.rest.pulls.get({ ...repo, pull_number: pr });
-    await bot.rest.checks.create({
+    await asApp(forge, 'vigil').rest.checks.create({
       ...repo,
       name: 'vigil/sign-off',
       head_sha: data.head.sha,

@@ -32,6 +32,20 @@ export function as(forge: LocalForge, login: string, extra: Record<string, unkno
   });
 }
 
+/** An octokit client acting as a seed App (its installation token): the way Vigil talks to the forge. */
+export function asApp(forge: LocalForge, slug: string, extra: Record<string, unknown> = {}): Octokit {
+  const token = forge.appTokens[slug];
+  if (!token) throw new Error(`no seed app ${slug}`);
+  return new Octokit({
+    auth: token,
+    baseUrl: forge.url,
+    throttle: { enabled: false },
+    retry: { enabled: false },
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    ...extra,
+  });
+}
+
 /** The decoded text of a file at a ref, through the contents API. */
 export async function readFile(
   client: Octokit,

@@ -5,7 +5,7 @@
 import type { Octokit } from 'octokit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
-import { as, branchWithChange, OWNER, REPO, readFile, startForge } from './harness.js';
+import { as, asApp, branchWithChange, OWNER, REPO, readFile, startForge } from './harness.js';
 
 const PRODUCTION = 'revenue-cycle/denials-triage/production.yaml';
 const BRANCH = 'vigil/promote/denials-triage/production/3.2.0';
@@ -18,7 +18,7 @@ let firstHead: string;
 
 beforeAll(async () => {
   forge = await startForge();
-  bot = as(forge, 'platform-bot');
+  bot = asApp(forge, 'vigil');
 });
 afterAll(async () => {
   await forge?.stop();
@@ -60,7 +60,7 @@ describe('a promotion pull request', () => {
       state: 'open',
       merged: false,
       mergeable: true,
-      user: { login: 'platform-bot' },
+      user: { login: 'vigil[bot]' },
     });
     expect(pr.head).toMatchObject({ ref: BRANCH, sha: firstHead });
     expect(pr.base.ref).toBe('main');
@@ -73,7 +73,7 @@ describe('a promotion pull request', () => {
     expect(files[0]?.patch).toContain('-  version: "3.1.4"\n+  version: "3.2.0"');
     const { data: commits } = await bot.rest.pulls.listCommits({ ...repo, pull_number: number });
     expect(commits.map((c) => [c.sha, c.author?.login, c.commit.message])).toEqual([
-      [firstHead, 'platform-bot', 'Promote denials-triage 3.2.0 to production'],
+      [firstHead, 'vigil[bot]', 'Promote denials-triage 3.2.0 to production'],
     ]);
   });
 
@@ -128,7 +128,7 @@ describe('a promotion pull request', () => {
     ]);
     expect(data.requested_reviewers?.map((u) => u.login)).toEqual(['ds-lead']);
     await expect(
-      bot.rest.pulls.requestReviewers({ ...repo, pull_number: number, reviewers: ['platform-bot'] }),
+      bot.rest.pulls.requestReviewers({ ...repo, pull_number: number, reviewers: ['vigil[bot]'] }),
     ).rejects.toMatchObject({ status: 422 });
     await expect(
       bot.rest.pulls.requestReviewers({ ...repo, pull_number: number, team_reviewers: ['no-such-team'] }),
@@ -272,7 +272,7 @@ describe('a promotion pull request', () => {
     expect(approval?.commit_id).toBe(firstHead);
     expect(approval?.commit_id).not.toBe(pr.head.sha);
     const { data: commits } = await bot.rest.pulls.listCommits({ ...repo, pull_number: number });
-    expect(commits.map((c) => c.author?.login)).toEqual(['platform-bot', 'ds-2']);
+    expect(commits.map((c) => c.author?.login)).toEqual(['vigil[bot]', 'ds-2']);
     // The sign-off of the old head does not carry over to the new one.
     const { data: onNewHead } = await bot.rest.checks.listForRef({
       ...repo,
@@ -393,14 +393,16 @@ describe('other pull request operations', () => {
   });
 
   it('takes commit statuses and combines them', async () => {
+    // Statuses come from users and tools with write access (release automation here), not from Vigil's App.
+    const automation = as(forge, 'platform-bot');
     const { data: main } = await bot.rest.git.getRef({ ...repo, ref: 'heads/main' });
-    await bot.rest.repos.createCommitStatus({
+    await automation.rest.repos.createCommitStatus({
       ...repo,
       sha: main.object.sha,
       state: 'success',
       context: 'argo-cd/sync',
     });
-    await bot.rest.repos.createCommitStatus({
+    await automation.rest.repos.createCommitStatus({
       ...repo,
       sha: main.object.sha,
       state: 'pending',

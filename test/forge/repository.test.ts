@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
-import { as, OWNER, REPO, readFile, SEED, startForge } from './harness.js';
+import { as, asApp, OWNER, REPO, readFile, SEED, startForge } from './harness.js';
 
 const run = promisify(execFile);
 let forge: LocalForge;
@@ -222,12 +222,22 @@ describe('branches, refs and commits', () => {
 });
 
 describe('protection', () => {
-  it('reports classic branch protection on main requiring vigil/sign-off', async () => {
-    const bot = as(forge, 'platform-bot');
+  it('reports classic branch protection on main requiring vigil/sign-off from the vigil App', async () => {
+    const bot = asApp(forge, 'vigil');
     const { data } = await bot.rest.repos.getBranchProtection({ owner: OWNER, repo: REPO, branch: 'main' });
     expect(data.required_status_checks?.contexts).toEqual(['vigil/sign-off']);
-    expect(data.required_status_checks?.checks).toEqual([{ context: 'vigil/sign-off', app_id: null }]);
+    expect(data.required_status_checks?.checks).toEqual([{ context: 'vigil/sign-off', app_id: 1043 }]);
     expect(data.required_pull_request_reviews?.dismiss_stale_reviews).toBe(false);
+    expect(data.enforce_admins?.enabled).toBe(true);
+    expect(data.allow_force_pushes?.enabled).toBe(false);
+    expect(data.required_pull_request_reviews?.bypass_pull_request_allowances).toBeUndefined();
+    expect(data.required_pull_request_reviews?.dismissal_restrictions?.teams?.map((t) => t.slug)).toEqual([
+      'compliance',
+    ]);
+    // Protection settings are an admin's to read: a writer is answered as if there were nothing to see.
+    await expect(
+      as(forge, 'ds-2').rest.repos.getBranchProtection({ owner: OWNER, repo: REPO, branch: 'main' }),
+    ).rejects.toMatchObject({ status: 404 });
     const { data: branch } = await bot.rest.repos.getBranch({ owner: OWNER, repo: REPO, branch: 'main' });
     expect(branch.protected).toBe(true);
     // No ruleset on this repository.
@@ -236,7 +246,7 @@ describe('protection', () => {
   });
 
   it('answers 404 "Branch not protected" for an unprotected branch', async () => {
-    const bot = as(forge, 'platform-bot');
+    const bot = as(forge, 'platform-eng');
     await expect(
       bot.rest.repos.getBranchProtection({ owner: OWNER, repo: REPO, branch: 'vigil/test-branch' }),
     ).rejects.toMatchObject({ status: 404, response: { data: { message: 'Branch not protected' } } });

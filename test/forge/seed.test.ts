@@ -97,7 +97,11 @@ describe('examples/forge/seed.yaml', () => {
     for (const p of policies) {
       expect(p.spec.enforcement.repository).toBe(repo.fullName);
       expect(repo.protection?.branch).toBe(p.spec.enforcement.branch ?? 'main');
-      expect(repo.protection?.requiredChecks).toContain(p.spec.enforcement.checkName ?? 'vigil/sign-off');
+      // Required from Vigil's own App, so that no person and no other App can report it.
+      expect(repo.protection?.requiredChecks).toContainEqual({
+        context: p.spec.enforcement.checkName ?? 'vigil/sign-off',
+        appId: seed.apps.find((a) => a.slug === 'vigil')?.id,
+      });
     }
   });
 });

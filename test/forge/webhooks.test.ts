@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Octokit } from 'octokit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
-import { as, branchWithChange, OWNER, REPO, readFile, startForge } from './harness.js';
+import { as, asApp, branchWithChange, OWNER, REPO, readFile, startForge } from './harness.js';
 
 const SECRET = 'receiver-test-secret';
 const repo = { owner: OWNER, repo: REPO };
@@ -69,7 +69,7 @@ const receiver = new Receiver();
 beforeAll(async () => {
   await receiver.start();
   forge = await startForge({ webhooks: [{ url: receiver.url, secret: SECRET }] });
-  bot = as(forge, 'platform-bot');
+  bot = asApp(forge, 'vigil');
 });
 afterAll(async () => {
   await forge?.stop();
@@ -114,11 +114,11 @@ describe('webhook deliveries', () => {
         number,
         head: { sha: head, ref: branch },
         base: { ref: 'main' },
-        user: { login: 'platform-bot' },
+        user: { login: 'vigil[bot]' },
         merged: false,
       },
       repository: { full_name: 'northwind-health/ai-deployments' },
-      sender: { login: 'platform-bot' },
+      sender: { login: 'vigil[bot]' },
     });
   });
 

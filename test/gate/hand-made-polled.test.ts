@@ -47,7 +47,7 @@ let forge: GitHubForge;
 
 const botForge = () =>
   createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens['platform-bot']!), 'test/platform-bot'),
+    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
     baseUrl: local.url,
   });
 

@@ -40,7 +40,7 @@ let governed: GovernedPullRequestGate;
 beforeAll(async () => {
   local = await startForge();
   const forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens['platform-bot']!), 'test/platform-bot'),
+    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
     baseUrl: local.url,
   });
   governed = new GovernedPullRequestGate({ forge, gate: new SignoffGate({ forge }), cache });

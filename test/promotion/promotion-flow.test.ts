@@ -62,13 +62,13 @@ const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
 
 const pullsFrom = async (bot: Octokit, branch: string) =>
   (await bot.rest.pulls.list({ owner: OWNER, repo: REPO, state: 'all', head: `${OWNER}:${branch}` })).data;
-const botWrites = () => local.calls.writes().filter((c) => c.user === 'platform-bot').length;
+const botWrites = () => local.calls.writes().filter((c) => c.user === 'vigil[bot]').length;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens['platform-bot']!), 'test/platform-bot'),
+    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
     baseUrl: local.url,
     retryBaseMs: 10,
   });

@@ -52,7 +52,7 @@ let dataDir: string;
 
 async function startManager(): Promise<void> {
   const forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens['platform-bot']!), 'test/platform-bot'),
+    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
     baseUrl: local.url,
     retryBaseMs: 10,
   });

@@ -107,8 +107,8 @@ export function registerAudit(program: Command): void {
 const isLoopback = (url: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
 /**
- * The forge to read, and its URL for the record. A loopback forge is the local one: its seed's platform-bot
- * token reads it. Anywhere else a token file is needed; a seed token is never sent off the machine.
+ * The forge to read, and its URL for the record. A loopback forge is the local one: its seed's vigil App
+ * token reads it, as the controller does. Anywhere else a token file is needed; a seed token is never sent off the machine.
  */
 async function forgeFor(opts: AuditOptions): Promise<{ forge: Forge; url: string } | undefined> {
   if (opts.forge === false) return undefined;
@@ -130,8 +130,8 @@ async function forgeFor(opts: AuditOptions): Promise<{ forge: Forge; url: string
     );
   }
   const seed = opts.seed ?? recorded?.state.seed ?? `${repositoryRoot()}/examples/forge/seed.yaml`;
-  const token = seedToken(seed, 'platform-bot');
-  if (!token) throw new UsageError(`--seed: ${seed} has no user platform-bot to read the local forge as`);
+  const token = seedAppToken(seed, 'vigil');
+  if (!token) throw new UsageError(`--seed: ${seed} has no App "vigil" to read the local forge as`);
   return {
     forge: await createGitHubForge({
       credentials: tokenFromSecret(Buffer.from(token), 'the local forge seed'),
@@ -141,10 +141,10 @@ async function forgeFor(opts: AuditOptions): Promise<{ forge: Forge; url: string
   };
 }
 
-function seedToken(seedPath: string, login: string): string | undefined {
+function seedAppToken(seedPath: string, slug: string): string | undefined {
   try {
-    const seed = parse(readFileSync(seedPath, 'utf8')) as { users?: { login?: unknown; token?: unknown }[] };
-    const token = seed.users?.find((u) => u.login === login)?.token;
+    const seed = parse(readFileSync(seedPath, 'utf8')) as { apps?: { slug?: unknown; token?: unknown }[] };
+    const token = seed.apps?.find((a) => a.slug === slug)?.token;
     return typeof token === 'string' ? token : undefined;
   } catch {
     throw new UsageError(`--seed: cannot read the local forge seed ${seedPath}`);

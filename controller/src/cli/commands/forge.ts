@@ -75,8 +75,13 @@ function parsePr(value: string): number {
 /** Every token in the seed file (read leniently, so a broken seed still gets its tokens redacted). */
 function seedTokens(seedPath: string): string[] {
   try {
-    const raw = parse(readFileSync(seedPath, 'utf8')) as { users?: { token?: unknown }[] };
-    return (raw.users ?? []).flatMap((u) => (typeof u.token === 'string' ? [u.token] : []));
+    const raw = parse(readFileSync(seedPath, 'utf8')) as {
+      users?: { token?: unknown }[];
+      apps?: { token?: unknown }[];
+    };
+    return [...(raw.users ?? []), ...(raw.apps ?? [])].flatMap((u) =>
+      typeof u.token === 'string' ? [u.token] : [],
+    );
   } catch {
     return [];
   }

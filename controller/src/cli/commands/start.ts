@@ -111,11 +111,11 @@ export function registerStart(program: Command): void {
             pid: process.pid,
             startedAt: new Date().toISOString(),
           });
-          const token = forge.tokens['platform-bot'];
+          // Vigil acts as its GitHub App, as in production: only an App can write the check branch protection
+          // pins to it.
+          const token = forge.appTokens.vigil;
           if (!token)
-            throw new InputError(
-              `the forge seed ${seed} has no user platform-bot for the controller to act as`,
-            );
+            throw new InputError(`the forge seed ${seed} has no App "vigil" for the controller to act as`);
           const github = await createGitHubForge({
             credentials: tokenFromSecret(Buffer.from(token), 'the local forge seed'),
             baseUrl: forge.url,

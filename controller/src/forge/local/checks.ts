@@ -1,11 +1,19 @@
 // Check runs and commit statuses on a commit: the sign-off check Vigil writes, and what the merge gate
 // reads. Listing by ref resolves a branch or sha and returns the latest run of each name by default.
-import { invalidRequest, notFound, unprocessable } from './errors.js';
+import { forbidden, invalidRequest, notFound, unprocessable } from './errors.js';
 import type { Forge } from './forge.js';
 import { latestByName } from './merge-gate.js';
 import { asBody, type Body, optionalEnum, optionalString, requiredString } from './request-body.js';
 import { pageWindow, type Route } from './routes.js';
-import type { CheckConclusion, CheckRunRecord, CheckStatus, RepoRecord, StatusRecord } from './state.js';
+import type {
+  AppRecord,
+  CheckConclusion,
+  CheckRunRecord,
+  CheckStatus,
+  RepoRecord,
+  StatusRecord,
+  UserRecord,
+} from './state.js';
 
 const CHECKS_DOC = 'https://docs.github.com/rest/checks/runs#create-a-check-run';
 const STATUSES = ['queued', 'in_progress', 'completed', 'waiting', 'requested', 'pending'] as const;
@@ -37,6 +45,17 @@ function readOutput(body: Body, current?: CheckRunRecord['output']): CheckRunRec
     summary: requiredString(o, 'summary'),
     text: optionalString(o, 'text') ?? null,
   };
+}
+
+/**
+ * The App a check run write comes from. Check runs are the Checks API of GitHub Apps: a user's token is
+ * refused, and so is an App without the checks permission.
+ */
+export function checksApp(user: UserRecord): AppRecord {
+  if (!user.app) throw forbidden('You must authenticate via a GitHub App.', CHECKS_DOC);
+  if (user.app.permissions.checks !== 'write')
+    throw forbidden('Resource not accessible by integration', CHECKS_DOC);
+  return user.app;
 }
 
 export function checkRoutes(forge: Forge): Route[] {
@@ -80,6 +99,7 @@ export function checkRoutes(forge: Forge): Route[] {
       template: '/repos/{owner}/{repo}/check-runs',
       handle: async (ctx) => {
         const repo = forge.repo(ctx);
+        const app = checksApp(ctx.user);
         const body = asBody(ctx.body);
         const name = requiredString(body, 'name');
         const headSha = await commitFor(repo, requiredString(body, 'head_sha'));
@@ -96,6 +116,7 @@ export function checkRoutes(forge: Forge): Route[] {
           detailsUrl: optionalString(body, 'details_url') ?? null,
           externalId: optionalString(body, 'external_id') ?? null,
           createdBy: ctx.user.login,
+          appId: app.id,
         };
         run.suiteId = run.id + 500_000;
         applyState(run, body);
@@ -122,6 +143,13 @@ export function checkRoutes(forge: Forge): Route[] {
         const repo = forge.repo(ctx);
         const body = asBody(ctx.body);
         const run = findRun(repo, ctx.params.check_run_id);
+        // Only the App that created a run may change it: no one else can turn another App's failure green.
+        if (checksApp(ctx.user).id !== run.appId) {
+          throw forbidden(
+            'Invalid app_id: this check run belongs to another GitHub App; only the App that created it can update it.',
+            'https://docs.github.com/rest/checks/runs#update-a-check-run',
+          );
+        }
         const wasCompleted = run.status === 'completed';
         const next = { ...run, output: { ...run.output } };
         next.name = optionalString(body, 'name') ?? run.name;
@@ -169,6 +197,14 @@ export function checkRoutes(forge: Forge): Route[] {
       template: '/repos/{owner}/{repo}/statuses/{sha}',
       handle: async (ctx) => {
         const repo = forge.repo(ctx);
+        // Commit statuses take push access (an App, its statuses permission): any writer may post one, which
+        // is why they never satisfy a check pinned to an App.
+        if (ctx.user.app) {
+          if (ctx.user.app.permissions.statuses !== 'write')
+            throw forbidden('Resource not accessible by integration');
+        } else {
+          forge.requireRole(repo, ctx.user, 'write');
+        }
         const body = asBody(ctx.body);
         const sha = await commitFor(repo, ctx.params.sha ?? '');
         const stateValue = optionalEnum(body, 'state', ['error', 'failure', 'pending', 'success'] as const);

@@ -1,11 +1,19 @@
 // The forge's domain operations that the route modules share: finding a repository or pull request the way
 // GitHub does (404 when the user cannot see it), what a push to a branch sets off, a pull request's merge
 // state, and webhook events with the fields every payload carries.
-import { notFound } from './errors.js';
-import { type GateInput, latestByName, mergeableState } from './merge-gate.js';
+import { forbidden, notFound } from './errors.js';
+import { type GateInput, latestByName, mergeableState, type ObservedCheck } from './merge-gate.js';
+import {
+  actorFacts,
+  branchUpdateError,
+  branchUpdateRefusals,
+  bypassesRules,
+  pushRefusal,
+} from './protection.js';
 import type { Representations } from './representations.js';
 import type { RequestContext } from './routes.js';
-import type { ForgeState, IssueRecord, PullRecord, RepoRecord } from './state.js';
+import type { RepoRole } from './seed.js';
+import type { ForgeState, IssueRecord, PullRecord, RepoRecord, UserRecord } from './state.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
 type Json = Record<string, unknown>;
@@ -21,12 +29,54 @@ export class Forge {
   repo(ctx: RequestContext): RepoRecord {
     const r = this.state.repo(ctx.params.owner ?? '', ctx.params.repo ?? '');
     if (!r) throw notFound();
-    if (r.private && !this.state.isOrgMember(r.owner, ctx.user.login)) throw notFound();
+    if (r.private && !this.state.can(r, ctx.user, 'read')) throw notFound();
     return r;
   }
 
   issue(repo: RepoRecord, raw: string | undefined): IssueRecord {
     const n = Number(raw);
+  /** Refuse (403, GitHub's wording) a user whose role, or an App whose permissions, fall short of `needed`. */
+  requireRole(repo: RepoRecord, user: UserRecord, needed: RepoRole): void {
+    if (this.state.can(repo, user, needed)) return;
+    throw forbidden(
+      user.app
+        ? 'Resource not accessible by integration'
+        : 'Resource not accessible by personal access token',
+    );
+  }
+
+  /** Check runs on a commit as the merge gate reads them, oldest first. */
+  observedChecks(repo: RepoRecord, sha: string | undefined): ObservedCheck[] {
+    return repo.checkRuns.filter((c) => c.headSha === sha);
+  }
+
+  /**
+   * Refuse a direct update of a branch (not a pull request merge) that the actor may not push to, or that
+   * its protection forbids: no pull request, a force push, required checks not passing on the new tip.
+   * `after` is undefined for a commit the forge is about to make (it has no checks yet).
+   */
+  async refuseBranchUpdate(
+    ctx: RequestContext,
+    repo: RepoRecord,
+    branch: string,
+    before: string | undefined,
+    after: string | undefined,
+    status: 409 | 422,
+  ): Promise<void> {
+    this.requireRole(repo, ctx.user, 'write');
+    const p = repo.protection;
+    if (!p || p.branch !== branch) return;
+    const fastForward = !before || !after || (await repo.git.isAncestor(before, after));
+    const reasons = branchUpdateRefusals({
+      protection: p,
+      who: actorFacts(this.state, repo, ctx.user),
+      fastForward,
+      checks: this.observedChecks(repo, after),
+      statuses: repo.statuses.filter((s) => s.sha === after),
+    });
+    if (reasons.length > 0) throw branchUpdateError(p, branch, reasons, status);
+  }
+
     const issue = Number.isInteger(n) ? repo.issues.get(n) : undefined;
     if (!issue) throw notFound();
     return issue;
@@ -45,19 +95,25 @@ export class Forge {
     return (await repo.git.branchTip(p.baseRef)) ?? p.baseSha;
   }
 
-  /** What the merge gate needs to know about a pull request now. */
-  async gateInput(repo: RepoRecord, issue: IssueRecord, expectedSha?: string): Promise<GateInput> {
+  /** What the merge gate needs to know about a pull request now; with `merger`, who is merging it. */
+  async gateInput(
+    repo: RepoRecord,
+    issue: IssueRecord,
+    expectedSha?: string,
+    merger?: UserRecord,
+  ): Promise<GateInput> {
     const p = issue.pull!;
     const base = await this.baseSha(repo, issue);
     const conflicts = issue.state === 'open' && (await repo.git.mergeTree(base, p.headSha)) === undefined;
-    const protection =
-      repo.protection && repo.protection.branch === p.baseRef
-        ? {
-            enforcedBy: repo.protection.enforcedBy,
-            requiredChecks: repo.protection.requiredChecks,
-            requiredApprovingReviewCount: repo.protection.requiredApprovingReviewCount,
-          }
-        : undefined;
+    const rules = repo.protection && repo.protection.branch === p.baseRef ? repo.protection : undefined;
+    const protection = rules
+      ? {
+          enforcedBy: rules.enforcedBy,
+          requiredChecks: rules.requiredChecks,
+          requiredApprovingReviewCount: rules.requiredApprovingReviewCount,
+        }
+      : undefined;
+    const who = merger ? actorFacts(this.state, repo, merger) : undefined;
     const latestReviews = latestByName(
       p.reviews.filter((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED'),
       (r) => r.user,
@@ -69,17 +125,13 @@ export class Forge {
       expectedSha,
       conflicts,
       protection,
-      checks: latestByName(
-        repo.checkRuns.filter((c) => c.headSha === p.headSha),
-        (c) => c.name,
-      ),
-      statuses: latestByName(
-        repo.statuses.filter((s) => s.sha === p.headSha),
-        (s) => s.context,
-      ),
+      checks: this.observedChecks(repo, p.headSha),
+      statuses: repo.statuses.filter((s) => s.sha === p.headSha),
       approvals: latestReviews.filter((r) => r.state === 'APPROVED').length,
     };
   }
+      bypass: rules && who ? bypassesRules(rules, who) : false,
+      pushRefusal: rules && who ? pushRefusal(rules, who) : undefined,
 
   /** The full pull request representation (counts, merge state) as GET /pulls/{n} returns it. */
   async pullView(repo: RepoRecord, issue: IssueRecord, simple = false): Promise<Json> {

@@ -15,6 +15,7 @@ import { issueRoutes } from './issues.js';
 import { OpenApiCheck, type Violation } from './openapi-check.js';
 import { pullRoutes } from './pulls.js';
 import { type RateLimitOverride, RateLimits } from './rate-limit.js';
+import { protectionRoutes } from './protection.js';
 import { repoRoutes } from './repos.js';
 import { Representations } from './representations.js';
 import { reviewRoutes } from './reviews.js';
@@ -66,6 +67,8 @@ export interface LocalForge {
   /** Every request answered. */
   calls: CallLog;
   /** Contract violations found so far (always empty without openApiCheck). */
+  /** Each seed App's installation token, by slug: requests with it act as `<slug>[bot]`. */
+  appTokens: Record<string, string>;
   violations: Violation[];
   /** Set a user's (or everyone's) primary rate limit: remaining budget, limit, seconds until reset. */
   setRateLimit(override: RateLimitOverride): void;
@@ -143,11 +146,15 @@ export async function startLocalForge(options: LocalForgeOptions): Promise<Local
     const r = state.repo(owner, repo);
     if (!r) throw new Error(`the local forge has no repository ${owner}/${repo}`);
     return r;
+    ...protectionRoutes(forge),
   };
   let stopped = false;
   return {
     url,
-    tokens: Object.fromEntries([...state.users.values()].map((u) => [u.login, u.token])),
+    tokens: Object.fromEntries(
+      [...state.users.values()].filter((u) => !u.app).map((u) => [u.login, u.token]),
+    ),
+    appTokens: Object.fromEntries([...state.apps.values()].map((a) => [a.slug, a.token])),
     calls,
     violations,
     setRateLimit: (override) => limits.set(override, state.users.keys()),

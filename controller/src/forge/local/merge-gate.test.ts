@@ -9,15 +9,16 @@ const base: GateInput = {
   conflicts: false,
   protection: {
     enforcedBy: 'branch-protection',
-    requiredChecks: ['vigil/sign-off'],
+    requiredChecks: [{ context: 'vigil/sign-off' }],
     requiredApprovingReviewCount: 0,
   },
   checks: [],
   statuses: [],
   approvals: 0,
 };
-const run = (conclusion: string | null, status = 'completed') =>
-  [{ name: 'vigil/sign-off', status, conclusion }] as GateInput['checks'];
+const VIGIL_APP = 7;
+const run = (conclusion: string | null, status = 'completed', appId = VIGIL_APP) =>
+  [{ name: 'vigil/sign-off', status, conclusion, appId }] as GateInput['checks'];
 
 describe('decideMerge', () => {
   it.each([
@@ -81,13 +82,13 @@ describe('decideMerge', () => {
   it('counts several required checks and required approvals', () => {
     const protection = {
       enforcedBy: 'branch-protection' as const,
-      requiredChecks: ['vigil/sign-off', 'ci'],
+      requiredChecks: [{ context: 'vigil/sign-off' }, { context: 'ci' }],
       requiredApprovingReviewCount: 1,
     };
     const d = decideMerge({
       ...base,
       protection,
-      checks: [{ name: 'ci', status: 'completed', conclusion: 'failure' }],
+      checks: [{ name: 'ci', status: 'completed', conclusion: 'failure', appId: 9 }],
     });
     expect(d).toMatchObject({
       message:
@@ -109,9 +110,46 @@ describe('requiredCheckState and mergeableState', () => {
     expect(
       mergeableState({
         ...base,
-        checks: [...run('success'), { name: 'lint', status: 'completed', conclusion: 'failure' }],
+        checks: [...run('success'), { name: 'lint', status: 'completed', conclusion: 'failure', appId: 9 }],
       }),
     ).toBe('unstable');
     expect(mergeableState({ ...base, checks: run('success') })).toBe('clean');
+  });
+});
+
+describe('a required check pinned to an App', () => {
+  const pinned: GateInput = {
+    ...base,
+    protection: { ...base.protection!, requiredChecks: [{ context: 'vigil/sign-off', appId: VIGIL_APP }] },
+  };
+
+  it("is satisfied by that App's run", () => {
+    expect(decideMerge({ ...pinned, checks: run('success') })).toEqual({ allowed: true });
+  });
+
+  it("is not satisfied by another App's run of the same name, nor by a commit status", () => {
+    expect(decideMerge({ ...pinned, checks: run('success', 'completed', 99) })).toMatchObject({
+      allowed: false,
+      message: 'Required status check "vigil/sign-off" is expected.',
+    });
+    expect(
+      decideMerge({ ...pinned, statuses: [{ context: 'vigil/sign-off', state: 'success' }] }),
+    ).toMatchObject({ allowed: false, message: 'Required status check "vigil/sign-off" is expected.' });
+  });
+
+  it("reads only its own App's latest run: a later run by another App does not shadow it", () => {
+    const checks = [...run('failure'), ...run('success', 'completed', 99)];
+    expect(requiredCheckState({ context: 'vigil/sign-off', appId: VIGIL_APP }, checks, [])).toBe('failing');
+    // Unpinned, the latest run of the name from any App counts.
+    expect(requiredCheckState({ context: 'vigil/sign-off' }, checks, [])).toBe('passing');
+  });
+
+  it('lets an actor who may bypass merge, and stops one who may not push', () => {
+    expect(decideMerge({ ...pinned, bypass: true })).toEqual({ allowed: true });
+    expect(decideMerge({ ...pinned, checks: run('success'), pushRefusal: 'no' })).toMatchObject({
+      allowed: false,
+      status: 405,
+      message: 'no',
+    });
   });
 });

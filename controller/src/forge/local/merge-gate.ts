@@ -11,6 +11,14 @@ export interface ObservedCheck {
   name: string;
   status: CheckStatus;
   conclusion: CheckConclusion | null;
+  /** The App that created the run. */
+  appId: number;
+}
+
+/** A required check by name, optionally pinned to the App that must report it (branch protection's app_id). */
+export interface RequiredCheck {
+  context: string;
+  appId?: number;
 }
 
 export interface ObservedStatus {
@@ -20,7 +28,7 @@ export interface ObservedStatus {
 
 export interface GateProtection {
   enforcedBy: 'branch-protection' | 'ruleset';
-  requiredChecks: string[];
+  requiredChecks: RequiredCheck[];
   requiredApprovingReviewCount: number;
 }
 
@@ -32,11 +40,15 @@ export interface GateInput {
   expectedSha?: string;
   conflicts: boolean;
   protection?: GateProtection;
-  /** Check runs and commit statuses on the head commit, latest per name. */
+  /** Check runs and commit statuses on the head commit, oldest first (the last of a name is its latest). */
   checks: ObservedCheck[];
   statuses: ObservedStatus[];
   /** Reviewers whose latest review is an approval. */
   approvals: number;
+  /** The merging actor may skip the branch's rules (an admin where admins are not held, a bypass actor). */
+  bypass?: boolean;
+  /** Why the merging actor may not push to the base branch at all (push restrictions), if so. */
+  pushRefusal?: string;
 }
 
 export type GateDecision =
@@ -49,14 +61,20 @@ export type RequiredCheckState = 'passing' | 'expected' | 'pending' | 'failing';
 // its sign-off check as neutral or skipped when sign-off is missing.
 const PASSING: ReadonlySet<string> = new Set(['success', 'neutral', 'skipped']);
 
-/** How one required check stands on the head commit, from its check run or commit status of that name. */
+/**
+ * How one required check stands on the head commit. A check pinned to an App counts only that App's latest
+ * run of the name: another App's run, or a commit status anyone with write access can post, never satisfies
+ * it. An unpinned check takes the latest run of the name from any App, else the latest commit status.
+ */
 export function requiredCheckState(
-  name: string,
+  required: RequiredCheck | string,
   checks: ObservedCheck[],
   statuses: ObservedStatus[],
 ): RequiredCheckState {
-  const run = checks.find((c) => c.name === name);
-  const status = statuses.find((s) => s.context === name);
+  const { context: name, appId } = typeof required === 'string' ? { context: required } : required;
+  const last = <T>(items: T[]) => items[items.length - 1];
+  const run = last(checks.filter((c) => c.name === name && (appId === undefined || c.appId === appId)));
+  const status = appId === undefined ? last(statuses.filter((s) => s.context === name)) : undefined;
   if (run) {
     if (run.status !== 'completed') return 'pending';
     return run.conclusion && PASSING.has(run.conclusion) ? 'passing' : 'failing';
@@ -70,11 +88,11 @@ export function requiredCheckState(
 
 /** GitHub's sentence for the required checks that are not passing, or undefined when all pass. */
 export function requiredChecksMessage(
-  required: string[],
+  required: RequiredCheck[],
   checks: ObservedCheck[],
   statuses: ObservedStatus[],
 ): string | undefined {
-  const states = required.map((name) => ({ name, state: requiredCheckState(name, checks, statuses) }));
+  const states = required.map((r) => ({ name: r.context, state: requiredCheckState(r, checks, statuses) }));
   const blocking = states.filter((s) => s.state !== 'passing');
   if (blocking.length === 0) return undefined;
   const word = (s: RequiredCheckState) =>
@@ -104,6 +122,8 @@ export function decideMerge(input: GateInput): GateDecision {
   if (input.conflicts) return refuse(405, 'Pull Request is not mergeable');
   const p = input.protection;
   if (!p) return { allowed: true };
+  if (input.pushRefusal) return refuse(405, input.pushRefusal, PROTECTED_BRANCHES_DOC);
+  if (input.bypass) return { allowed: true };
   const problems: string[] = [];
   if (p.requiredApprovingReviewCount > 0 && input.approvals < p.requiredApprovingReviewCount) {
     const n = p.requiredApprovingReviewCount;
@@ -125,9 +145,13 @@ export function mergeableState(input: GateInput): 'dirty' | 'blocked' | 'unstabl
   if (input.conflicts) return 'dirty';
   const decision = decideMerge({ ...input, expectedSha: undefined, open: true, merged: false });
   if (!decision.allowed) return 'blocked';
+  const latest = <T>(items: T[], key: (t: T) => string) => [
+    ...new Map(items.map((t) => [key(t), t] as const)).values(),
+  ];
   const failing =
-    input.checks.some((c) => c.status === 'completed' && !PASSING.has(c.conclusion ?? '')) ||
-    input.statuses.some((s) => s.state === 'failure' || s.state === 'error');
+    latest(input.checks, (c) => `${c.appId}\0${c.name}`).some(
+      (c) => c.status === 'completed' && !PASSING.has(c.conclusion ?? ''),
+    ) || latest(input.statuses, (s) => s.context).some((s) => s.state === 'failure' || s.state === 'error');
   return failing ? 'unstable' : 'clean';
 }
 

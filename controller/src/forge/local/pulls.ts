@@ -260,7 +260,8 @@ export function pullRoutes(forge: Forge): Route[] {
           const p = issue.pull;
           if (method === 'rebase')
             throw new ForgeError(405, 'Rebase merges are not allowed on this repository.', MERGE_DOC);
-          const decision = decideMerge(await forge.gateInput(repo, issue, expectedSha));
+          forge.requireRole(repo, ctx.user, 'write');
+          const decision = decideMerge(await forge.gateInput(repo, issue, expectedSha, ctx.user));
           if (!decision.allowed)
             throw new ForgeError(decision.status, decision.message, decision.documentationUrl);
           const baseSha = await repo.git.branchTip(p.baseRef);

@@ -2,7 +2,6 @@
 // the API, where every write is a real commit or ref update in the bare repository.
 import { conflict, ForgeError, invalidRequest, unprocessable } from './errors.js';
 import type { Forge } from './forge.js';
-import { PROTECTED_BRANCHES_DOC, RULESETS_DOC, requiredChecksMessage } from './merge-gate.js';
 import { nodeId } from './representations.js';
 import { asBody, optionalBoolean, optionalString, requiredString } from './request-body.js';
 import type { RequestContext, Route } from './routes.js';
@@ -17,22 +16,6 @@ export function wrapBase64(data: Buffer): string {
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 60) lines.push(b64.slice(i, i + 60));
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-/** Writes straight to a protected branch are refused: changes there arrive by pull request. */
-function refuseProtectedWrite(repo: RepoRecord, branch: string): void {
-  const p = repo.protection;
-  if (!p || p.branch !== branch) return;
-  const checks =
-    requiredChecksMessage(p.requiredChecks, [], []) ?? 'Changes must be made through a pull request.';
-  if (p.enforcedBy === 'ruleset') {
-    throw new ForgeError(409, `Repository rule violations found\n\n${checks}\n\n`, RULESETS_DOC);
-  }
-  throw new ForgeError(
-    409,
-    `Protected branch update failed for refs/heads/${branch}.\n\n${checks}`,
-    PROTECTED_BRANCHES_DOC,
-  );
 }
 
 export function repoRoutes(forge: Forge): Route[] {
@@ -54,37 +37,6 @@ export function repoRoutes(forge: Forge): Route[] {
         'https://docs.github.com/rest/repos/contents',
       );
     return sha;
-  };
-
-  const protectionJson = (repo: RepoRecord, branch: string) => {
-    const p = repo.protection!;
-    const url = `${rep.base}/repos/${repo.fullName}/branches/${branch}/protection`;
-    return {
-      url,
-      required_status_checks: {
-        url: `${url}/required_status_checks`,
-        strict: false,
-        contexts: p.requiredChecks,
-        contexts_url: `${url}/required_status_checks/contexts`,
-        checks: p.requiredChecks.map((context) => ({ context, app_id: null })),
-      },
-      required_pull_request_reviews: {
-        url: `${url}/required_pull_request_reviews`,
-        dismiss_stale_reviews: p.dismissStaleReviews,
-        require_code_owner_reviews: false,
-        required_approving_review_count: p.requiredApprovingReviewCount,
-        require_last_push_approval: false,
-      },
-      required_signatures: { url: `${url}/required_signatures`, enabled: false },
-      enforce_admins: { url: `${url}/enforce_admins`, enabled: true },
-      required_linear_history: { enabled: false },
-      allow_force_pushes: { enabled: false },
-      allow_deletions: { enabled: false },
-      block_creations: { enabled: false },
-      required_conversation_resolution: { enabled: false },
-      lock_branch: { enabled: false },
-      allow_fork_syncing: { enabled: false },
-    };
   };
 
   const classicProtected = (repo: RepoRecord, branch: string) =>
@@ -160,7 +112,8 @@ export function repoRoutes(forge: Forge): Route[] {
         return repo.lock.run(async () => {
           const before = await repo.git.branchTip(branch);
           if (!before) throw new ForgeError(404, `Branch ${branch} not found`, CONTENTS_DOC);
-          refuseProtectedWrite(repo, branch);
+          // The new commit would carry no checks yet, so the branch's rules are judged on its parent's line.
+          await forge.refuseBranchUpdate(ctx, repo, branch, before, undefined, 409);
           const existing = await repo.git.entry(before, path);
           if (existing?.type === 'tree') throw unprocessable(`${path} is a directory`, CONTENTS_DOC);
           if (existing && expected === undefined)
@@ -244,6 +197,7 @@ export function repoRoutes(forge: Forge): Route[] {
         return repo.lock.run(async () => {
           const before = (await repo.git.refExists(full)) ? await repo.git.resolve(full) : undefined;
           if (!before)
+            forge.requireRole(repo, ctx.user, 'write');
             throw unprocessable(
               'Reference does not exist',
               'https://docs.github.com/rest/git/refs#update-a-reference',
@@ -262,7 +216,7 @@ export function repoRoutes(forge: Forge): Route[] {
           }
           if (full.startsWith('refs/heads/')) {
             const branch = full.slice('refs/heads/'.length);
-            refuseProtectedWrite(repo, branch);
+            await forge.refuseBranchUpdate(ctx, repo, branch, before, target, 422);
             await moveBranch(ctx, repo, branch, before, target);
           } else if (!(await repo.git.updateRef(full, target, before))) {
             throw conflict(`Reference ${full} moved while it was being updated`);
@@ -305,6 +259,7 @@ export function repoRoutes(forge: Forge): Route[] {
         if (!sha)
           throw new ForgeError(
             404,
+          forge.requireRole(repo, ctx.user, 'write');
             'Branch not found',
             'https://docs.github.com/rest/branches/branches#get-a-branch',
           );
@@ -324,74 +279,17 @@ export function repoRoutes(forge: Forge): Route[] {
             protection: {
               enabled: isProtected,
               required_status_checks: {
-                enforcement_level: isProtected ? 'non_admins' : 'off',
-                contexts: isProtected && p ? p.requiredChecks : [],
+                enforcement_level: !isProtected ? 'off' : p?.enforceAdmins ? 'everyone' : 'non_admins',
+                contexts: isProtected && p ? p.requiredChecks.map((c) => c.context) : [],
                 checks:
-                  isProtected && p ? p.requiredChecks.map((context) => ({ context, app_id: null })) : [],
+                  isProtected && p
+                    ? p.requiredChecks.map((c) => ({ context: c.context, app_id: c.appId ?? null }))
+                    : [],
               },
             },
             protection_url: `${rep.base}/repos/${repo.fullName}/branches/${branch}/protection`,
           },
         };
-      },
-    },
-    {
-      method: 'GET',
-      template: '/repos/{owner}/{repo}/branches/{branch}/protection',
-      handle: async (ctx) => {
-        const repo = forge.repo(ctx);
-        const branch = ctx.params.branch ?? '';
-        if (!(await repo.git.branchTip(branch)))
-          throw new ForgeError(404, 'Branch not found', PROTECTED_BRANCHES_DOC);
-        if (!classicProtected(repo, branch)) {
-          throw new ForgeError(
-            404,
-            'Branch not protected',
-            'https://docs.github.com/rest/branches/branch-protection#get-branch-protection',
-          );
-        }
-        return { status: 200, body: protectionJson(repo, branch) };
-      },
-    },
-    {
-      method: 'GET',
-      template: '/repos/{owner}/{repo}/rules/branches/{branch}',
-      handle: async (ctx) => {
-        const repo = forge.repo(ctx);
-        const branch = ctx.params.branch ?? '';
-        const p = repo.protection;
-        if (p?.enforcedBy !== 'ruleset' || p.branch !== branch) return { status: 200, body: [] };
-        const source = {
-          ruleset_source_type: 'Repository',
-          ruleset_source: repo.fullName,
-          ruleset_id: repo.id,
-        };
-        const rules: unknown[] = [
-          {
-            type: 'required_status_checks',
-            parameters: {
-              strict_required_status_checks_policy: false,
-              do_not_enforce_on_create: false,
-              required_status_checks: p.requiredChecks.map((context) => ({ context })),
-            },
-            ...source,
-          },
-          {
-            type: 'pull_request',
-            parameters: {
-              dismiss_stale_reviews_on_push: p.dismissStaleReviews,
-              require_code_owner_review: false,
-              require_last_push_approval: false,
-              required_approving_review_count: p.requiredApprovingReviewCount,
-              required_review_thread_resolution: false,
-              allowed_merge_methods: ['merge', 'squash'],
-            },
-            ...source,
-          },
-          { type: 'non_fast_forward', ...source },
-          { type: 'deletion', ...source },
-        ];
-        return { status: 200, body: rules };
       },
     },
   ];

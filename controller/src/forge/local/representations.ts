@@ -3,6 +3,7 @@
 import type { GitCommit } from './git-store.js';
 import type {
   CheckRunRecord,
+  AppRecord,
   CommentRecord,
   ForgeState,
   IssueRecord,
@@ -24,9 +25,6 @@ export const isoOrNull = (seconds: number | null | undefined): string | null =>
 export const nodeId = (type: string, id: number | string): string =>
   Buffer.from(`${type}:${id}`).toString('base64');
 
-/** The check run app: the forge stands in for the GitHub App that Vigil runs as. */
-export const FORGE_APP_ID = 1;
-
 export class Representations {
   constructor(
     readonly base: string,
@@ -37,15 +35,17 @@ export class Representations {
     const rec = typeof u === 'string' ? this.state.users.get(u) : u;
     const login = rec?.login ?? (u as string);
     const id = rec?.id ?? 0;
-    const url = `${this.base}/users/${login}`;
+    // An App's bot login (`vigil[bot]`) is escaped in URLs, as GitHub does.
+    const path = encodeURIComponent(login);
+    const url = `${this.base}/users/${path}`;
     return {
       login,
       id,
       node_id: nodeId('User', id),
-      avatar_url: `${this.base}/avatars/${login}`,
+      avatar_url: `${this.base}/avatars/${path}`,
       gravatar_id: '',
       url,
-      html_url: `${this.base}/${login}`,
+      html_url: `${this.base}/${path}`,
       followers_url: `${url}/followers`,
       following_url: `${url}/following{/other_user}`,
       gists_url: `${url}/gists{/gist_id}`,
@@ -478,28 +478,22 @@ export class Representations {
     };
   }
 
-  /** The app check runs belong to, owned by the repository's organisation. */
-  app(r: RepoRecord): Json {
+  /** A GitHub App (an "integration"), owned by its organisation. */
+  app(a: AppRecord): Json {
     return {
-      id: FORGE_APP_ID,
-      slug: 'vigil',
-      node_id: nodeId('Integration', FORGE_APP_ID),
-      client_id: 'Iv1.local-forge',
-      owner: this.owner(r.owner),
-      name: 'Vigil',
-      description: 'Sign-off checks for AI promotions (local forge).',
-      external_url: `${this.base}/apps/vigil`,
-      html_url: `${this.base}/apps/vigil`,
-      created_at: iso(0),
-      updated_at: iso(0),
-      permissions: {
-        checks: 'write',
-        contents: 'write',
-        pull_requests: 'write',
-        issues: 'write',
-        metadata: 'read',
-      },
-      events: ['pull_request', 'pull_request_review', 'check_run'],
+      id: a.id,
+      slug: a.slug,
+      node_id: nodeId('Integration', a.id),
+      client_id: `Iv1.${a.slug}-${a.id}`,
+      owner: this.owner(a.owner),
+      name: a.name,
+      description: a.description ?? null,
+      external_url: `${this.base}/apps/${a.slug}`,
+      html_url: `${this.base}/apps/${a.slug}`,
+      created_at: iso(a.createdAt),
+      updated_at: iso(a.createdAt),
+      permissions: { ...a.permissions },
+      events: [...a.events],
     };
   }
 
@@ -530,7 +524,10 @@ export class Representations {
       },
       name: c.name,
       check_suite: { id: c.suiteId },
-      app: this.app(r),
+      app: (() => {
+        const app = this.state.appById(c.appId);
+        return app ? this.app(app) : null;
+      })(),
       pull_requests: pulls.map((i) => ({
         id: i.pull!.id,
         number: i.number,
@@ -544,7 +541,7 @@ export class Representations {
   status(r: RepoRecord, s: StatusRecord): Json {
     return {
       url: `${this.base}/repos/${r.fullName}/statuses/${s.sha}`,
-      avatar_url: `${this.base}/avatars/${s.creator}`,
+      avatar_url: `${this.base}/avatars/${encodeURIComponent(s.creator)}`,
       id: s.id,
       node_id: nodeId('StatusContext', s.id),
       state: s.state,

@@ -34,13 +34,87 @@ const userSeed = z.strictObject({
   token: z.string().min(8, { message: 'must be at least 8 characters' }),
 });
 
+const teamSlug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be a team slug such as "data-science"' });
+const appSlug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be an App slug such as "vigil"' });
+
+/** A repository role, as GitHub names them, from least to most. */
+export const REPO_ROLES = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
+export type RepoRole = (typeof REPO_ROLES)[number];
+const repoRole = z.enum(REPO_ROLES);
+
+/** Who, by user, team or App: dismissal restrictions, bypass allowances, push restrictions. */
+const actorsSeed = z.strictObject({
+  users: z.array(login).default([]),
+  teams: z.array(teamSlug).default([]),
+  apps: z.array(appSlug).default([]),
+});
+export type ActorsSeed = z.output<typeof actorsSeed>;
+
+/** A required check, by name, optionally pinned to the App that must report it (GitHub's `app_id`). */
+const requiredCheckSeed = z
+  .union([
+    z.string().min(1),
+    z.strictObject({ context: z.string().min(1), appId: z.number().int().positive().optional() }),
+  ])
+  .transform((c) => (typeof c === 'string' ? { context: c } : c));
+export type RequiredCheckSeed = z.output<typeof requiredCheckSeed>;
+
+// Unset settings take the strict value, so a seed that names only its required checks describes a branch as
+// tightly held as the forge could make it; a seed says `false` to show a weaker branch.
 const protectionSeed = z.strictObject({
   enforcedBy: z.enum(['branch-protection', 'ruleset']),
   branch: z.string().min(1).default('main'),
-  requiredChecks: z.array(z.string().min(1)).default([]),
+  requiredChecks: z.array(requiredCheckSeed).default([]),
   dismissStaleReviews: z.boolean().default(false),
   requiredApprovingReviewCount: z.number().int().min(0).max(6).default(0),
+  /** Classic protection: whether admins are held to it too. A ruleset without it lets admins bypass. */
+  enforceAdmins: z.boolean().default(true),
+  allowForcePushes: z.boolean().default(false),
+  /** No direct pushes: every change arrives by pull request. */
+  requirePullRequest: z.boolean().default(true),
+  /** Who may dismiss reviews (besides admins and maintainers); absent: anyone with write access. */
+  dismissalRestrictions: actorsSeed.optional(),
+  /** Who may skip the rules: classic protection's pull request bypass allowances, a ruleset's bypass actors. */
+  bypassActors: actorsSeed.default({ users: [], teams: [], apps: [] }),
+  /** Classic protection only: who may push (merges included); absent: anyone with write access. */
+  pushRestrictions: actorsSeed.optional(),
 });
+
+const accessSeed = z.strictObject({
+  /** The organisation's base permission for its members; `none` gives members nothing by default. */
+  base: z.enum(['none', ...REPO_ROLES]).default('read'),
+  teams: z.record(teamSlug, repoRole).default({}),
+  users: z.record(login, repoRole).default({}),
+});
+
+/** A GitHub App installed on its owner organisation; its installation token acts as `<slug>[bot]`. */
+const appSeed = z.strictObject({
+  id: z.number().int().positive(),
+  slug: appSlug,
+  name: z.string().min(1),
+  /** The organisation that owns the App and where it is installed. */
+  owner: login,
+  description: z.string().optional(),
+  installationId: z.number().int().positive(),
+  /** A long-lived installation token, for development: a real App mints hour-long ones from a JWT. */
+  token: z.string().min(8, { message: 'must be at least 8 characters' }),
+  /** The App's public key (PEM): a JWT signed with its private key may mint installation tokens. */
+  publicKey: z.string().optional(),
+  permissions: z.record(z.string(), z.enum(['read', 'write'])).default({
+    checks: 'write',
+    contents: 'write',
+    pull_requests: 'write',
+    issues: 'write',
+    statuses: 'read',
+    members: 'read',
+    administration: 'read',
+    metadata: 'read',
+  }),
+  events: z.array(z.string()).default(['pull_request', 'pull_request_review', 'check_run', 'push']),
+});
+export type AppSeed = z.output<typeof appSeed>;
 
 const repoSeed = z.strictObject({
   fullName: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, { message: 'must be "owner/name"' }),
@@ -52,11 +126,14 @@ const repoSeed = z.strictObject({
   /** Who makes the first commit; the first organisation maintainer when absent. */
   initialCommitter: login.optional(),
   protection: protectionSeed.optional(),
+  /** Who may do what. Absent: every organisation member may write (a base permission of write). */
+  access: accessSeed.optional(),
 });
 
 export const seedSchema = z.strictObject({
   organizations: z.array(orgSeed).min(1),
   users: z.array(userSeed).min(1),
+  apps: z.array(appSeed).default([]),
   repositories: z.array(repoSeed).default([]),
 });
 
@@ -64,6 +141,7 @@ export type Seed = z.input<typeof seedSchema>;
 export type ParsedSeed = z.output<typeof seedSchema>;
 export type RepoSeed = ParsedSeed['repositories'][number];
 export type ProtectionSeed = z.output<typeof protectionSeed>;
+export type AccessSeed = z.output<typeof accessSeed>;
 
 export class SeedError extends Error {
   override name = 'SeedError';
@@ -118,6 +196,17 @@ export function crossCheck(seed: ParsedSeed): string[] {
     });
   });
   const orgs = new Set(seed.organizations.map((o) => o.login));
+  const appSlugs = new Set<string>();
+  const appIds = new Set<number>();
+  seed.apps.forEach((a, i) => {
+    if (appSlugs.has(a.slug)) problems.push(`apps.${i}.slug: "${a.slug}" appears twice`);
+    if (appIds.has(a.id)) problems.push(`apps.${i}.id: ${a.id} appears twice`);
+    if (tokens.has(a.token)) problems.push(`apps.${i}.token: the same token is given twice`);
+    if (!orgs.has(a.owner)) problems.push(`apps.${i}.owner: "${a.owner}" is not a seed organisation`);
+    appSlugs.add(a.slug);
+    appIds.add(a.id);
+    tokens.add(a.token);
+  });
   seed.repositories.forEach((r, i) => {
     const owner = r.fullName.split('/')[0] ?? '';
     if (!orgs.has(owner))
@@ -127,6 +216,40 @@ export function crossCheck(seed: ParsedSeed): string[] {
         `repositories.${i}.initialCommitter: "${r.initialCommitter}" is not one of the seed's users`,
       );
     }
+    const teams = new Set(seed.organizations.find((o) => o.login === owner)?.teams.map((t) => t.slug));
+    const actors = (where: string, a: ActorsSeed | undefined) => {
+      a?.users.forEach((u, k) => {
+        if (!users.has(u)) problems.push(`${where}.users.${k}: "${u}" is not one of the seed's users`);
+      });
+      a?.teams.forEach((t, k) => {
+        if (!teams.has(t)) problems.push(`${where}.teams.${k}: "${t}" is not a team of ${owner}`);
+      });
+      a?.apps.forEach((s, k) => {
+        if (!appSlugs.has(s)) problems.push(`${where}.apps.${k}: "${s}" is not one of the seed's apps`);
+      });
+    };
+    const p = r.protection;
+    if (p) {
+      const at = `repositories.${i}.protection`;
+      actors(`${at}.dismissalRestrictions`, p.dismissalRestrictions);
+      actors(`${at}.bypassActors`, p.bypassActors);
+      actors(`${at}.pushRestrictions`, p.pushRestrictions);
+      if (p.pushRestrictions && p.enforcedBy === 'ruleset') {
+        problems.push(
+          `${at}.pushRestrictions: a ruleset restricts pushes through its bypass actors; use bypassActors`,
+        );
+      }
+      p.requiredChecks.forEach((c, k) => {
+        if (c.appId !== undefined && !appIds.has(c.appId))
+          problems.push(
+            `${at}.requiredChecks.${k}.appId: ${c.appId} is not the id of one of the seed's apps`,
+          );
+      });
+    }
+    for (const t of Object.keys(r.access?.teams ?? {}))
+      if (!teams.has(t)) problems.push(`repositories.${i}.access.teams.${t}: not a team of ${owner}`);
+    for (const u of Object.keys(r.access?.users ?? {}))
+      if (!users.has(u)) problems.push(`repositories.${i}.access.users.${u}: not one of the seed's users`);
   });
   return problems;
 }

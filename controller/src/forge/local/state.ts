@@ -3,7 +3,15 @@
 import { join } from 'node:path';
 import type { Clock } from '../../runtime/clock.js';
 import { BareRepo, type GitIdentity } from './git-store.js';
-import { initialFiles, type LoadedSeed, type ProtectionSeed } from './seed.js';
+import {
+  type AccessSeed,
+  type AppSeed,
+  initialFiles,
+  type LoadedSeed,
+  type ProtectionSeed,
+  REPO_ROLES,
+  type RepoRole,
+} from './seed.js';
 
 export interface UserRecord {
   id: number;
@@ -13,6 +21,14 @@ export interface UserRecord {
   type: 'User' | 'Bot';
   token: string;
   createdAt: number;
+  /** Present for an App's bot (`<slug>[bot]`): requests with its installation token act as the App. */
+  app?: AppRecord;
+}
+
+export interface AppRecord extends AppSeed {
+  createdAt: number;
+  /** The bot user the App acts as. */
+  bot: UserRecord;
 }
 
 export interface Membership {
@@ -119,6 +135,8 @@ export interface CheckRunRecord {
   detailsUrl: string | null;
   externalId: string | null;
   createdBy: string;
+  /** The App that created the run: only it may update the run, and only it satisfies a check pinned to it. */
+  appId: number;
 }
 
 export interface StatusRecord {
@@ -141,6 +159,9 @@ export interface RepoRecord {
   private: boolean;
   defaultBranch: string;
   protection?: ProtectionSeed;
+  access?: AccessSeed;
+  /** The ruleset's id when protection is a ruleset (GET /rulesets/{id}). */
+  rulesetId: number;
   createdAt: number;
   updatedAt: number;
   pushedAt: number;
@@ -168,6 +189,7 @@ export class ForgeState {
   readonly users = new Map<string, UserRecord>();
   readonly orgs = new Map<string, OrgRecord>();
   readonly repos = new Map<string, RepoRecord>();
+  readonly apps = new Map<string, AppRecord>();
   private readonly byToken = new Map<string, UserRecord>();
   private readonly byEmail = new Map<string, UserRecord>();
   private nextId = 1001;
@@ -203,12 +225,50 @@ export class ForgeState {
     };
   }
 
-  /** Org members (active in any team) have write access to the org's repositories, as with a base permission. */
+  /** An active member of any of the organisation's teams (how the seed makes org members). */
   isOrgMember(org: string, login: string): boolean {
     const o = this.orgs.get(org);
     if (!o) return false;
     for (const t of o.teams.values()) if (t.members.get(login)?.state === 'active') return true;
     return false;
+  }
+
+  appById(id: number): AppRecord | undefined {
+    for (const a of this.apps.values()) if (a.id === id) return a;
+    return undefined;
+  }
+
+  /** Whether a user is an active member of one of the org's teams. */
+  inTeam(org: string, slug: string, login: string): boolean {
+    return this.orgs.get(org)?.teams.get(slug)?.members.get(login)?.state === 'active';
+  }
+
+  /**
+   * A user's role on a repository, as GitHub computes it: the highest of the organisation's base permission,
+   * every team grant the user is an active member of, and a direct collaborator grant. Without an `access`
+   * section every org member writes (the forge's permissive default). Apps have permissions, not roles.
+   */
+  roleOf(repo: RepoRecord, login: string): RepoRole | undefined {
+    const rank = (r: RepoRole | 'none' | undefined) => (r && r !== 'none' ? REPO_ROLES.indexOf(r) : -1);
+    const member = this.isOrgMember(repo.owner, login);
+    if (!repo.access) return member ? 'write' : undefined;
+    let best = member ? rank(repo.access.base) : -1;
+    for (const [slug, role] of Object.entries(repo.access.teams))
+      if (this.inTeam(repo.owner, slug, login)) best = Math.max(best, rank(role));
+    best = Math.max(best, rank(repo.access.users[login]));
+    return best < 0 ? undefined : REPO_ROLES[best];
+  }
+
+  /** Whether a user's role (or an App's permission) reaches `needed` on the repository. */
+  can(repo: RepoRecord, user: UserRecord, needed: RepoRole): boolean {
+    if (user.app) {
+      if (user.app.owner.toLowerCase() !== repo.owner.toLowerCase()) return false;
+      if (needed === 'read') return true;
+      // An App writes contents and pull requests by its permissions; it never holds a role above write.
+      return (needed === 'write' || needed === 'triage') && user.app.permissions.contents === 'write';
+    }
+    const role = this.roleOf(repo, user.login);
+    return role !== undefined && REPO_ROLES.indexOf(role) >= REPO_ROLES.indexOf(needed);
   }
 
   async load({ seed, baseDir }: LoadedSeed): Promise<void> {
@@ -252,6 +312,24 @@ export class ForgeState {
       }
       this.orgs.set(o.login, org);
     }
+    for (const a of seed.apps) {
+      const bot: UserRecord = {
+        id: this.newId(),
+        login: `${a.slug}[bot]`,
+        name: a.name,
+        // GitHub writes `<id>+<slug>[bot]@…`; brackets are not a valid address for the schema's email format.
+        email: `${a.id}+${a.slug}-bot@users.noreply.forge.localhost`,
+        type: 'Bot',
+        token: a.token,
+        createdAt: now,
+      };
+      const app: AppRecord = { ...a, createdAt: now, bot };
+      bot.app = app;
+      this.apps.set(a.slug, app);
+      this.users.set(bot.login, bot);
+      this.byToken.set(a.token, bot);
+      this.byEmail.set(bot.email.toLowerCase(), bot);
+    }
     for (const r of seed.repositories) {
       const [owner = '', name = ''] = r.fullName.split('/');
       const git = await BareRepo.init(join(this.dataDir, owner, `${name}.git`), r.defaultBranch);
@@ -275,6 +353,8 @@ export class ForgeState {
         private: r.private,
         defaultBranch: r.defaultBranch,
         protection: r.protection,
+        access: r.access,
+        rulesetId: this.newId(),
         createdAt: now,
         updatedAt: now,
         pushedAt: now,
