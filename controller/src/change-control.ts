@@ -1,6 +1,10 @@
 // Change control around a running manager: the webhook receiver and the poller that tell the Promotion
 // reconciler a pull request changed. Shared by `vigil controller` (GitHub) and `vigil start` (the local forge).
+// A green check must never outlive its facts: besides the pull request's own events, every open governed pull
+// request is evaluated again when a team's members change (webhook, or the poll's read of the members).
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
 import { type Forge, ForgeUnavailableError, NotFoundError } from './forge/forge.js';
 import {
   GovernedPullRequestGate,
@@ -12,12 +16,14 @@ import {
   SignoffGate,
   SignoffPoller,
   SignoffUnavailableError,
+  TeamMembershipWatch,
 } from './gate/index.js';
-import { PROMOTIONS, USE_CASES } from './kinds/resources.js';
+import { PROMOTIONS, peekSpec, SIGNOFF_POLICIES, statusOf, USE_CASES } from './kinds/resources.js';
 import { type CacheReader, type Disposition, type Manager, runWorkers, WorkQueue } from './runtime/index.js';
 import {
   openPromotionPullRequests,
   type PullRequestRef,
+  PushLedger,
   promotionKeysFor,
   pullRequestInPayload,
   startWebhookReceiver,
@@ -37,17 +43,22 @@ export interface ChangeControlOptions {
   logger: Logger;
   /**
    * Receive GitHub webhooks; polling alone notices changes within `pollIntervalMs` when absent. With
-   * `deliveriesFile`, the delivery ids already processed survive a restart.
+   * `deliveriesFile`, the delivery ids already processed survive a restart, and so do the pushes recorded (in
+   * `pushes.jsonl` beside it).
    */
   webhook?: { port: number; host?: string; path: string; secret: string; deliveriesFile?: string };
   pollIntervalMs?: number;
   /** Default WEBHOOK_BATCH_MS. */
   webhookBatchMs?: number;
+  /** Who pushed which commit, fed by `push` webhooks; one is made (kept beside the deliveries file) when absent. */
+  pushes?: PushLedger;
 }
 
 export interface ChangeControl {
   /** Where webhooks are received, when a receiver runs. */
   webhookUrl?: string;
+  /** Who pushed which commit, as the `push` webhooks received told it. */
+  pushes: PushLedger;
   stop(): Promise<void>;
 }
 
@@ -61,18 +72,34 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
   };
   // What a delivery or a poll read is handed to the evaluation it triggers, so that evaluation reads it no more.
   const inHand = pullRequestsInHand(forge);
+  const pushes = options.pushes ?? new PushLedger(pushLedgerFile(options, logger));
   const governed = startGovernedGate(options, cache);
   // A Promotion's pull request goes to its reconciler; any other on a repository UseCases deploy from, to the
-  // governed gate, which evaluates it when it changes a deployment file.
+  // governed gate, which evaluates it when it changes a deployment file. So does one whose Promotion settled
+  // (superseded, rejected) and that someone reopened: no reconciler gates it any more.
   // The head branch, when known, tells a Promotion's pull request before its status records the number.
   const requeue = (ref: PullRequestRef, afterMs: number, headRef?: string) => {
     const keys = promotionKeysFor(cache, ref);
     for (const key of keys) manager.queueFor(PROMOTIONS)?.addAfter(key, afterMs);
-    if (keys.length > 0 || !governedRepositories(cache).has(ref.repository.toLowerCase())) return;
+    if (keys.some((key) => promotionInProgress(cache, key))) return;
+    if (!governedRepositories(cache).has(ref.repository.toLowerCase())) return;
     if (headRef !== undefined && isPromotionBranch(cache, ref.repository, headRef)) return;
     governed.add(ref, afterMs);
   };
+  // Every open pull request that needs a sign-off decision, in `repository` when given.
+  const reevaluateOpen = (afterMs: number, repository?: string) => {
+    for (const ref of [...openPromotionPullRequests(cache), ...governed.open()]) {
+      if (repository === undefined || ref.repository.toLowerCase() === repository.toLowerCase()) {
+        requeue(ref, afterMs);
+      }
+    }
+  };
   const onDelivery = (event: WebhookEvent) => {
+    // A team's members changed: an approval counts only from a member, so every decision is made again.
+    if (event.membership) reevaluateOpen(batchMs);
+    // A push (to a pull request's branch, or its base) may change who contributed to it: decide again, now that
+    // the ledger knows the pusher.
+    if (event.push) reevaluateOpen(batchMs, event.push.repository);
     const delivered = pullRequestInPayload(event.payload);
     for (const target of event.targets) {
       const carried = delivered?.number === target.number ? delivered : undefined;
@@ -89,6 +116,7 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
         ...options.webhook,
         registry: manager.metrics.registry,
         logger,
+        pushes,
         onEvent: onDelivery,
       })
     : undefined;
@@ -104,20 +132,35 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
     },
     logger,
   });
+  // Membership is read fresh by each evaluation; this read, every interval, tells when to evaluate again without
+  // a webhook (organization webhooks are often not configured). An unchanged team costs one 304.
+  const members = new TeamMembershipWatch({ forge, teams: () => signoffTeams(cache), logger });
   const poller = new SignoffPoller({
     forge,
     // Listing first: what it finds is evaluated at once, then polled with the rest from the next interval on.
     targets: async () => {
+      // The pull requests whose events could not be acted on go first, before anything else is read.
+      const first = await governed.evaluateDeferred();
+      if (first > 0)
+        logger.info({ pullRequests: first }, 'evaluated first: pull requests GitHub did not answer for');
       await discovery.poll();
+      const { changed } = await members.poll();
+      if (changed.length > 0) {
+        logger.info({ teams: changed }, 'team members changed: evaluating every open pull request again');
+        reevaluateOpen(0);
+      }
       return [...openPromotionPullRequests(cache), ...governed.open()];
     },
     onChange: onPolled,
+    // Not readable while GitHub answers: evaluate it, so a success it can no longer confirm is withdrawn.
+    onUnreadable: (target) => requeue(target, 0),
     logger,
     ...(options.pollIntervalMs !== undefined ? { intervalMs: options.pollIntervalMs } : {}),
   });
   poller.start();
   return {
     ...(receiver ? { webhookUrl: receiver.url } : {}),
+    pushes,
     async stop() {
       await receiver?.stop();
       await poller.stop();
@@ -128,28 +171,30 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
 
 /**
  * The governed gate's own work queue: one pull request at a time, re-evaluated when an outage ends or an
- * approval expires. The open governed pull requests it has seen are polled with the Promotions'.
+ * approval expires. The open governed pull requests it has seen are polled with the Promotions'. A pull request
+ * whose evaluation GitHub did not answer (an outage, the rate limit) had its success withdrawn if it could be, and
+ * is kept on a priority list: once GitHub answers again, it is evaluated before anything else is read.
  */
 function startGovernedGate(options: ChangeControlOptions, cache: CacheReader) {
   const { forge, logger } = options;
   const inHand = pullRequestsInHand(forge);
-  const gate = new GovernedPullRequestGate({
-    forge,
-    gate: new SignoffGate({ forge, logger }),
-    cache,
-    logger,
-  });
+  const signoff = new SignoffGate({ forge, logger });
+  const gate = new GovernedPullRequestGate({ forge, gate: signoff, cache, logger });
   const queue = new WorkQueue();
   const open = new Map<string, PullRequestRef>();
+  /** The priority list: pull requests whose last evaluation GitHub did not answer. */
+  const deferred = new Map<string, PullRequestRef>();
+  /** Told when a key's evaluation ends, whatever it ended in. */
+  const settled = new Map<string, (() => void)[]>();
   const keyOf = (ref: PullRequestRef) => `${ref.repository}#${ref.number}`;
-  const handle = async (key: string): Promise<Disposition> => {
-    const ref = open.get(key) ?? refOf(key);
+  const evaluate = async (key: string, ref: PullRequestRef): Promise<Disposition> => {
     try {
       const verdict = await gate.evaluate(
         ref.repository,
         ref.number,
         inHand.take(ref.repository, ref.number),
       );
+      deferred.delete(key);
       if (verdict.kind !== 'evaluated') {
         open.delete(key);
         return { action: 'forget' };
@@ -162,18 +207,27 @@ function startGovernedGate(options: ChangeControlOptions, cache: CacheReader) {
         : { action: 'forget' };
     } catch (error) {
       if (error instanceof NotFoundError) {
+        deferred.delete(key);
         open.delete(key);
         return { action: 'forget' };
       }
-      const unavailable =
-        error instanceof SignoffUnavailableError || error instanceof ForgeUnavailableError
-          ? error
-          : undefined;
-      if (unavailable) {
-        return { action: 'requeueAfter', ms: Math.max(1_000, unavailable.retryAt.getTime() - Date.now()) };
+      if (error instanceof SignoffUnavailableError || error instanceof ForgeUnavailableError) {
+        // The gate withdrew what it could not confirm itself; a read of the governed gate's own (the pull
+        // request, its files) failed before the gate was asked.
+        if (error instanceof ForgeUnavailableError) await signoff.withdraw(ref.repository, ref.number, error);
+        deferred.set(key, ref);
+        return { action: 'requeueAfter', ms: Math.max(1_000, error.retryAt.getTime() - Date.now()) };
       }
       logger.error({ pullRequest: key, err: error }, 'evaluating a hand-made pull request failed');
       return { action: 'retry' };
+    }
+  };
+  const handle = async (key: string): Promise<Disposition> => {
+    try {
+      return await evaluate(key, open.get(key) ?? deferred.get(key) ?? refOf(key));
+    } finally {
+      for (const done of settled.get(key) ?? []) done();
+      settled.delete(key);
     }
   };
   const workers = runWorkers(queue, 1, handle);
@@ -184,7 +238,22 @@ function startGovernedGate(options: ChangeControlOptions, cache: CacheReader) {
     open: () => [...open.values()],
     /** Whether it is tracked as open and governed: the poller already reads it every interval. */
     knows: (ref: PullRequestRef) => open.has(keyOf(ref)),
+    /** Evaluate the priority list now, and resolve once each has been evaluated (again deferred or not). */
+    async evaluateDeferred(): Promise<number> {
+      const keys = [...deferred.keys()];
+      await Promise.all(
+        keys.map(
+          (key) =>
+            new Promise<void>((resolve) => {
+              settled.set(key, [...(settled.get(key) ?? []), resolve]);
+              queue.add(key);
+            }),
+        ),
+      );
+      return keys.length;
+    },
     async stop() {
+      for (const waiters of settled.values()) for (const done of waiters) done();
       await queue.shutdown();
       await workers;
     },
@@ -197,6 +266,33 @@ function deploymentRepositories(cache: CacheReader): string[] {
     const repo = (uc.spec as { deployment?: { repository?: unknown } } | undefined)?.deployment?.repository;
     return typeof repo === 'string' ? [repo] : [];
   });
+}
+
+/** Whether the Promotion `namespace/name` still awaits its pull request's sign-off or merge. */
+function promotionInProgress(cache: CacheReader, key: string): boolean {
+  const at = key.indexOf('/');
+  const promotion = cache.get(PROMOTIONS, key.slice(0, at), key.slice(at + 1));
+  const phase = statusOf<{ phase?: string }>(promotion)?.phase;
+  return phase === undefined || PROMOTION_IN_PROGRESS.has(phase);
+}
+
+const PROMOTION_IN_PROGRESS = new Set(['Pending', 'Open', 'SignedOff']);
+
+/** Every team a SignoffPolicy's roles name, `org/team`. */
+function signoffTeams(cache: CacheReader): string[] {
+  return cache
+    .list(SIGNOFF_POLICIES)
+    .flatMap((p) => peekSpec(signoffPolicySpec, p)?.roles.map((r) => r.team) ?? []);
+}
+
+/** The ledger's file, beside the deliveries file; in memory only without one. */
+function pushLedgerFile(options: ChangeControlOptions, logger: Logger) {
+  const deliveries = options.webhook?.deliveriesFile;
+  return {
+    ...(deliveries ? { file: join(dirname(deliveries), 'pushes.jsonl') } : {}),
+    onStoreError: (error: unknown) =>
+      logger.warn({ err: error }, 'the push ledger could not be read or written; it goes on in memory'),
+  };
 }
 
 function refOf(key: string): PullRequestRef {

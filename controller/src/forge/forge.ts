@@ -119,6 +119,8 @@ export interface CheckRunSpec {
   output?: CheckOutput;
   detailsUrl?: string;
   externalId?: string;
+  /** When the decision it reports was made (ISO 8601); the forge's own clock when absent. */
+  completedAt?: string;
 }
 
 export interface CheckRun {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckRun } from '../forge/forge.js';
-import { checkRunWrite, clockTime, notEvaluatedCheckRun } from './check-run.js';
+import { evaluatedLine } from '../signoff/index.js';
+import {
+  checkRunWrite,
+  clockTime,
+  notEvaluatedCheckRun,
+  StandingChecks,
+  withdrawnCheckRun,
+} from './check-run.js';
 
 const desired = {
   conclusion: 'failure' as const,
@@ -29,6 +36,49 @@ describe('checkRunWrite', () => {
       kind: 'update',
       id: 9,
     });
+  });
+});
+
+describe('when the check was evaluated', () => {
+  const at = (iso: string) => `${desired.summary}\n\n${evaluatedLine(iso)}`;
+
+  it('is shown to the second, and an unchanged decision evaluated later writes nothing', () => {
+    expect(evaluatedLine('2026-03-02T14:05:31.250Z')).toMatch(/^Evaluated at 2026-03-02 14:05:31 UTC;/);
+    const standing = existing({
+      output: { title: desired.title, summary: at('2026-03-02T14:05:31Z'), text: 't' },
+    });
+    expect(checkRunWrite(standing, { ...desired, summary: at('2026-03-02T15:00:00Z') })).toEqual({
+      kind: 'unchanged',
+      id: 9,
+    });
+    expect(
+      checkRunWrite(standing, { ...desired, summary: `other\n\n${evaluatedLine('2026-03-02T15:00:00Z')}` }),
+    ).toEqual({ kind: 'update', id: 9 });
+  });
+});
+
+describe('withdrawing a sign-off that can no longer be confirmed', () => {
+  it('is a failure that says why and when, and claims nothing else', () => {
+    const out = withdrawnCheckRun(
+      'GitHub rate limit in force until 12:04 UTC; sign-off not evaluated',
+      new Date('2026-03-02T11:58:07Z'),
+    );
+    expect(out.conclusion).toBe('failure');
+    expect(out.title).toBe(
+      'Not signed off: GitHub rate limit in force until 12:04 UTC; sign-off not evaluated',
+    );
+    expect(out.summary).toContain('Any sign-off given earlier on this commit no longer counts.');
+    expect(out.summary).toMatch(/^Evaluated at 2026-03-02 11:58:07 UTC;/m);
+  });
+
+  it('remembers the check last set on each pull request, the oldest forgotten first', () => {
+    const standing = new StandingChecks(2);
+    standing.remember('Org/Repo', 1, { headSha: 'a', id: 11, conclusion: 'success' });
+    standing.remember('org/repo', 2, { headSha: 'b', id: 12, conclusion: 'failure' });
+    standing.remember('org/repo', 1, { headSha: 'c', id: 13, conclusion: 'success' });
+    standing.remember('org/repo', 3, { headSha: 'd', id: 14, conclusion: 'success' });
+    expect(standing.get('ORG/repo', 1)).toEqual({ headSha: 'c', id: 13, conclusion: 'success' });
+    expect(standing.get('org/repo', 2)).toBeUndefined();
   });
 });
 

@@ -1,7 +1,8 @@
 // Finding the pull requests no webhook told us about: a person's pull request whose `opened` delivery was lost, or
 // arrived while the controller was down, would otherwise never be gated. Every poll interval, list each governed
 // repository's open pull requests and hand over any not seen before, or whose head or base branch moved since.
-// The listing is conditional (ETags): while nothing opens or moves, each repository costs one 304.
+// The listing is conditional (ETags): while nothing opens or moves, each repository costs one 304. Likewise, a
+// change to a team's members that no webhook reported is found by reading the members every interval.
 import type { Logger } from 'pino';
 import {
   type Forge,
@@ -95,5 +96,64 @@ export class PullRequestDiscovery {
       }
     }
     return { listed, found: found.map((f) => f.target), ...(pausedUntil ? { pausedUntil } : {}) };
+  }
+}
+
+export interface TeamMembershipWatchOptions {
+  forge: Forge;
+  /** The teams sign-off roles name, `org/team`. */
+  teams: () => Iterable<string>;
+  logger?: Logger;
+}
+
+export interface MembershipResult {
+  /** Teams whose members differ from the last look (none on the first look: there was nothing to differ from). */
+  changed: string[];
+  /** Set when the forge refused calls: the rest were not read. */
+  pausedUntil?: Date;
+}
+
+/**
+ * Who is in each team a sign-off role names, read every poll interval: an approval counts only from a member, and
+ * without organization webhooks nothing else says a member left. The reads are conditional: while nobody joins or
+ * leaves, each team costs one 304.
+ */
+export class TeamMembershipWatch {
+  /** By team (lower case): its active members, sorted, at the last look; `missing` for a team that is not there. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly options: TeamMembershipWatchOptions) {}
+
+  async poll(): Promise<MembershipResult> {
+    const teams = new Map<string, string>();
+    for (const t of this.options.teams()) {
+      if (/^[^/]+\/[^/]+$/.test(t) && !teams.has(t.toLowerCase())) teams.set(t.toLowerCase(), t);
+    }
+    for (const key of this.seen.keys()) if (!teams.has(key)) this.seen.delete(key);
+    const changed: string[] = [];
+    for (const [key, team] of teams) {
+      const [org, slug] = team.split('/') as [string, string];
+      let members: string;
+      try {
+        members = JSON.stringify([...(await this.options.forge.teamMembers(org, slug))].sort());
+      } catch (error) {
+        if (error instanceof NotFoundError) members = 'missing';
+        else if (error instanceof ForgeUnavailableError) {
+          this.options.logger?.warn(
+            { reason: error.reason, retryAt: error.retryAt.toISOString() },
+            'reading team members paused: GitHub is not taking calls',
+          );
+          return { changed, pausedUntil: error.retryAt };
+        } else {
+          // One team that does not read is no reason to stop watching the others; its evaluations fail closed.
+          this.options.logger?.warn({ team, err: error }, 'reading team members failed');
+          continue;
+        }
+      }
+      const before = this.seen.get(key);
+      this.seen.set(key, members);
+      if (before !== undefined && before !== members) changed.push(team);
+    }
+    return { changed };
   }
 }

@@ -3,8 +3,11 @@
 export { type CheckRunWrite, checkRunWrite, clockTime, notEvaluatedCheckRun } from './check-run.js';
 export {
   type DiscoveryResult,
+  type MembershipResult,
   PullRequestDiscovery,
   type PullRequestDiscoveryOptions,
+  TeamMembershipWatch,
+  type TeamMembershipWatchOptions,
 } from './discovery.js';
 export { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
 export {

@@ -26,6 +26,11 @@ export interface SignoffPollerOptions {
    * (the evaluation need not read them again). Errors are logged, not retried here.
    */
   onChange: (target: PollTarget, seen: PollSeen) => void | Promise<void>;
+  /**
+   * Told of a pull request the poll could not read while GitHub still answers others (a 5xx after retries): its
+   * decision cannot be confirmed, so the caller evaluates it, which fails the check closed, saying why.
+   */
+  onUnreadable?: (target: PollTarget, error: ForgeUnavailableError) => void | Promise<void>;
   /** Default 60 s: an approval is noticed within this long. */
   intervalMs?: number;
   clock?: Clock;
@@ -41,6 +46,8 @@ export interface PollSeen {
 export interface PollResult {
   polled: number;
   changed: PollTarget[];
+  /** Pull requests that could not be read (an outage, not a rate limit). */
+  unreadable?: PollTarget[];
   /** Set when the forge refused calls: no poll before this time. */
   pausedUntil?: Date;
 }
@@ -107,8 +114,10 @@ export class SignoffPoller {
     for (const key of this.seen.keys()) if (!live.has(key)) this.seen.delete(key);
 
     const changed: PollTarget[] = [];
+    const unreadable: { target: PollTarget; error: ForgeUnavailableError }[] = [];
     const seenNow = new Map<PollTarget, PollSeen>();
     let polled = 0;
+    let pausedUntil: Date | undefined;
     for (const target of targets) {
       let fingerprint: string | undefined;
       try {
@@ -116,13 +125,21 @@ export class SignoffPoller {
         fingerprint = read.fingerprint;
         seenNow.set(target, read.seen);
       } catch (error) {
+        // Down for this pull request (a 5xx after retries): its decision cannot be confirmed; go on with the rest,
+        // and read it afresh next time.
+        if (error instanceof ForgeUnavailableError && error.reason === 'unavailable') {
+          this.seen.delete(targetKey(target));
+          unreadable.push({ target, error });
+          continue;
+        }
         if (error instanceof ForgeUnavailableError) {
-          // Rate limited or down: stop this pass; the next one waits for the reset.
+          // Rate limited: stop this pass; the next one waits for the reset.
           this.options.logger?.warn(
             { reason: error.reason, retryAt: error.retryAt.toISOString() },
             'sign-off poll paused: GitHub is not taking calls',
           );
-          return { polled, changed, pausedUntil: error.retryAt };
+          pausedUntil = error.retryAt;
+          break;
         }
         if (error instanceof NotFoundError) {
           this.seen.delete(targetKey(target));
@@ -146,7 +163,26 @@ export class SignoffPoller {
         );
       }
     }
-    return { polled, changed };
+    for (const { target, error } of unreadable) {
+      this.options.logger?.warn(
+        { repository: target.repository, pullRequest: target.number, retryAt: error.retryAt.toISOString() },
+        'a pull request could not be read: evaluating it, so its check fails closed',
+      );
+      try {
+        await this.options.onUnreadable?.(target, error);
+      } catch (failure) {
+        this.options.logger?.error(
+          { repository: target.repository, pullRequest: target.number, err: failure },
+          're-evaluation of an unreadable pull request failed',
+        );
+      }
+    }
+    return {
+      polled,
+      changed,
+      ...(unreadable.length > 0 ? { unreadable: unreadable.map((u) => u.target) } : {}),
+      ...(pausedUntil ? { pausedUntil } : {}),
+    };
   }
 
   /** Everything that can change a sign-off decision without a new spec: head, state, and every review. */

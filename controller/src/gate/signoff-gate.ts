@@ -22,9 +22,16 @@ import {
   type Review,
   renderCheckRun,
   type SignoffResult,
+  sameCheckRunOutput,
   type TeamMembership,
 } from '../signoff/index.js';
-import { type CheckRunWrite, checkRunWrite, notEvaluatedCheckRun } from './check-run.js';
+import {
+  type CheckRunWrite,
+  checkRunWrite,
+  notEvaluatedCheckRun,
+  StandingChecks,
+  withdrawnCheckRun,
+} from './check-run.js';
 import { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
 
 export const SIGNOFF_CHECK = 'vigil/sign-off';
@@ -112,6 +119,8 @@ export class SignoffGate {
   private readonly commits = new Map<string, PullRequestCommit[]>();
   /** The check run this gate last wrote on a head commit, so a changed decision is written without a search. */
   private readonly written = new Map<string, { id: number; output: CheckRunOutput }>();
+  /** The check this gate last set on each pull request, to withdraw a success it can no longer confirm. */
+  private readonly standing = new StandingChecks(REMEMBERED);
 
   constructor(options: SignoffGateOptions) {
     this.forge = options.forge;
@@ -131,14 +140,20 @@ export class SignoffGate {
     try {
       pr = request.inHand?.pullRequest ?? (await this.forge.getPullRequest(repository, number));
     } catch (error) {
-      if (error instanceof ForgeUnavailableError) throw SignoffUnavailableError.from(error);
+      if (error instanceof ForgeUnavailableError) {
+        await this.withdraw(repository, number, error);
+        throw SignoffUnavailableError.from(error);
+      }
       throw error;
     }
 
     const gathered = await this.gather(request, pr);
     const rateLimit = gathered.unreadable.map((u) => u.error).find(isRateLimited);
-    // Rate limited: the forge takes no write either, so leave the check as it stands and come back at the reset.
-    if (rateLimit) throw SignoffUnavailableError.from(rateLimit);
+    // Rate limited: no decision before the reset; a success standing is withdrawn if a write still goes through.
+    if (rateLimit) {
+      await this.withdraw(repository, number, rateLimit);
+      throw SignoffUnavailableError.from(rateLimit);
+    }
 
     const lastPushAt = headCommittedAt(gathered.commits, pr.head.sha);
     const evaluated = evaluateSignoff({
@@ -163,6 +178,7 @@ export class SignoffGate {
     const context = {
       policy: request.signoffPolicy.name ?? request.signoffPolicy.spec?.enforcement.repository ?? 'unknown',
       ...(request.signoffPolicy.revision ? { policyRevision: request.signoffPolicy.revision } : {}),
+      evaluatedAt: request.now.toISOString(),
     };
     const rendered = renderCheckRun(result, context);
     const output = complete
@@ -180,7 +196,9 @@ export class SignoffGate {
       pr.head.sha,
       output,
       request.inHand?.justOpened === true,
+      request.now,
     );
+    this.standing.remember(repository, number, { headSha: pr.head.sha, id, conclusion: output.conclusion });
     let merged: { sha: string } | undefined;
     if (
       complete &&
@@ -257,6 +275,7 @@ export class SignoffGate {
     headSha: string,
     output: CheckRunOutput,
     justOpened: boolean,
+    evaluatedAt: Date,
   ): Promise<{ id: number; written: CheckRunWritten }> {
     const key = `${repository.toLowerCase()}@${headSha}#${this.checkName}`;
     const last = this.written.get(key);
@@ -276,6 +295,7 @@ export class SignoffGate {
         status: 'completed' as const,
         conclusion: output.conclusion,
         output: { title: output.title, summary: output.summary, text: output.text },
+        completedAt: evaluatedAt.toISOString(),
       };
       let done: { id: number; written: CheckRunWritten };
       switch (write.kind) {
@@ -306,6 +326,42 @@ export class SignoffGate {
       if (error instanceof ForgeUnavailableError) throw SignoffUnavailableError.from(error);
       throw error;
     }
+  }
+
+  /**
+   * When the decision cannot be made (the pull request or a rate-limited input could not be read), withdraw the
+   * success this gate last set on the pull request: `failure`, saying why, written without a read (a check run
+   * write may spend the rate-limit reserve kept for it). A failure standing is left as it is. True when written.
+   */
+  async withdraw(repository: RepoName, number: number, error: ForgeUnavailableError): Promise<boolean> {
+    const standing = this.standing.get(repository, number);
+    if (standing?.conclusion !== 'success') return false;
+    const now = new Date(this.clock.now());
+    const output = withdrawnCheckRun(
+      `${unavailableSentence(error.reason, error.retryAt)}; sign-off not evaluated`,
+      now,
+    );
+    this.written.delete(`${repository.toLowerCase()}@${standing.headSha}#${this.checkName}`);
+    try {
+      await this.forge.updateCheckRun(repository, standing.id, {
+        status: 'completed',
+        conclusion: 'failure',
+        output: { title: output.title, summary: output.summary, text: output.text },
+        completedAt: now.toISOString(),
+      });
+    } catch (writeError) {
+      this.logger?.warn(
+        { repository, pullRequest: number, err: writeError },
+        'a sign-off that can no longer be confirmed could not be withdrawn',
+      );
+      return false;
+    }
+    this.standing.remember(repository, number, { ...standing, conclusion: 'failure' });
+    this.logger?.warn(
+      { repository, pullRequest: number, headSha: standing.headSha, reason: error.reason },
+      'sign-off withdrawn: what the decision needs cannot be read',
+    );
+    return true;
   }
 
   /** Merge the head the decision was about; a head that moved since is left for the next evaluation. */
@@ -369,7 +425,7 @@ export function reviewsNeedMembership(reviews: readonly PullRequestReview[]): bo
 }
 
 function sameOutput(a: CheckRunOutput, b: CheckRunOutput): boolean {
-  return a.conclusion === b.conclusion && a.title === b.title && a.summary === b.summary && a.text === b.text;
+  return sameCheckRunOutput(a, b);
 }
 
 /** Set `key`, forgetting the oldest entry once the map is full. */

@@ -20,4 +20,10 @@ export {
   type SignoffRules,
   type TeamMembership,
 } from './evaluate.js';
-export { type CheckRunContext, type CheckRunOutput, renderCheckRun } from './render.js';
+export {
+  type CheckRunContext,
+  type CheckRunOutput,
+  evaluatedLine,
+  renderCheckRun,
+  sameCheckRunOutput,
+} from './render.js';

@@ -1,6 +1,7 @@
 // renderCheckRun: the `vigil/sign-off` check run's output, written for the person who signs off or audits: who
-// signed which role and when, what is still missing, and every review that did not count and why. It carries no
-// evaluation time, so an unchanged decision renders byte for byte the same and the controller writes nothing.
+// signed which role and when, what is still missing, and every review that did not count and why, and when it
+// was evaluated. That time sits on a line of its own that sameCheckRunOutput leaves out, so an unchanged decision
+// is not written again: the time shown is when the decision standing was reached.
 import { REASON_LABEL, type SignoffResult } from './evaluate.js';
 
 export interface CheckRunContext {
@@ -8,6 +9,8 @@ export interface CheckRunContext {
   policy: string;
   /** Git commit of the policy file in force. */
   policyRevision?: string;
+  /** When the decision was made (ISO 8601), shown on the check. */
+  evaluatedAt?: string;
 }
 
 export interface CheckRunOutput {
@@ -94,7 +97,37 @@ function summary(r: SignoffResult, c: CheckRunContext): string {
       `The earliest approval that counts expires ${when(r.reevaluateAt)}; the check is evaluated again then.`,
     );
   }
+  if (c.evaluatedAt) lines.push('', evaluatedLine(c.evaluatedAt));
   return lines.join('\n');
+}
+
+const EVALUATED = 'Evaluated at ';
+const EVALUATED_LINE = /^Evaluated at [^\n]*$/gm;
+
+/**
+ * The line that says when the decision was made: `Evaluated at 2026-03-02 14:05:31 UTC ...`. It is evaluated again
+ * on every change to the pull request, its reviews or the teams; an unchanged decision keeps its first time.
+ */
+export function evaluatedLine(at: string): string {
+  const ms = Date.parse(at);
+  const shown = Number.isNaN(ms)
+    ? cell(at)
+    : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return `${EVALUATED}${shown}; evaluated again on every change, rewritten when the decision changes.`;
+}
+
+/** Whether two outputs say the same, whenever each was evaluated. */
+export function sameCheckRunOutput(
+  a: { conclusion?: string | null; title?: string | null; summary?: string | null; text?: string | null },
+  b: { conclusion?: string | null; title?: string | null; summary?: string | null; text?: string | null },
+): boolean {
+  const timeless = (s: string | null | undefined) => (s ?? '').replace(EVALUATED_LINE, '');
+  return (
+    a.conclusion === b.conclusion &&
+    a.title === b.title &&
+    timeless(a.summary) === timeless(b.summary) &&
+    timeless(a.text) === timeless(b.text)
+  );
 }
 
 function text(r: SignoffResult, c: CheckRunContext): string {

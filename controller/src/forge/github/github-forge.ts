@@ -591,5 +591,6 @@ function checkFields(run: Partial<CheckRunSpec>) {
       : {}),
     ...(run.detailsUrl ? { details_url: run.detailsUrl } : {}),
     ...(run.externalId ? { external_id: run.externalId } : {}),
+    ...(run.completedAt ? { completed_at: run.completedAt } : {}),
   };
 }
