@@ -43,17 +43,6 @@ const seed: Seed = {
     { login: 'compliance-1', token: 'adapter-test-compliance-1' },
     { login: 'compliance-3', token: 'adapter-test-compliance-3' },
   ],
-  // The controller acts as its App (`vigil[bot]`): only an App may write check runs.
-  apps: [
-    {
-      id: 1043,
-      slug: 'vigil',
-      name: 'Vigil',
-      owner: ORG,
-      installationId: 51043,
-      token: 'adapter-test-vigil-app',
-    },
-  ],
   repositories: [
     {
       fullName: REPO,
@@ -84,9 +73,8 @@ let local: LocalForge;
 let forge: Forge;
 
 function client(login: string, options: Partial<GitHubForgeOptions> = {}) {
-  const token = login === 'vigil[bot]' ? local.appTokens.vigil : local.tokens[login];
   return createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(token!), `test/${login}`),
+    credentials: tokenFromSecret(Buffer.from(local.tokens[login]!), `test/${login}`),
     baseUrl: local.url,
     retryBaseMs: 10,
     ...options,
@@ -114,7 +102,7 @@ async function submitReview(
 
 beforeAll(async () => {
   local = await startLocalForge({ seed, openApiCheck: true });
-  forge = await client('vigil[bot]');
+  forge = await client('platform-bot');
 });
 
 afterAll(async () => {
@@ -188,7 +176,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     expect(pr).toMatchObject({
       state: 'open',
       merged: false,
-      author: 'vigil[bot]',
+      author: 'platform-bot',
       head: { ref: branch, sha: head },
     });
     expect((await forge.findPullRequest(REPO, branch))?.number).toBe(number);
@@ -233,7 +221,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
   it('lists commits with the accounts behind them, and reviews as submitted', async () => {
     const commits = await forge.listCommits(REPO, number);
     expect(commits.map((c) => c.sha)).toContain(head);
-    expect(commits.every((c) => c.authorLogin === 'vigil[bot]')).toBe(true);
+    expect(commits.every((c) => c.authorLogin === 'platform-bot')).toBe(true);
     await submitReview('ds-lead', number, 'APPROVE', head);
     await submitReview('compliance-1', number, 'APPROVE', head);
     const reviews = await forge.listReviews(REPO, number);
@@ -341,7 +329,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     expect(pr).toMatchObject({
       state: 'closed',
       merged: true,
-      mergedBy: 'vigil[bot]',
+      mergedBy: 'platform-bot',
       mergeCommitSha: merged.sha,
     });
     expect((await forge.readFile(REPO, VALUES, 'main'))?.content).toBe('image:\n  tag: "2.4.1"\n');
@@ -372,7 +360,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
   });
 
   it('polls for free: unchanged reviews, commits, pull request, open pull requests, check run and team answer 304', async () => {
-    const polled = await client('vigil[bot]');
+    const polled = await client('platform-bot');
     const poll = () =>
       Promise.all([
         polled.getPullRequest(REPO, number),
@@ -405,7 +393,7 @@ describe('rate limits and outages at the local forge', { timeout: 60_000 }, () =
   const reviewsRoute = '/repos/{owner}/{repo}/pulls/{pull_number}/reviews';
 
   it('a spent primary limit with a near reset: waits, and the next call is not before the reset', async () => {
-    const bot = await client('vigil[bot]');
+    const bot = await client('platform-bot');
     local.fail({
       fault: { kind: 'primary-rate-limit', resetInSeconds: 2 },
       route: reviewsRoute,
@@ -437,7 +425,7 @@ describe('rate limits and outages at the local forge', { timeout: 60_000 }, () =
   });
 
   it('a secondary limit: retry-after is waited out before the one retry', async () => {
-    const bot = await client('vigil[bot]');
+    const bot = await client('platform-bot');
     local.fail({ fault: { kind: 'secondary-rate-limit', retryAfterSeconds: 1 }, route: reviewsRoute });
     const before = local.calls.entries.length;
     await expect(bot.listReviews(REPO, 1)).resolves.toBeDefined();
@@ -447,7 +435,7 @@ describe('rate limits and outages at the local forge', { timeout: 60_000 }, () =
   });
 
   it('GitHub down: a bounded number of retries, then ForgeUnavailableError', async () => {
-    const bot = await client('vigil[bot]', { retries: 2 });
+    const bot = await client('platform-bot', { retries: 2 });
     const fault = local.fail({
       fault: { kind: 'server-error', status: 502 },
       route: reviewsRoute,
