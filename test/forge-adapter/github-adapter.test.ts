@@ -43,6 +43,17 @@ const seed: Seed = {
     { login: 'compliance-1', token: 'adapter-test-compliance-1' },
     { login: 'compliance-3', token: 'adapter-test-compliance-3' },
   ],
+  // The controller acts as its App (`vigil[bot]`): only an App may write check runs.
+  apps: [
+    {
+      id: 1043,
+      slug: 'vigil',
+      name: 'Vigil',
+      owner: ORG,
+      installationId: 51043,
+      token: 'adapter-test-vigil-app',
+    },
+  ],
   repositories: [
     {
       fullName: REPO,
@@ -73,8 +84,9 @@ let local: LocalForge;
 let forge: Forge;
 
 function client(login: string, options: Partial<GitHubForgeOptions> = {}) {
+  const token = login === 'vigil[bot]' ? local.appTokens.vigil : local.tokens[login];
   return createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens[login]!), `test/${login}`),
+    credentials: tokenFromSecret(Buffer.from(token!), `test/${login}`),
     baseUrl: local.url,
     retryBaseMs: 10,
     ...options,
@@ -102,7 +114,7 @@ async function submitReview(
 
 beforeAll(async () => {
   local = await startLocalForge({ seed, openApiCheck: true });
-  forge = await client('platform-bot');
+  forge = await client('vigil[bot]');
 });
 
 afterAll(async () => {
@@ -176,7 +188,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     expect(pr).toMatchObject({
       state: 'open',
       merged: false,
-      author: 'platform-bot',
+      author: 'vigil[bot]',
       head: { ref: branch, sha: head },
     });
     expect((await forge.findPullRequest(REPO, branch))?.number).toBe(number);
@@ -221,7 +233,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
   it('lists commits with the accounts behind them, and reviews as submitted', async () => {
     const commits = await forge.listCommits(REPO, number);
     expect(commits.map((c) => c.sha)).toContain(head);
-    expect(commits.every((c) => c.authorLogin === 'platform-bot')).toBe(true);
+    expect(commits.every((c) => c.authorLogin === 'vigil[bot]')).toBe(true);
     await submitReview('ds-lead', number, 'APPROVE', head);
     await submitReview('compliance-1', number, 'APPROVE', head);
     const reviews = await forge.listReviews(REPO, number);
@@ -329,7 +341,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     expect(pr).toMatchObject({
       state: 'closed',
       merged: true,
-      mergedBy: 'platform-bot',
+      mergedBy: 'vigil[bot]',
       mergeCommitSha: merged.sha,
     });
     expect((await forge.readFile(REPO, VALUES, 'main'))?.content).toBe('image:\n  tag: "2.4.1"\n');
@@ -360,7 +372,7 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
   });
 
   it('polls for free: unchanged reviews, commits, pull request, open pull requests, check run and team answer 304', async () => {
-    const polled = await client('platform-bot');
+    const polled = await client('vigil[bot]');
     const poll = () =>
       Promise.all([
         polled.getPullRequest(REPO, number),
@@ -393,7 +405,7 @@ describe('rate limits and outages at the local forge', { timeout: 60_000 }, () =
   const reviewsRoute = '/repos/{owner}/{repo}/pulls/{pull_number}/reviews';
 
   it('a spent primary limit with a near reset: waits, and the next call is not before the reset', async () => {
-    const bot = await client('platform-bot');
+    const bot = await client('vigil[bot]');
     local.fail({
       fault: { kind: 'primary-rate-limit', resetInSeconds: 2 },
       route: reviewsRoute,
@@ -425,7 +437,7 @@ describe('rate limits and outages at the local forge', { timeout: 60_000 }, () =
   });
 
   it('a secondary limit: retry-after is waited out before the one retry', async () => {
-    const bot = await client('platform-bot');
+    const bot = await client('vigil[bot]');
     local.fail({ fault: { kind: 'secondary-rate-limit', retryAfterSeconds: 1 }, route: reviewsRoute });
     const before = local.calls.entries.length;
     await expect(bot.listReviews(REPO, 1)).resolves.toBeDefined();
@@ -435,7 +447,7 @@ describe('rate limits and outages at the local forge', { timeout: 60_000 }, () =
   });
 
   it('GitHub down: a bounded number of retries, then ForgeUnavailableError', async () => {
-    const bot = await client('platform-bot', { retries: 2 });
+    const bot = await client('vigil[bot]', { retries: 2 });
     const fault = local.fail({
       fault: { kind: 'server-error', status: 502 },
       route: reviewsRoute,

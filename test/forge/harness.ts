@@ -18,9 +18,13 @@ export async function startForge(options: Partial<LocalForgeOptions> = {}): Prom
   return startLocalForge({ seed: SEED, openApiCheck: true, webhookRetryDelaysMs: [100, 300], ...options });
 }
 
-/** An octokit client acting as `login`, without retries or throttling unless asked (tests count calls). */
+/**
+ * An octokit client acting as `login` (a seed user, or an App's bot such as `vigil[bot]`), without retries
+ * or throttling unless asked (tests count calls).
+ */
 export function as(forge: LocalForge, login: string, extra: Record<string, unknown> = {}): Octokit {
-  const token = forge.tokens[login];
+  const bot = /^(.+)\[bot\]$/.exec(login)?.[1];
+  const token = bot ? forge.appTokens[bot] : forge.tokens[login];
   if (!token) throw new Error(`no seed user ${login}`);
   return new Octokit({
     auth: token,

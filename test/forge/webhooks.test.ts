@@ -185,9 +185,11 @@ describe('webhook deliveries', () => {
       'pull_request_review.submitted',
       'check_run.created',
       'check_run.completed',
+      'push.undefined',
       'pull_request.synchronize',
       'pull_request_review.dismissed',
       'check_run.created',
+      'push.undefined',
       'pull_request.closed',
     ]);
     const by = (event: string) =>
@@ -213,7 +215,7 @@ describe('webhook deliveries', () => {
       after: pushed.commit.sha,
       pull_request: { head: { sha: pushed.commit.sha } },
     });
-    expect(by('pull_request_review.dismissed')).toMatchObject({ review: { state: 'DISMISSED' } });
+    expect(by('pull_request_review.dismissed')).toMatchObject({ review: { state: 'dismissed' } });
     expect(by('check_run.completed')).toMatchObject({
       check_run: {
         name: 'vigil/sign-off',

@@ -53,6 +53,17 @@ const seed: Seed = {
     { login: 'compliance-1', token: 'gate-test-compliance-1' },
     { login: 'outsider', token: 'gate-test-outsider' },
   ],
+  // Vigil acts as its App: only an App may write the sign-off check run.
+  apps: [
+    {
+      id: 1043,
+      slug: 'vigil',
+      name: 'Vigil',
+      owner: ORG,
+      installationId: 51043,
+      token: 'gate-test-vigil-app',
+    },
+  ],
   repositories: [
     {
       fullName: REPO,
@@ -83,9 +94,9 @@ let forge: Forge;
 let gate: SignoffGate;
 let bot: Octokit;
 
-function vigilForge(login = 'platform-bot', options: Partial<GitHubForgeOptions> = {}) {
+function vigilForge(app = 'vigil', options: Partial<GitHubForgeOptions> = {}) {
   return createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.tokens[login]!), `test/${login}`),
+    credentials: tokenFromSecret(Buffer.from(local.appTokens[app]!), `test/${app}-app`),
     baseUrl: local.url,
     retryBaseMs: 10,
     ...options,
@@ -105,7 +116,7 @@ const request = (number: number, overrides: Partial<SignoffRequest> = {}): Signo
 const [owner, repo] = REPO.split('/') as [string, string];
 
 /** A branch with one change and its pull request, opened by `author` (Vigil's bot unless said). */
-async function openPullRequest(branch: string, version: string, author = 'platform-bot') {
+async function openPullRequest(branch: string, version: string, author = 'vigil[bot]') {
   const client = as(local, author);
   const { data: main } = await client.rest.git.getRef({ owner, repo, ref: 'heads/main' });
   await client.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: main.object.sha });
@@ -151,7 +162,13 @@ async function review(who: string, number: number, event: 'APPROVE' | 'REQUEST_C
 
 /** The sign-off check on a commit, as anyone reading the pull request sees it. */
 async function checkOn(sha: string) {
-  const { data } = await bot.rest.checks.listForRef({ owner, repo, ref: sha, check_name: 'vigil/sign-off' });
+  // Read as a person, so a rate limit set on Vigil's App does not hide the check.
+  const { data } = await as(local, 'platform-eng').rest.checks.listForRef({
+    owner,
+    repo,
+    ref: sha,
+    check_name: 'vigil/sign-off',
+  });
   return data.check_runs[0];
 }
 
@@ -168,7 +185,7 @@ beforeAll(async () => {
   local = await startLocalForge({ seed, openApiCheck: true, webhookRetryDelaysMs: [50] });
   forge = await vigilForge();
   gate = new SignoffGate({ forge });
-  bot = as(local, 'platform-bot');
+  bot = as(local, 'vigil[bot]');
 });
 
 afterAll(async () => {
@@ -195,7 +212,7 @@ describe('the sign-off gate against the forge', { timeout: 60_000 }, () => {
     });
     await review('clinical-safety-2', pr.number, 'REQUEST_CHANGES');
     // The author may not approve their own pull request: the forge itself refuses it.
-    await expect(review('platform-bot', pr.number, 'APPROVE')).rejects.toMatchObject({ status: 422 });
+    await expect(review('vigil[bot]', pr.number, 'APPROVE')).rejects.toMatchObject({ status: 422 });
 
     const outcome = await gate.evaluate(request(pr.number));
     const { result } = outcome;
@@ -251,7 +268,7 @@ describe('the sign-off gate against the forge', { timeout: 60_000 }, () => {
     expect(forge.callStats().writes).toBe(writesBefore);
     expect(local.calls.writes().length).toBe(forgeWritesBefore);
 
-    const pushed = await push('platform-bot', pr.branch, '1.6.1');
+    const pushed = await push('vigil[bot]', pr.branch, '1.6.1');
     const stale = await gate.evaluate(request(pr.number));
     expect(stale.headSha).toBe(pushed);
     expect(stale.result.conclusion).toBe('failure');
@@ -295,7 +312,7 @@ describe('failing closed', { timeout: 60_000 }, () => {
     await review('ds-lead', pr.number, 'APPROVE');
     await review('clinical-safety-lead', pr.number, 'APPROVE');
     await review('compliance-1', pr.number, 'APPROVE');
-    const down = new SignoffGate({ forge: await vigilForge('platform-bot', { retries: 1, retryBaseMs: 1 }) });
+    const down = new SignoffGate({ forge: await vigilForge('vigil', { retries: 1, retryBaseMs: 1 }) });
     const fault = local.fail({
       fault: { kind: 'server-error', status: 502 },
       route: '/repos/{owner}/{repo}/pulls/{pull_number}/reviews',
@@ -315,15 +332,15 @@ describe('failing closed', { timeout: 60_000 }, () => {
   // Reliability 10: rate limited: no call before the reset, and the check never turns success.
   it('rate limited: throws SignoffUnavailableError, makes no call before the reset, leaves the check failed', async () => {
     const pr = await openPullRequest('vigil/readmission-risk/pilot/1.8.0', '1.8.0');
-    const limited = new SignoffGate({ forge: await vigilForge('platform-eng') });
+    const limited = new SignoffGate({ forge: await vigilForge() });
     expect((await limited.evaluate(request(pr.number))).result.conclusion).toBe('failure');
     await review('ds-lead', pr.number, 'APPROVE');
     await review('clinical-safety-lead', pr.number, 'APPROVE');
     await review('compliance-1', pr.number, 'APPROVE');
 
-    local.setRateLimit({ user: 'platform-eng', remaining: 0, resetInSeconds: 3600 });
+    local.setRateLimit({ user: 'vigil[bot]', remaining: 0, resetInSeconds: 3600 });
     try {
-      const before = local.calls.count({ user: 'platform-eng' });
+      const before = local.calls.count({ user: 'vigil[bot]' });
       const error = await limited.evaluate(request(pr.number)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SignoffUnavailableError);
       const retryAt = (error as SignoffUnavailableError).retryAt.getTime();
@@ -335,12 +352,12 @@ describe('failing closed', { timeout: 60_000 }, () => {
         3500_000,
       );
       // One refused call (the pull request, read alone first), then none at all until the reset.
-      expect(local.calls.count({ user: 'platform-eng' })).toBe(before + 1);
+      expect(local.calls.count({ user: 'vigil[bot]' })).toBe(before + 1);
       await expect(limited.evaluate(request(pr.number))).rejects.toBeInstanceOf(SignoffUnavailableError);
-      expect(local.calls.count({ user: 'platform-eng' })).toBe(before + 1);
+      expect(local.calls.count({ user: 'vigil[bot]' })).toBe(before + 1);
       expect((await checkOn(pr.head))?.conclusion).toBe('failure');
     } finally {
-      local.setRateLimit({ user: 'platform-eng', remaining: 5000, resetInSeconds: 3600 });
+      local.setRateLimit({ user: 'vigil[bot]', remaining: 5000, resetInSeconds: 3600 });
     }
   });
 });

@@ -10,10 +10,12 @@ import {
   bypassesRules,
   pushRefusal,
 } from './protection.js';
+import { refUpdated } from './push-events.js';
 import type { Representations } from './representations.js';
 import type { RequestContext } from './routes.js';
 import type { RepoRole } from './seed.js';
 import type { ForgeState, IssueRecord, PullRecord, RepoRecord, UserRecord } from './state.js';
+import { recordEvent } from './timeline.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
 type Json = Record<string, unknown>;
@@ -33,8 +35,6 @@ export class Forge {
     return r;
   }
 
-  issue(repo: RepoRecord, raw: string | undefined): IssueRecord {
-    const n = Number(raw);
   /** Refuse (403, GitHub's wording) a user whose role, or an App whose permissions, fall short of `needed`. */
   requireRole(repo: RepoRecord, user: UserRecord, needed: RepoRole): void {
     if (this.state.can(repo, user, needed)) return;
@@ -77,6 +77,8 @@ export class Forge {
     if (reasons.length > 0) throw branchUpdateError(p, branch, reasons, status);
   }
 
+  issue(repo: RepoRecord, raw: string | undefined): IssueRecord {
+    const n = Number(raw);
     const issue = Number.isInteger(n) ? repo.issues.get(n) : undefined;
     if (!issue) throw notFound();
     return issue;
@@ -128,10 +130,10 @@ export class Forge {
       checks: this.observedChecks(repo, p.headSha),
       statuses: repo.statuses.filter((s) => s.sha === p.headSha),
       approvals: latestReviews.filter((r) => r.state === 'APPROVED').length,
-    };
-  }
       bypass: rules && who ? bypassesRules(rules, who) : false,
       pushRefusal: rules && who ? pushRefusal(rules, who) : undefined,
+    };
+  }
 
   /** The full pull request representation (counts, merge state) as GET /pulls/{n} returns it. */
   async pullView(repo: RepoRecord, issue: IssueRecord, simple = false): Promise<Json> {
@@ -171,6 +173,7 @@ export class Forge {
     pusher: string,
   ) {
     repo.pushedAt = this.state.nowSeconds();
+    await refUpdated(this, repo, `refs/heads/${branch}`, before, after, pusher);
     for (const issue of repo.issues.values()) {
       if (issue.pull && issue.state === 'open' && issue.pull.baseRef === branch) issue.pull.baseSha = after;
     }
@@ -183,12 +186,19 @@ export class Forge {
         repo.protection?.dismissStaleReviews && repo.protection.branch === p.baseRef
           ? p.reviews.filter((r) => r.state === 'APPROVED')
           : [];
-      for (const r of dismissed) r.state = 'DISMISSED';
+      for (const r of dismissed) {
+        recordEvent(this.state, issue, {
+          event: 'review_dismissed',
+          actor: pusher,
+          dismissed: { review: r, message: null, commitId: after },
+        });
+        r.state = 'DISMISSED';
+      }
       await this.emitPull('synchronize', repo, issue, pusher, { before: before ?? null, after });
       for (const r of dismissed) {
         this.emit('pull_request_review', repo, pusher, {
           action: 'dismissed',
-          review: this.rep.review(repo, issue, r),
+          review: { ...this.rep.review(repo, issue, r), state: 'dismissed', dismissal_message: null },
           pull_request: await this.pullView(repo, issue, true),
         });
       }

@@ -8,14 +8,16 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../runtime/clock.js';
 import { CallLog } from './call-log.js';
 import { checkRoutes } from './checks.js';
+import { compareRoutes } from './compare.js';
 import { type FaultRule, Faults } from './faults.js';
 import { Forge } from './forge.js';
+import { gitDataRoutes } from './git-data.js';
 import type { BareRepo } from './git-store.js';
 import { issueRoutes } from './issues.js';
 import { OpenApiCheck, type Violation } from './openapi-check.js';
+import { protectionRoutes } from './protection.js';
 import { pullRoutes } from './pulls.js';
 import { type RateLimitOverride, RateLimits } from './rate-limit.js';
-import { protectionRoutes } from './protection.js';
 import { repoRoutes } from './repos.js';
 import { Representations } from './representations.js';
 import { reviewRoutes } from './reviews.js';
@@ -24,7 +26,8 @@ import { loadSeed, type Seed } from './seed.js';
 import { ForgeHttpServer } from './server.js';
 import { ForgeState } from './state.js';
 import { teamRoutes } from './teams.js';
-import { type Delivery, WebhookDispatcher, type WebhookTarget } from './webhooks.js';
+import { timelineRoutes } from './timeline.js';
+import { checkedWebhook, type Delivery, WebhookDispatcher, type WebhookTarget } from './webhooks.js';
 
 export type { Call } from './call-log.js';
 export { CallLog } from './call-log.js';
@@ -64,11 +67,11 @@ export interface LocalForge {
   url: string;
   /** Each seed user's token, by login. */
   tokens: Record<string, string>;
+  /** Each seed App's installation token, by slug: requests with it act as `<slug>[bot]`. */
+  appTokens: Record<string, string>;
   /** Every request answered. */
   calls: CallLog;
   /** Contract violations found so far (always empty without openApiCheck). */
-  /** Each seed App's installation token, by slug: requests with it act as `<slug>[bot]`. */
-  appTokens: Record<string, string>;
   violations: Violation[];
   /** Set a user's (or everyone's) primary rate limit: remaining budget, limit, seconds until reset. */
   setRateLimit(override: RateLimitOverride): void;
@@ -110,7 +113,17 @@ export async function startLocalForge(options: LocalForgeOptions): Promise<Local
   const faults = new Faults();
   const calls = new CallLog();
   const violations: Violation[] = [];
-  const hooks = new WebhookDispatcher({ clock, retryDelaysMs: options.webhookRetryDelaysMs });
+  const contract = options.openApiCheck ? new OpenApiCheck() : undefined;
+  const hooks = new WebhookDispatcher({
+    clock,
+    retryDelaysMs: options.webhookRetryDelaysMs,
+    // Webhook payloads are held against GitHub's schemas too, for the events whose shape the gate relies on.
+    inspect: contract
+      ? (event, payload) => {
+          if (checkedWebhook(event, payload)) violations.push(...contract.checkWebhook(event, payload));
+        }
+      : undefined,
+  });
   for (const target of options.webhooks ?? []) hooks.add(target);
 
   const http = new ForgeHttpServer({
@@ -118,7 +131,7 @@ export async function startLocalForge(options: LocalForgeOptions): Promise<Local
     limits,
     faults,
     calls,
-    check: options.openApiCheck ? new OpenApiCheck() : undefined,
+    check: contract,
     violations,
     logger: options.logger,
   });
@@ -133,11 +146,15 @@ export async function startLocalForge(options: LocalForgeOptions): Promise<Local
   const router = new Router();
   router.add(
     ...repoRoutes(forge),
+    ...protectionRoutes(forge),
     ...pullRoutes(forge),
     ...reviewRoutes(forge),
     ...issueRoutes(forge),
     ...checkRoutes(forge),
     ...teamRoutes(forge, limits),
+    ...gitDataRoutes(forge),
+    ...compareRoutes(forge),
+    ...timelineRoutes(forge),
   );
   http.serve(router);
   options.logger?.info({ url, dataDir }, 'local forge listening');
@@ -146,7 +163,6 @@ export async function startLocalForge(options: LocalForgeOptions): Promise<Local
     const r = state.repo(owner, repo);
     if (!r) throw new Error(`the local forge has no repository ${owner}/${repo}`);
     return r;
-    ...protectionRoutes(forge),
   };
   let stopped = false;
   return {

@@ -18,7 +18,14 @@ export interface Violation {
   operation: string;
   method: string;
   path: string;
-  where: 'route' | 'request.path' | 'request.query' | 'request.body' | 'response.status' | 'response.body';
+  where:
+    | 'route'
+    | 'request.path'
+    | 'request.query'
+    | 'request.body'
+    | 'response.status'
+    | 'response.body'
+    | 'webhook.payload';
   message: string;
 }
 
@@ -229,6 +236,29 @@ export class OpenApiCheck {
       });
     }
     return violations;
+  }
+
+  /**
+   * A webhook payload against GitHub's schema for its event and action (components `webhook-<event>-<action>`,
+   * or `webhook-<event>` for events without actions, such as push). An event GitHub does not describe is one.
+   */
+  checkWebhook(event: string, payload: Json): Violation[] {
+    const action = typeof payload.action === 'string' ? payload.action : undefined;
+    const slug = (s: string) => s.replace(/_/g, '-');
+    const names = [
+      ...(action ? [`webhook-${slug(event)}-${slug(action)}`] : []),
+      `webhook-${slug(event)}`,
+    ];
+    const name = names.find((n) => this.doc.components.schemas[n]);
+    const base = { operation: action ? `${event}.${action}` : event, method: 'POST', path: '(webhook)' };
+    if (!name) {
+      return [{ ...base, where: 'webhook.payload', message: `${base.operation} is not a GitHub webhook event` }];
+    }
+    return this.check(`webhook:${name}`, this.doc.components.schemas[name], payload).map((message) => ({
+      ...base,
+      where: 'webhook.payload' as const,
+      message,
+    }));
   }
 
   checkResponse(res: {

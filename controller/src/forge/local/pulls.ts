@@ -13,6 +13,7 @@ import {
 } from './request-body.js';
 import { listReply, type RequestContext, type Route } from './routes.js';
 import type { IssueRecord, PullRecord, RepoRecord } from './state.js';
+import { recordEvent } from './timeline.js';
 
 const PULLS_DOC = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
 const REVIEW_REQUESTS_DOC =
@@ -189,6 +190,7 @@ export function pullRoutes(forge: Forge): Route[] {
           }
           if (wanted === 'closed' && issue.state === 'open') {
             await close(repo, issue);
+            recordEvent(state, issue, { event: 'closed', actor: ctx.user.login });
             await forge.emitPull('closed', repo, issue, ctx.user.login);
           } else if (wanted === 'open' && issue.state === 'closed') {
             if (issue.pull.merged) throw unprocessable('Cannot reopen a merged pull request', PULLS_DOC);
@@ -199,6 +201,7 @@ export function pullRoutes(forge: Forge): Route[] {
             issue.updatedAt = now();
             issue.pull.headSha = tip;
             issue.pull.baseSha = (await repo.git.branchTip(issue.pull.baseRef)) ?? issue.pull.baseSha;
+            recordEvent(state, issue, { event: 'reopened', actor: ctx.user.login });
             await forge.emitPull('reopened', repo, issue, ctx.user.login);
           }
           return { status: 200, body: await forge.pullView(repo, issue) };
@@ -295,6 +298,8 @@ export function pullRoutes(forge: Forge): Route[] {
           issue.updatedAt = now();
           p.baseSha = baseSha;
           await forge.afterPush(repo, p.baseRef, baseSha, sha, ctx.user.login);
+          recordEvent(state, issue, { event: 'merged', actor: ctx.user.login, commitId: sha });
+          recordEvent(state, issue, { event: 'closed', actor: ctx.user.login });
           await forge.emitPull('closed', repo, issue, ctx.user.login);
           return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } };
         });
@@ -326,6 +331,11 @@ export function pullRoutes(forge: Forge): Route[] {
           for (const r of reviewers) {
             if (p.requestedReviewers.includes(r)) continue;
             p.requestedReviewers.push(r);
+            recordEvent(state, issue, {
+              event: 'review_requested',
+              actor: ctx.user.login,
+              requestedReviewer: r,
+            });
             await forge.emitPull('review_requested', repo, issue, ctx.user.login, {
               requested_reviewer: rep.user(r),
             });
@@ -333,6 +343,7 @@ export function pullRoutes(forge: Forge): Route[] {
           for (const t of teams) {
             if (p.requestedTeams.includes(t)) continue;
             p.requestedTeams.push(t);
+            recordEvent(state, issue, { event: 'review_requested', actor: ctx.user.login, requestedTeam: t });
             const team = org!.teams.get(t)!;
             await forge.emitPull('review_requested', repo, issue, ctx.user.login, {
               requested_team: rep.team(team),
@@ -357,12 +368,22 @@ export function pullRoutes(forge: Forge): Route[] {
           const org = state.orgs.get(repo.owner);
           for (const r of reviewers.filter((x) => p.requestedReviewers.includes(x))) {
             p.requestedReviewers = p.requestedReviewers.filter((x) => x !== r);
+            recordEvent(state, issue, {
+              event: 'review_request_removed',
+              actor: ctx.user.login,
+              requestedReviewer: r,
+            });
             await forge.emitPull('review_request_removed', repo, issue, ctx.user.login, {
               requested_reviewer: rep.user(r),
             });
           }
           for (const t of teams.filter((x) => p.requestedTeams.includes(x))) {
             p.requestedTeams = p.requestedTeams.filter((x) => x !== t);
+            recordEvent(state, issue, {
+              event: 'review_request_removed',
+              actor: ctx.user.login,
+              requestedTeam: t,
+            });
             const team = org?.teams.get(t);
             await forge.emitPull('review_request_removed', repo, issue, ctx.user.login, {
               ...(team ? { requested_team: rep.team(team) } : {}),

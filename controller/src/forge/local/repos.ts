@@ -134,6 +134,8 @@ export function repoRoutes(forge: Forge): Route[] {
             message,
             who('author'),
             who('committer'),
+            // The forge vouches only for identities it set itself: caller-written metadata stays unsigned.
+            body.author === undefined && body.committer === undefined ? 'forge' : 'none',
           );
           await moveBranch(ctx, repo, branch, before, after);
           const entry = await repo.git.entry(after, path);
@@ -176,6 +178,7 @@ export function repoRoutes(forge: Forge): Route[] {
           const target = /^[0-9a-f]{40}$/.test(sha) ? await repo.git.resolve(sha) : undefined;
           if (!target) throw unprocessable('Object does not exist', REFS_DOC);
           if (ref.startsWith('refs/heads/')) {
+            forge.requireRole(repo, ctx.user, 'write');
             await moveBranch(ctx, repo, ref.slice('refs/heads/'.length), undefined, target);
           } else if (!(await repo.git.updateRef(ref, target, undefined))) {
             throw unprocessable('Reference already exists', REFS_DOC);
@@ -197,7 +200,6 @@ export function repoRoutes(forge: Forge): Route[] {
         return repo.lock.run(async () => {
           const before = (await repo.git.refExists(full)) ? await repo.git.resolve(full) : undefined;
           if (!before)
-            forge.requireRole(repo, ctx.user, 'write');
             throw unprocessable(
               'Reference does not exist',
               'https://docs.github.com/rest/git/refs#update-a-reference',
@@ -238,6 +240,7 @@ export function repoRoutes(forge: Forge): Route[] {
               'Reference does not exist',
               'https://docs.github.com/rest/git/refs#delete-a-reference',
             );
+          forge.requireRole(repo, ctx.user, 'write');
           if (full === `refs/heads/${repo.defaultBranch}`) {
             throw unprocessable(
               'Cannot delete the default branch',
@@ -259,7 +262,6 @@ export function repoRoutes(forge: Forge): Route[] {
         if (!sha)
           throw new ForgeError(
             404,
-          forge.requireRole(repo, ctx.user, 'write');
             'Branch not found',
             'https://docs.github.com/rest/branches/branches#get-a-branch',
           );

@@ -1,6 +1,7 @@
 // The forge's records as GitHub's REST API represents them: every field the published response schema
 // requires, URLs built on the forge's own base, times in ISO 8601 without fractions, as GitHub sends them.
 import type { GitCommit } from './git-store.js';
+import { verificationJson } from './signing.js';
 import type {
   CheckRunRecord,
   AppRecord,
@@ -578,13 +579,7 @@ export class Representations {
         message: c.message.replace(/\n$/, ''),
         comment_count: 0,
         tree: { sha: c.tree, url: `${this.base}/repos/${r.fullName}/git/trees/${c.tree}` },
-        verification: {
-          verified: false,
-          reason: 'unsigned',
-          signature: null,
-          payload: null,
-          verified_at: null,
-        },
+        verification: verificationJson(c.verification),
       },
       author: this.userForEmail(c.author.email),
       committer: this.userForEmail(c.committer.email),
@@ -612,13 +607,7 @@ export class Representations {
         url: `${this.base}/repos/${r.fullName}/git/commits/${p}`,
         html_url: `${this.base}/${r.fullName}/commit/${p}`,
       })),
-      verification: {
-        verified: false,
-        reason: 'unsigned',
-        signature: null,
-        payload: null,
-        verified_at: null,
-      },
+      verification: verificationJson(c.verification),
     };
   }
 

@@ -5,6 +5,7 @@ import type { Forge } from './forge.js';
 import { asBody, optionalEnum, optionalString, requiredString } from './request-body.js';
 import { listReply, type Route } from './routes.js';
 import type { ReviewRecord } from './state.js';
+import { recordEvent, recordReviewed } from './timeline.js';
 
 const REVIEWS_DOC = 'https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request';
 const DISMISS_DOC = 'https://docs.github.com/rest/pulls/reviews#dismiss-a-review-for-a-pull-request';
@@ -89,6 +90,7 @@ export function reviewRoutes(forge: Forge): Route[] {
             submittedAt: state.nowSeconds(),
           };
           issue.pull.reviews.push(review);
+          recordReviewed(state, issue, review);
           // Submitting a review answers the request for it, as on GitHub.
           issue.pull.requestedReviewers = issue.pull.requestedReviewers.filter((r) => r !== ctx.user.login);
           issue.updatedAt = state.nowSeconds();
@@ -117,11 +119,17 @@ export function reviewRoutes(forge: Forge): Route[] {
               `Can not dismiss a ${review.state.toLowerCase()} pull request review`,
             ]);
           }
+          recordEvent(state, issue, {
+            event: 'review_dismissed',
+            actor: ctx.user.login,
+            dismissed: { review, message, commitId: issue.pull.headSha },
+          });
           review.state = 'DISMISSED';
           issue.updatedAt = state.nowSeconds();
           forge.emit('pull_request_review', repo, ctx.user.login, {
             action: 'dismissed',
-            review: { ...rep.review(repo, issue, review), dismissal_message: message },
+            // Webhook reviews name their state in lower case, as GitHub sends them.
+            review: { ...rep.review(repo, issue, review), state: 'dismissed', dismissal_message: message },
             pull_request: await forge.pullView(repo, issue, true),
           });
           return { status: 200, body: rep.review(repo, issue, review) };

@@ -23,6 +23,8 @@ export interface Delivery {
   guid: string;
   event: string;
   action?: string;
+  /** X-GitHub-Hook-Installation-Target-Type: an event about a repository, or one about the organisation. */
+  targetType: 'repository' | 'organization';
   url: string;
   body: string;
   attempts: DeliveryAttempt[];
@@ -37,6 +39,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** Told about each delivery once it is delivered or given up. */
   onDelivery?: (d: Delivery) => void;
+  /** Shown every payload before it is queued (the forge's contract check against GitHub's webhook schemas). */
+  inspect?: (event: string, payload: Record<string, unknown>) => void;
 }
 
 export const HOOK_ID = 424242;
@@ -70,14 +74,18 @@ export class WebhookDispatcher {
   /** Queue one delivery of `event` per target; returns immediately (delivery is asynchronous, as on GitHub). */
   emit(event: string, payload: Record<string, unknown>): Delivery[] {
     if (this.closed) return [];
+    this.options.inspect?.(event, payload);
     const body = JSON.stringify(payload);
     const action = typeof payload.action === 'string' ? payload.action : undefined;
+    // Organisation events (team membership) carry no repository: an organisation hook delivers them.
+    const targetType = payload.repository === undefined ? 'organization' : 'repository';
     return this.targets.map((target) =>
       this.enqueue(target, {
         id: ++this.seq,
         guid: randomUUID(),
         event,
         action,
+        targetType,
         url: target.url,
         body,
         attempts: [],
@@ -172,7 +180,7 @@ export class WebhookDispatcher {
           'x-github-event': delivery.event,
           'x-github-delivery': delivery.guid,
           'x-github-hook-id': String(HOOK_ID),
-          'x-github-hook-installation-target-type': 'repository',
+          'x-github-hook-installation-target-type': delivery.targetType,
           'x-hub-signature-256': signatureFor(target.secret, delivery.body),
         },
         body: delivery.body,
@@ -195,4 +203,18 @@ export class WebhookDispatcher {
       return false;
     }
   }
+}
+
+/**
+ * The events held against GitHub's webhook schemas: the ones that tell the sign-off gate who pushed, who
+ * dismissed, and who joined or left a team. (Every event could be; these are the ones checked so far.)
+ */
+export function checkedWebhook(event: string, payload: Record<string, unknown>): boolean {
+  const action = typeof payload.action === 'string' ? payload.action : '';
+  return (
+    event === 'push' ||
+    event === 'membership' ||
+    (event === 'pull_request' && ['synchronize', 'reopened'].includes(action)) ||
+    (event === 'pull_request_review' && action === 'dismissed')
+  );
 }
