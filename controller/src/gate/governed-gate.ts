@@ -5,11 +5,14 @@
 // left to the Promotion reconciler, which gates it the same way.
 import type { Logger } from 'pino';
 import { promotionSpec } from '../../../specs/promotion.js';
-import { type SignoffPolicySpec, signoffPolicySpec } from '../../../specs/signoffpolicy.js';
+import { signoffPolicySpec } from '../../../specs/signoffpolicy.js';
+import { useCaseSpec } from '../../../specs/usecase.js';
 import type { Forge, PullRequest, RepoName } from '../forge/forge.js';
 import { PROMOTIONS, peekSpec, SIGNOFF_POLICIES, statusOf, USE_CASES } from '../kinds/resources.js';
 import { promotionBranch } from '../promotion/plan.js';
 import type { CacheReader, KubeObject } from '../runtime/index.js';
+import type { Blocker } from '../signoff/index.js';
+import { type CombinedPolicy, combinePolicies, type PolicyEntry } from './combined-policy.js';
 import { type GovernedPullRequest, governedPullRequest } from './governed.js';
 import type { InHand } from './in-hand.js';
 import type { SignoffGate, SignoffOutcome } from './signoff-gate.js';
@@ -51,21 +54,19 @@ export class GovernedPullRequestGate {
       { repository, baseBranch: pr.base.ref, changedFiles: await this.changedFiles(repository, pr) },
       cache.list(USE_CASES),
     );
-    const governing = governed.governing;
-    if (!governing) return { kind: 'not-governed' };
+    if (!governed.governing) return { kind: 'not-governed' };
 
-    // A policy that is missing or does not read is evaluated as unreadable: the check fails closed.
-    const policyObj = cache.get(SIGNOFF_POLICIES, governing.namespace, governing.signoffPolicy);
-    const spec: SignoffPolicySpec | undefined = peekSpec(signoffPolicySpec, policyObj);
+    const { combined, blockers } = policiesFor(cache, governed);
     const outcome = await this.options.gate.evaluate({
       repository,
       number,
-      riskClass: governed.riskClass,
+      riskClass: combined.riskClass,
       signoffPolicy: {
-        spec,
-        name: `${governing.namespace}/${governing.signoffPolicy}`,
-        ...(policyObj ? { revision: revisionOf(policyObj) } : {}),
+        spec: combined.spec,
+        name: combined.name,
+        ...(combined.revision ? { revision: combined.revision } : {}),
       },
+      ...(blockers.length > 0 ? { blockers } : {}),
       breakGlassEligible: false,
       now: this.options.now?.() ?? new Date(),
       inHand: { pullRequest: pr, ...(inHand?.reviews ? { reviews: inHand.reviews } : {}) },
@@ -118,6 +119,51 @@ export function isPromotionBranch(cache: CacheReader, repository: RepoName, head
     const branch = status?.pullRequest?.branch ?? promotionBranch(p.metadata?.namespace ?? 'default', spec);
     return branch === headRef && deploysTo(p, spec.useCase);
   });
+}
+
+/**
+ * The policies a change needs, folded into one, and what blocks it whatever the reviews: every use case whose
+ * deployment file it changes is asked (plus `also`, the use case a Promotion belongs to), and a file two use
+ * cases claim fails closed. A policy that is missing or does not read leaves no policy: the check fails closed.
+ */
+export function policiesFor(
+  cache: CacheReader,
+  governed: GovernedPullRequest,
+  also?: { namespace: string; name: string },
+): { combined: CombinedPolicy; blockers: Blocker[] } {
+  const entries: PolicyEntry[] = governed.useCases.map((u) =>
+    entryFor(cache, u.namespace, u.name, u.riskClass, u.signoffPolicy),
+  );
+  if (also && !governed.useCases.some((u) => u.namespace === also.namespace && u.name === also.name)) {
+    const spec = peekSpec(useCaseSpec, cache.get(USE_CASES, also.namespace, also.name));
+    if (spec) entries.push(entryFor(cache, also.namespace, also.name, spec.riskClass, spec.signoffPolicy));
+  }
+  const combined = combinePolicies(entries);
+  const blockers: Blocker[] = [
+    ...combined.blockers,
+    ...(governed.conflicts ?? []).map((c) => ({
+      code: 'claimed-file' as const,
+      message: `${c.path} is claimed by ${c.claimants.length} use cases (${c.claimants.join(', ')}); a file is governed by exactly one, so no change to it can be signed off until the others drop their claim.`,
+    })),
+  ];
+  return { combined, blockers };
+}
+
+function entryFor(
+  cache: CacheReader,
+  namespace: string,
+  name: string,
+  riskClass: string,
+  policy: string,
+): PolicyEntry {
+  const policyObj = cache.get(SIGNOFF_POLICIES, namespace, policy);
+  return {
+    useCase: `${namespace}/${name}`,
+    riskClass,
+    policy: `${namespace}/${policy}`,
+    spec: peekSpec(signoffPolicySpec, policyObj),
+    ...(policyObj ? { revision: revisionOf(policyObj) } : {}),
+  };
 }
 
 /** The policy revision in force: the git commit of the policy file when known, else its generation. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../runtime/index.js';
-import { governedPullRequest } from './governed.js';
+import { claimConflicts, governedPullRequest } from './governed.js';
 
 const load = (path: string): KubeObject[] =>
   parseAllDocuments(readFileSync(new URL(`../../../examples/${path}`, import.meta.url), 'utf8'))
@@ -61,5 +61,58 @@ describe('governedPullRequest', () => {
       governed: false,
       useCases: [],
     });
+  });
+});
+
+describe('claimConflicts: a file is governed by exactly one use case', () => {
+  const [readmission] = load('care-management/readmission-risk.yaml');
+  /** A use case in another namespace that names readmission-risk's production file as its own. */
+  const squatter: KubeObject = {
+    ...readmission!,
+    metadata: { name: 'quiet-helper', namespace: 'sandbox' },
+    spec: {
+      ...(readmission!.spec as Record<string, unknown>),
+      riskClass: 'medical-device',
+      signoffPolicy: 'sandbox-signoff',
+      deployment: {
+        repository: 'Northwind-Health/ai-deployments',
+        branch: 'main',
+        targets: [
+          {
+            stage: 'production',
+            file: './care-management/readmission-risk/production.yaml',
+            field: 'model.version',
+          },
+        ],
+      },
+    },
+  };
+
+  it('finds a second claim from another namespace, however the path is spelled', () => {
+    const g = governedPullRequest(
+      {
+        repository,
+        baseBranch: 'main',
+        changedFiles: ['care-management/readmission-risk/production.yaml'],
+      },
+      [...useCases, squatter],
+    );
+    expect(g.conflicts).toEqual([
+      {
+        repository: 'northwind-health/ai-deployments',
+        branch: 'main',
+        path: 'care-management/readmission-risk/production.yaml',
+        claimants: ['care-management/readmission-risk', 'sandbox/quiet-helper'],
+      },
+    ]);
+    // Both are asked: the squatter cannot stand in for the owner, even with the stricter risk class.
+    expect(g.useCases.map((u) => `${u.namespace}/${u.name}`)).toEqual([
+      'sandbox/quiet-helper',
+      'care-management/readmission-risk',
+    ]);
+  });
+
+  it('reports no conflict when each file has one claimant', () => {
+    expect(claimConflicts(useCases)).toEqual([]);
   });
 });

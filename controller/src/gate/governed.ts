@@ -3,6 +3,10 @@
 // the use cases it touches. Pure: the caller lists the changed files and the cached use cases.
 import { RISK_CLASSES, type UseCaseSpec, useCaseSpec } from '../../../specs/usecase.js';
 import { peekSpec } from '../kinds/resources.js';
+import { type ClaimConflict, claimConflicts, normalizePath } from '../kinds/usecase/claims.js';
+
+export { type ClaimConflict, claimConflicts, normalizePath };
+
 import type { KubeObject } from '../runtime/index.js';
 
 export interface GovernedUseCase {
@@ -17,6 +21,8 @@ export interface GovernedUseCase {
 
 export interface GovernedPullRequest {
   governed: boolean;
+  /** Changed files claimed by more than one use case (absent when none is). */
+  conflicts?: ClaimConflict[];
   /** Every use case a changed file deploys, strictest risk class first. */
   useCases: GovernedUseCase[];
   /** The strictest risk class among them: the one whose roles must sign off. */
@@ -66,19 +72,18 @@ export function governedPullRequest(
       `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
   );
   const governing = found[0];
+  const conflicts = claimConflicts(useCases).filter(
+    (c) => c.repository.toLowerCase() === repo && c.branch === change.baseBranch && changed.has(c.path),
+  );
   return {
     governed: found.length > 0,
     useCases: found,
     ...(governing ? { riskClass: governing.riskClass, governing } : {}),
+    ...(conflicts.length > 0 ? { conflicts } : {}),
   };
 }
 
 /** Higher is stricter: the order RISK_CLASSES lists them in. */
 export function riskRank(riskClass: string): number {
   return (RISK_CLASSES as readonly string[]).indexOf(riskClass);
-}
-
-/** Git paths have no leading `./` or `/`; a spec might. */
-function normalizePath(path: string): string {
-  return path.replace(/^(\.\/)+/, '').replace(/^\/+/, '');
 }

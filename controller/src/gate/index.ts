@@ -1,6 +1,7 @@
 // The sign-off gate: the `vigil/sign-off` check on pull requests, decided by evaluateSignoff on what the forge
 // reports, with polling for when webhooks do not arrive.
 export { type CheckRunWrite, checkRunWrite, clockTime, notEvaluatedCheckRun } from './check-run.js';
+export { type CombinedPolicy, combinePolicies, type PolicyEntry } from './combined-policy.js';
 export {
   type DiscoveryResult,
   type MembershipResult,
@@ -11,9 +12,12 @@ export {
 } from './discovery.js';
 export { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
 export {
+  type ClaimConflict,
+  claimConflicts,
   type GovernedPullRequest,
   type GovernedUseCase,
   governedPullRequest,
+  normalizePath,
   type PullRequestChangeSet,
   riskRank,
 } from './governed.js';
@@ -23,6 +27,7 @@ export {
   type GovernedVerdict,
   governedRepositories,
   isPromotionBranch,
+  policiesFor,
 } from './governed-gate.js';
 export {
   type InHand,

@@ -14,9 +14,11 @@ import {
   type PullRequestCommit,
   type PullRequestReview,
   type RepoName,
+  type ReviewDismissalEvent,
 } from '../forge/forge.js';
 import { type Clock, systemClock } from '../runtime/index.js';
 import {
+  type Blocker,
   type CheckRunOutput,
   evaluateSignoff,
   type Review,
@@ -36,8 +38,15 @@ import { isRateLimited, SignoffUnavailableError, unavailableSentence } from './e
 
 export const SIGNOFF_CHECK = 'vigil/sign-off';
 
+/** Who pushed which commit, as push webhooks told (the webhook receiver keeps it). */
+export interface PushersOf {
+  pushersOf(repository: RepoName, sha: string): string[];
+}
+
 export interface SignoffGateOptions {
   forge: Forge;
+  /** Who pushed each commit; without it only verified signatures prove who wrote a commit. */
+  pushes?: PushersOf;
   /** The check branch protection requires (the policy's `enforcement.checkName`). */
   checkName?: string;
   logger?: Logger;
@@ -60,6 +69,10 @@ export interface SignoffRequest {
   };
   /** A rollback the policy's break-glass roles may merge alone. */
   breakGlassEligible: boolean;
+  /** Facts that block on their own, found before the reviews were read (a claimed file, say). */
+  blockers?: Blocker[];
+  /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
+  pushedBy?: Record<string, string[]>;
   now: Date;
   /** What the caller already holds: not read again. */
   inHand?: {
@@ -102,6 +115,7 @@ const REMEMBERED = 500;
 interface Gathered {
   reviews?: Review[];
   commits?: PullRequestCommit[];
+  dismissals?: ReviewDismissalEvent[];
   teams: Record<string, TeamMembership | undefined>;
   unreadable: { what: string; error: unknown }[];
 }
@@ -111,6 +125,7 @@ export class SignoffGate {
   private readonly forge: Forge;
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
+  private readonly pushes: PushersOf | undefined;
   /**
    * A pull request's commits by head, base branch and base commit. For a given head and base they do not change
    * (they only shrink as the base takes some in, which keeps more committers from approving, never fewer), so
@@ -127,6 +142,7 @@ export class SignoffGate {
     this.checkName = options.checkName ?? SIGNOFF_CHECK;
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
+    this.pushes = options.pushes;
   }
 
   async evaluate(request: SignoffRequest): Promise<SignoffOutcome> {
@@ -162,11 +178,21 @@ export class SignoffGate {
       pullRequest: {
         author: pr.author,
         headSha: pr.head.sha,
-        commits: gathered.commits ?? [],
+        commits: (gathered.commits ?? []).map((c) => ({
+          ...c,
+          pushers: [
+            ...new Set([
+              ...(request.pushedBy?.[c.sha] ?? []),
+              ...(this.pushes?.pushersOf(repository, c.sha) ?? []),
+            ]),
+          ],
+        })),
         ...(lastPushAt ? { lastPushAt } : {}),
       },
       reviews: gathered.reviews,
       teams: gathered.teams,
+      ...(gathered.dismissals ? { dismissals: gathered.dismissals } : {}),
+      ...(request.blockers ? { blockers: request.blockers } : {}),
       breakGlass: { eligibleRollback: request.breakGlassEligible },
       now: request.now,
     });
@@ -237,11 +263,19 @@ export class SignoffGate {
     const heldCommits = request.inHand?.commits ?? this.commits.get(commitsKey);
     const [reviews, commits] = await Promise.allSettled([
       heldReviews ?? this.forge.listReviews(repository, number),
-      heldCommits ?? this.forge.listCommits(repository, number),
+      heldCommits ?? this.forge.listCommits(repository, number, { base: pr.base.sha, head: pr.head.sha }),
     ]);
     const gathered: Gathered = { teams: {}, unreadable };
     if (reviews.status === 'fulfilled') gathered.reviews = reviews.value;
     else unreadable.push({ what: 'the reviews', error: reviews.reason });
+    // Who dismissed a review is only in the timeline; read it only when a review was dismissed.
+    if (gathered.reviews?.some((r) => r.state === 'DISMISSED')) {
+      try {
+        gathered.dismissals = await this.forge.listReviewDismissals(repository, number);
+      } catch (error) {
+        unreadable.push({ what: 'who dismissed the reviews', error });
+      }
+    }
     if (commits.status === 'fulfilled') {
       gathered.commits = commits.value;
       if (!this.commits.has(commitsKey)) remember(this.commits, commitsKey, commits.value);
@@ -401,6 +435,7 @@ export function teamsToRead(
   if (!spec) return [];
   const roles = new Set(spec.requirements.find((r) => r.riskClass === request.riskClass)?.roles ?? []);
   if (request.breakGlassEligible) for (const role of spec.breakGlass?.roles ?? []) roles.add(role);
+  for (const role of spec.rules.objectionsDismissibleBy ?? []) roles.add(role);
   const teams = spec.roles.filter((r) => roles.has(r.name)).map((r) => r.team);
   return [...new Set(teams)].filter((t) => /^[^/]+\/[^/]+$/.test(t));
 }
@@ -421,7 +456,9 @@ export function headCommittedAt(
 
 /** Whether any review is one a team's membership decides about: an approval, or an objection that may block. */
 export function reviewsNeedMembership(reviews: readonly PullRequestReview[]): boolean {
-  return reviews.some((r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED');
+  return reviews.some(
+    (r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED' || r.state === 'DISMISSED',
+  );
 }
 
 function sameOutput(a: CheckRunOutput, b: CheckRunOutput): boolean {

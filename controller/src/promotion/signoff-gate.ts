@@ -2,17 +2,24 @@
 // evaluates the policy and sets the `vigil/sign-off` check; tests may stand in for it behind this interface.
 import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import type { PullRequest, PullRequestCommit, PullRequestReview } from '../forge/forge.js';
-import type { SignoffResult } from '../signoff/index.js';
+import type { Blocker, SignoffResult } from '../signoff/index.js';
 
 export interface SignoffGateRequest {
   repository: string;
   number: number;
   useCase: { namespace: string; name: string };
   riskClass: string;
-  /** `name` is `namespace/name`, as the check shows it. */
-  signoffPolicy: { name: string; spec: SignoffPolicySpec; revision?: string };
+  /**
+   * `name` is `namespace/name` (or several joined, for a change several use cases need), as the check shows it;
+   * `spec` is undefined when a policy it needs could not be read: the check fails closed.
+   */
+  signoffPolicy: { name: string; spec: SignoffPolicySpec | undefined; revision?: string };
   /** A rollback allowed to merge on the break-glass roles alone. */
   breakGlassEligible: boolean;
+  /** Facts that block on their own (a file two use cases claim). */
+  blockers?: Blocker[];
+  /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
+  pushedBy?: Record<string, string[]>;
   now: Date;
   /** What the reconciler already holds (the pull request it just read, opened or was delivered): not read again. */
   inHand?: {

@@ -83,8 +83,8 @@ const notCounting: NotCountingCase[] = [
       {},
       {
         commits: [
-          { sha: OLD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer' },
-          { sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'compliance-1' },
+          { sha: OLD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer', verified: true },
+          { sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'compliance-1', verified: true },
         ],
       },
     ),
@@ -97,7 +97,9 @@ const notCounting: NotCountingCase[] = [
     input: withCompliance(
       [review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z')],
       {},
-      { commits: [{ sha: HEAD, authorLogin: 'compliance-1', committerLogin: 'ml-engineer' }] },
+      {
+        commits: [{ sha: HEAD, authorLogin: 'compliance-1', committerLogin: 'ml-engineer', verified: true }],
+      },
     ),
     reason: 'committer',
     login: 'compliance-1',
@@ -105,7 +107,9 @@ const notCounting: NotCountingCase[] = [
   },
   {
     name: 'dismissed: the approval was dismissed',
-    input: withCompliance([review('compliance-1', 'DISMISSED', '2026-03-02T12:00:00Z')]),
+    input: withCompliance([review('compliance-1', 'DISMISSED', '2026-03-02T12:00:00Z', HEAD, 77)], {
+      dismissals: [{ reviewId: 77, by: 'platform-eng', previousState: 'APPROVED' }],
+    }),
     reason: 'dismissed',
     login: 'compliance-1',
     role: 'compliance',
@@ -305,12 +309,76 @@ describe("evaluateSignoff: each person's latest review (GitHub's semantics)", ()
     expect(r.blockers.map((b) => b.code)).toEqual(['changes-requested']);
   });
 
-  it('a dismissed change request no longer blocks', () => {
-    const r = evaluateSignoff(
-      withCompliance([
-        review('compliance-2', 'DISMISSED', '2026-03-02T09:00:00Z'),
+  // compliance-2's objection (#60) was dismissed; the timeline says by whom.
+  const dismissedObjection = (by: string, extra: Partial<SignoffInput> = {}) =>
+    evaluateSignoff(
+      withCompliance(
+        [
+          review('compliance-2', 'DISMISSED', '2026-03-02T09:00:00Z', HEAD, 60),
+          review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z'),
+        ],
+        { dismissals: [{ reviewId: 60, by, previousState: 'CHANGES_REQUESTED' }], ...extra },
+      ),
+    );
+  const dismissers = { ...policy, rules: { ...policy.rules, objectionsDismissibleBy: ['clinical-safety'] } };
+
+  it('a change request dismissed by the author still blocks', () => {
+    const r = dismissedObjection('ml-engineer');
+    expect(r.conclusion).toBe('failure');
+    expect(r.blockers.map((b) => [b.code, b.login])).toEqual([['changes-requested', 'compliance-2']]);
+    expect(r.blockers[0]?.message).toContain('ml-engineer dismissed it');
+  });
+
+  it('a change request dismissed by someone the policy does not name still blocks', () => {
+    expect(dismissedObjection('compliance-1').conclusion).toBe('failure');
+    expect(dismissedObjection('cs-lead').conclusion).toBe('failure');
+  });
+
+  it('a change request dismissed by a member of a role the policy names for it is lifted', () => {
+    const r = dismissedObjection('cs-lead', { policy: dismissers });
+    expect(r.conclusion).toBe('success');
+    expect(r.blockers).toEqual([]);
+  });
+
+  it('a named dismisser who is the author cannot lift it', () => {
+    const r = evaluateSignoff({
+      ...withCompliance(
+        [
+          review('compliance-2', 'DISMISSED', '2026-03-02T09:00:00Z', HEAD, 60),
+          review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z'),
+        ],
+        {
+          policy: dismissers,
+          dismissals: [{ reviewId: 60, by: 'dual-member', previousState: 'CHANGES_REQUESTED' }],
+        },
+        { author: 'dual-member' },
+      ),
+      reviews: [
+        review('ds-lead', 'APPROVED', '2026-03-02T10:00:00Z', HEAD, 1),
+        review('cs-lead', 'APPROVED', '2026-03-02T11:00:00Z', HEAD, 2),
+        review('compliance-2', 'DISMISSED', '2026-03-02T09:00:00Z', HEAD, 60),
         review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z'),
-      ]),
+      ],
+    });
+    expect(r.conclusion).toBe('failure');
+    expect(r.blockers.map((b) => b.code)).toEqual(['changes-requested']);
+  });
+
+  it('a dismissed review whose dismissal the timeline does not show blocks: it may have been an objection', () => {
+    const r = dismissedObjection('compliance-1', { dismissals: [] });
+    expect(r.conclusion).toBe('failure');
+    expect(r.blockers.map((b) => b.code)).toEqual(['dismissal-unknown']);
+  });
+
+  it('a dismissed approval blocks nothing', () => {
+    const r = evaluateSignoff(
+      withCompliance(
+        [
+          review('compliance-2', 'DISMISSED', '2026-03-02T09:00:00Z', HEAD, 60),
+          review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z'),
+        ],
+        { dismissals: [{ reviewId: 60, by: 'ml-engineer', previousState: 'APPROVED' }] },
+      ),
     );
     expect(r.conclusion).toBe('success');
   });
@@ -382,6 +450,96 @@ describe('evaluateSignoff: separation of duties as an assignment', () => {
     });
     expect(r.conclusion).toBe('success');
     expect(r.roles.map((x) => x.filledBy?.login)).toEqual(['dual-member', 'dual-member', 'compliance-1']);
+  });
+});
+
+describe('evaluateSignoff: who wrote the change, proven', () => {
+  const withCommits = (commits: NonNullable<SignoffInput['pullRequest']>['commits'], extra = {}) =>
+    evaluateSignoff(
+      withCompliance([review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z')], extra, { commits }),
+    );
+
+  it('a person a Co-authored-by trailer names cannot approve', () => {
+    const r = withCommits([
+      {
+        sha: HEAD,
+        authorLogin: 'ml-engineer',
+        committerLogin: 'ml-engineer',
+        verified: true,
+        message: 'Raise the threshold\n\nCo-authored-by: C One <4242+compliance-1@users.noreply.github.com>',
+      },
+    ]);
+    expect(r.conclusion).toBe('failure');
+    expect(r.ignored.find((i) => i.login === 'compliance-1')?.reason).toBe('committer');
+  });
+
+  it('a co-author whose address ties to no account blocks: nobody can be shown not to be them', () => {
+    const r = withCommits([
+      {
+        sha: HEAD,
+        authorLogin: 'ml-engineer',
+        committerLogin: 'ml-engineer',
+        verified: true,
+        message: 'Edit\n\nco-authored-by: Someone <someone@example.org>',
+      },
+    ]);
+    expect(r.conclusion).toBe('failure');
+    expect(r.blockers.map((b) => b.code)).toEqual(['unidentified-co-author']);
+  });
+
+  it('whoever pushed a commit cannot approve, whatever its metadata says', () => {
+    const r = withCommits([
+      { sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer', pushers: ['compliance-1'] },
+    ]);
+    expect(r.conclusion).toBe('failure');
+    expect(r.ignored.find((i) => i.login === 'compliance-1')?.reason).toBe('committer');
+  });
+
+  it('an unsigned commit nobody was seen pushing blocks a clinical change', () => {
+    const r = withCommits([{ sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer' }]);
+    expect(r.conclusion).toBe('failure');
+    expect(r.blockers.map((b) => b.code)).toEqual(['unverified-commit']);
+    expect(r.blockers[0]?.message).toContain('rules.requireVerifiedCommits');
+  });
+
+  it('an unsigned commit with a known pusher is proven enough', () => {
+    const r = withCommits([
+      { sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer', pushers: ['ml-engineer'] },
+    ]);
+    expect(r.conclusion).toBe('success');
+  });
+
+  it('verified commits are asked of clinical classes by default, not of operational ones, and a policy can say either', () => {
+    const unsigned = [{ sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer' }];
+    const operational = evaluateSignoff({
+      ...withCompliance(
+        [review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z')],
+        {},
+        { commits: unsigned },
+      ),
+      riskClass: 'operational',
+    });
+    expect(operational.conclusion).toBe('success');
+    const strict = { ...policy, rules: { ...policy.rules, requireVerifiedCommits: true } };
+    const operationalStrict = evaluateSignoff({
+      ...withCompliance(
+        [review('compliance-1', 'APPROVED', '2026-03-02T12:00:00Z')],
+        { policy: strict },
+        { commits: unsigned },
+      ),
+      riskClass: 'operational',
+    });
+    expect(operationalStrict.blockers.map((b) => b.code)).toEqual(['unverified-commit']);
+    const lax = { ...policy, rules: { ...policy.rules, requireVerifiedCommits: false } };
+    expect(withCommits(unsigned, { policy: lax }).conclusion).toBe('success');
+  });
+
+  it('blockers handed in by the caller block', () => {
+    const r = evaluateSignoff(
+      baseInput({ blockers: [{ code: 'claimed-file', message: 'a.yaml is claimed twice' }] }),
+    );
+    expect(r.conclusion).toBe('failure');
+    expect(r.blockers.map((b) => b.code)).toEqual(['claimed-file']);
   });
 });
 

@@ -28,6 +28,22 @@ export interface PullRequestCommit {
   /** Undefined or null when the commit's author e-mail is linked to no GitHub account. */
   authorLogin?: string | null;
   committerLogin?: string | null;
+  /** The commit message: its `Co-authored-by:` trailers name more people who wrote the change. */
+  message?: string;
+  /** Whether the forge verified the commit's signature (GitHub's `verification.verified`). */
+  verified?: boolean;
+  /** Who pushed the commit, as push webhooks and the timeline told; Vigil's own commits name Vigil. */
+  pushers?: readonly string[];
+}
+
+/** Who dismissed a review and what it said before, from the pull request's timeline. */
+export interface ReviewDismissal {
+  reviewId: number;
+  /** Who dismissed it. */
+  by: string;
+  /** The review's state before the dismissal, e.g. CHANGES_REQUESTED. */
+  previousState: ReviewState;
+  at?: string;
 }
 
 export interface PullRequestFacts {
@@ -56,7 +72,22 @@ export interface SignoffInput {
   teams: Readonly<Record<string, TeamMembership | undefined>>;
   /** Whether this pull request is a rollback allowed to merge under the policy's break-glass roles. */
   breakGlass?: { eligibleRollback: boolean };
+  /**
+   * Every review dismissal on the pull request, read from its timeline; undefined when it was not read. Needed
+   * only when a review was dismissed: a dismissed objection may still stand.
+   */
+  dismissals?: readonly ReviewDismissal[];
+  /** Facts found outside the reviews that block on their own (a claimed file, a change Vigil did not make). */
+  blockers?: readonly Blocker[];
   now: Date;
+}
+
+/** The risk classes whose policies require verified commits unless they say otherwise. */
+const VERIFIED_BY_DEFAULT = new Set(['clinical-decision-support', 'medical-device']);
+
+/** Whether commits must be verified (signed, or pushed by someone Vigil saw) for this risk class. */
+export function requiresVerifiedCommits(rules: SignoffRules, riskClass: string | undefined): boolean {
+  return rules.requireVerifiedCommits ?? (riskClass !== undefined && VERIFIED_BY_DEFAULT.has(riskClass));
 }
 
 // --- the decision -----------------------------------------------------------------------------------------------
@@ -122,6 +153,10 @@ export type BlockerCode =
   | 'reviews-unavailable'
   | 'commits-unavailable'
   | 'unidentified-commit'
+  | 'unidentified-co-author'
+  | 'unverified-commit'
+  | 'dismissal-unknown'
+  | 'claimed-file'
   | 'changes-requested';
 
 export interface Blocker {
@@ -176,7 +211,7 @@ const short = (sha: string) => sha.slice(0, 7);
 
 export function evaluateSignoff(input: SignoffInput): SignoffResult {
   const { policy, pullRequest, reviews, now } = input;
-  const blockers: Blocker[] = [];
+  const blockers: Blocker[] = [...(input.blockers ?? [])];
   const notes: string[] = [];
 
   if (!policy) {
@@ -240,10 +275,12 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
   const lastPushMs = pullRequest.lastPushAt !== undefined ? Date.parse(pullRequest.lastPushAt) : undefined;
   const nowMs = now.getTime();
 
-  // Who wrote the change. A commit whose author or committer resolves to no account could be anyone's, so under
-  // the committers rule nobody can be shown not to have written it.
+  // Who wrote the change: every commit's author and committer, everyone its `Co-authored-by:` trailers name, and
+  // whoever pushed it. Commit metadata is written by whoever pushes, so where the policy asks for verified
+  // commits, a commit counts as known only when its signature is verified or Vigil saw who pushed it.
   const author = key(pullRequest.author);
   const committers = new Set<string>();
+  const verifiedRequired = requiresVerifiedCommits(rules, input.riskClass);
   if (pullRequest.commits.length === 0 && rules.committersCannotApprove) {
     // Every pull request has a commit: none listed means they were not read, not that nobody wrote the change.
     blockers.push({
@@ -261,10 +298,26 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
       if (login) committers.add(key(login));
       else unlinked.push(who);
     }
+    for (const pusher of commit.pushers ?? []) committers.add(key(pusher));
     if (unlinked.length > 0 && rules.committersCannotApprove) {
       blockers.push({
         code: 'unidentified-commit',
         message: `The ${unlinked.join(' and ')} of commit ${short(commit.sha)} ${unlinked.length > 1 ? 'are' : 'is'} linked to no GitHub account, so no approver can be shown not to have written it; link the e-mail address to an account or rewrite the commit.`,
+      });
+    }
+    for (const trailer of coAuthors(commit.message ?? '')) {
+      if (trailer.login) committers.add(key(trailer.login));
+      else if (rules.committersCannotApprove) {
+        blockers.push({
+          code: 'unidentified-co-author',
+          message: `Commit ${short(commit.sha)} names co-author "${trailer.name}" <${trailer.email}>, an address Vigil cannot tie to an account, so no approver can be shown not to have written it; write the co-author's GitHub no-reply address (login@users.noreply.github.com) or rewrite the commit.`,
+        });
+      }
+    }
+    if (verifiedRequired && commit.verified !== true && (commit.pushers ?? []).length === 0) {
+      blockers.push({
+        code: 'unverified-commit',
+        message: `Commit ${short(commit.sha)} has no verified signature and Vigil saw nobody push it, so who wrote it is unproven; this policy requires verified commits (rules.requireVerifiedCommits). Sign the commit, or push it again while Vigil receives push webhooks.`,
       });
     }
   }
@@ -333,31 +386,73 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
 
   // With no approval and no objection to check, nobody's membership matters: the gate need not read the teams.
   const anyVerdict = [...effective.values()].some(
-    (r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED',
+    (r) => r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED' || r.state === 'DISMISSED',
   );
 
-  // Changes requested by someone the gate listens to blocks until that person's later review replaces it or it is
-  // dismissed. It is not invalidated by a push or by time: an objection stands until it is withdrawn.
+  // Who may lift someone else's objection by dismissing it: active members of the roles the policy names, never
+  // the author or anyone who wrote the change.
+  const dismisserTeams = rules.objectionsDismissibleBy.map(teamOf);
+  const mayLift = (by: string, reviewer: string) =>
+    key(by) === key(reviewer) ||
+    (key(by) !== author &&
+      !committers.has(key(by)) &&
+      dismisserTeams.some((team) => team !== undefined && activeIn(team, by)));
+
+  // Changes requested by someone the gate listens to blocks until that person's later review replaces it, or a
+  // person the policy names dismisses it. It is not invalidated by a push or by time: an objection stands until
+  // its owner withdraws it; a dismissal by the author, or by anyone else, leaves it standing.
   const approvals: TimedReview[] = [];
   for (const r of effective.values()) {
-    if (r.state === 'DISMISSED') {
-      ignore(r, 'dismissed', 'Dismissed on the pull request.');
-      continue;
-    }
     const memberRoles = relevantRoles.filter((role) => activeIn(teamOf(role), r.login));
-    if (r.state === 'CHANGES_REQUESTED') {
-      if (memberRoles.length > 0) {
-        const teams = [...new Set(memberRoles.map((role) => teamOf(role)))].join(', ');
+    const teams = [...new Set(memberRoles.map((role) => teamOf(role)))].join(', ');
+    if (r.state === 'DISMISSED') {
+      const d = input.dismissals?.find((x) => x.reviewId === r.id);
+      if (memberRoles.length > 0 && !d) {
+        ignore(r, 'dismissed', 'Dismissed on the pull request; who dismissed it could not be read.');
+        blockers.push({
+          code: 'dismissal-unknown',
+          login: r.login,
+          reviewId: r.id,
+          message: `Review #${r.id} by ${r.login} (${teams}) was dismissed, but the pull request's timeline does not say what it was or who dismissed it, so a standing objection cannot be ruled out.`,
+        });
+      } else if (
+        memberRoles.length > 0 &&
+        d?.previousState === 'CHANGES_REQUESTED' &&
+        !mayLift(d.by, r.login)
+      ) {
+        const named = rules.objectionsDismissibleBy;
         ignore(
           r,
           'changes-requested',
-          `An objection from a member of ${teams}: it blocks the merge until ${r.login} approves or the review is dismissed.`,
+          `An objection from a member of ${teams}, dismissed by ${d.by}, who cannot lift it: it still blocks the merge.`,
         );
         blockers.push({
           code: 'changes-requested',
           login: r.login,
           reviewId: r.id,
-          message: `${r.login} (${teams}) requested changes in review #${r.id}; the merge stays blocked until ${r.login} approves or the review is dismissed.`,
+          message: `${r.login} (${teams}) requested changes in review #${r.id}; ${d.by} dismissed it, but only ${r.login}${named.length > 0 ? ` or a member of the ${named.join(', ')} role${named.length > 1 ? 's' : ''} (not the author or a committer)` : ''} can lift it, so the merge stays blocked until ${r.login} approves.`,
+        });
+      } else {
+        ignore(
+          r,
+          'dismissed',
+          d ? `Dismissed on the pull request by ${d.by}.` : 'Dismissed on the pull request.',
+        );
+      }
+      continue;
+    }
+    if (r.state === 'CHANGES_REQUESTED') {
+      if (memberRoles.length > 0) {
+        ignore(
+          r,
+          'changes-requested',
+          `An objection from a member of ${teams}: it blocks the merge until ${r.login} approves.`,
+        );
+        blockers.push({
+          code: 'changes-requested',
+          login: r.login,
+          reviewId: r.id,
+          message: `${r.login} (${teams}) requested changes in review #${r.id}; the merge stays blocked until ${r.login} approves${rules.objectionsDismissibleBy.length > 0 ? ` or a member of ${rules.objectionsDismissibleBy.join(', ')} dismisses the review` : ''}.`,
         });
       } else {
         ignore(
@@ -645,12 +740,35 @@ function failClosed(input: SignoffInput, roles: RoleResult[], blockers: Blocker[
     ...(input.pullRequest ? { headSha: input.pullRequest.headSha } : {}),
     roles: notEvaluated,
     ignored: [],
-    blockers,
+    blockers: [...(input.blockers ?? []), ...blockers],
     filled: 0,
     required: roles.length,
     summary: `0/${roles.length} roles signed off`,
     notes: [],
   };
+}
+
+/** A person a `Co-authored-by:` trailer names; `login` when the address is a forge no-reply address. */
+export interface CoAuthor {
+  name: string;
+  email: string;
+  login?: string;
+}
+
+/**
+ * The `Co-authored-by:` trailers of a commit message. GitHub ties a co-author to an account by e-mail; the one
+ * address that names the account in itself is the no-reply one (`[id+]login@users.noreply.<host>`).
+ */
+export function coAuthors(message: string): CoAuthor[] {
+  const found: CoAuthor[] = [];
+  for (const m of message.matchAll(/^co-authored-by:[ \t]*(.*?)[ \t]*<([^<>\s]+)>[ \t]*$/gim)) {
+    const name = m[1] ?? '';
+    const email = m[2] ?? '';
+    const noReply =
+      /^(?:\d+\+)?([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?)@users\.noreply\./i.exec(email);
+    found.push({ name, email, ...(noReply?.[1] ? { login: noReply[1] } : {}) });
+  }
+  return found;
 }
 
 function byTimeThenId(a: IgnoredReview, b: IgnoredReview): number {

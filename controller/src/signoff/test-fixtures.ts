@@ -55,7 +55,7 @@ export function baseInput(overrides: Partial<SignoffInput> = {}): SignoffInput {
     pullRequest: {
       author: 'ml-engineer',
       headSha: HEAD,
-      commits: [{ sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer' }],
+      commits: [{ sha: HEAD, authorLogin: 'ml-engineer', committerLogin: 'ml-engineer', verified: true }],
       lastPushAt: LAST_PUSH,
     },
     reviews: [

@@ -24,6 +24,7 @@ import {
   statusOf,
   USE_CASES,
 } from '../resources.js';
+import { type ClaimConflict, claimConflicts, normalizePath } from './claims.js';
 import { DeployedVersions } from './deployed-versions.js';
 import { refersTo } from './references.js';
 import { decideUseCaseStatus } from './status.js';
@@ -44,6 +45,36 @@ function useCasesReferring(kind: ResourceKind) {
   };
 }
 
+/** The claim conflicts this use case is part of. */
+function conflictsOf(cache: CacheReader, namespace: string, name: string): ClaimConflict[] {
+  const me = `${namespace}/${name}`;
+  return claimConflicts(cache.list(USE_CASES))
+    .filter((c) => c.claimants.includes(me))
+    .map((c) => ({ ...c, claimants: c.claimants.filter((x) => x !== me) }));
+}
+
+/** Other use cases, in any namespace, that name one of `obj`'s deployment files. */
+function sharingAFile(obj: KubeObject, cache: CacheReader): string[] {
+  const spec = peekSpec(useCaseSpec, obj);
+  if (!spec) return [];
+  const me = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+  const key = (repo: string, branch: string, file: string) =>
+    `${repo.toLowerCase()}\u0000${branch}\u0000${normalizePath(file)}`;
+  const mine = new Set(
+    spec.deployment.targets.map((t) => key(spec.deployment.repository, spec.deployment.branch, t.file)),
+  );
+  return cache
+    .list(USE_CASES)
+    .filter((uc) => {
+      const other = peekSpec(useCaseSpec, uc);
+      return other?.deployment.targets.some((t) =>
+        mine.has(key(other.deployment.repository, other.deployment.branch, t.file)),
+      );
+    })
+    .map((uc) => `${uc.metadata?.namespace}/${uc.metadata?.name}`)
+    .filter((k) => k !== me);
+}
+
 export interface UseCaseControllerDeps {
   /** Read the deployed version of each stage from the GitOps repository; declared versions only when absent. */
   forge?: Forge;
@@ -57,10 +88,14 @@ export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
     kind: USE_CASES,
     // What a use case's status reports on: let those be reconciled first, so its first status is its last.
     startAfter: [DATA_CONTRACTS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES],
-    watches: [DATA_CONTRACTS, RELEASE_TRAINS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES].map((kind) => ({
-      kind,
-      map: useCasesReferring(kind),
-    })),
+    watches: [
+      ...[DATA_CONTRACTS, RELEASE_TRAINS, SURVEILLANCE_POLICIES, SIGNOFF_POLICIES].map((kind) => ({
+        kind,
+        map: useCasesReferring(kind),
+      })),
+      // Another use case that claims (or stops claiming) one of its files changes its DeploymentOwned.
+      { kind: USE_CASES, map: sharingAFile },
+    ],
     async reconcile(ctx, obj) {
       const namespace = obj.metadata!.namespace!;
       const spec = readSpec(useCaseSpec, obj);
@@ -102,6 +137,7 @@ export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
         contracts,
         surveillancePolicy: surveillance,
         signoffPolicy: signoff ? { spec: signoff.spec } : undefined,
+        claimConflicts: conflictsOf(ctx.cache, namespace, obj.metadata!.name),
         now: ctx.now,
       });
       const conditions = observedVersions

@@ -104,6 +104,12 @@ describe('decideUseCaseStatus: denials-triage as the examples declare it', () =>
         message:
           'candidate 3.2.0 for production: 1 of 9 gates fail: 7/8 readiness items done; open: governanceApproval (in-progress)',
       },
+      {
+        type: 'DeploymentOwned',
+        status: 'True',
+        reason: 'SoleClaimant',
+        message: 'no other use case claims its deployment files',
+      },
     ]);
     expect(decision.promotion?.to).toBe('production');
   });
@@ -350,5 +356,41 @@ describe('decideUseCaseStatus: events on what changed', () => {
     const d = decideUseCaseStatus(observation({ spec: { ...denials, dataContracts: many }, contracts: {} }));
     expect(conditionOf(d, 'Valid')!.message.length).toBeLessThanOrEqual(300);
     expect(conditionOf(d, 'Valid')!.message.endsWith('...')).toBe(true);
+  });
+});
+
+describe('decideUseCaseStatus: a deployment file another use case claims', () => {
+  const conflict = {
+    repository: 'northwind-health/ai-deployments',
+    branch: 'main',
+    path: 'revenue-cycle/denials-triage/production.yaml',
+    claimants: ['sandbox/quiet-helper'],
+  };
+
+  it('is not Ready, names the file and the other claimant, and warns once', () => {
+    const d = decideUseCaseStatus(observation({ claimConflicts: [conflict] }));
+    expect(conditionOf(d, 'DeploymentOwned')).toMatchObject({ status: 'False', reason: 'ClaimConflict' });
+    expect(conditionOf(d, 'DeploymentOwned')?.message).toContain(
+      'revenue-cycle/denials-triage/production.yaml is also claimed by sandbox/quiet-helper',
+    );
+    expect(conditionOf(d, 'Ready')).toMatchObject({ status: 'False', reason: 'ClaimConflict' });
+    expect(d.events.filter((e) => e.reason === 'ClaimConflict')).toHaveLength(1);
+    const again = decideUseCaseStatus(
+      observation({
+        claimConflicts: [conflict],
+        status: {
+          ...observation().status,
+          conditions: d.conditions.map((c) => ({ ...c, lastTransitionTime: NOW.toISOString() })),
+        },
+      }),
+    );
+    expect(again.events.filter((e) => e.reason === 'ClaimConflict')).toEqual([]);
+  });
+
+  it('owns its files when nobody else claims them', () => {
+    expect(conditionOf(decideUseCaseStatus(observation()), 'DeploymentOwned')).toMatchObject({
+      status: 'True',
+      reason: 'SoleClaimant',
+    });
   });
 });

@@ -18,6 +18,7 @@ import type { Condition, ConditionUpdate } from '../../runtime/conditions.js';
 import { toTimestamp } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
 import { condition, MESSAGE_LIMIT } from '../conditions.js';
+import type { ClaimConflict } from './claims.js';
 import type { StageObservations } from './gates.js';
 import { evaluatePromotion, type PromotionVerdict } from './promotion.js';
 import { evaluateReadiness } from './readiness.js';
@@ -44,6 +45,8 @@ export interface UseCaseObservation {
   signoffPolicy?: Observed<SignoffPolicySpec>;
   /** What each stage observed for the version running there (encounters, outcomes, expansion metrics). */
   observations?: Readonly<Record<string, StageObservations>>;
+  /** Deployment files of this use case that other use cases claim too. */
+  claimConflicts?: readonly ClaimConflict[];
   now: Date;
 }
 
@@ -79,8 +82,12 @@ export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision 
         'MissingReference',
         `${missingReferenceMessage('ReleaseTrain', spec.releaseTrain, input.namespace)}; the candidate's gates cannot be evaluated`,
       );
-  const ready = readyCondition(valid, contracts, surveillance, promotion, stages);
-  const conditions = [ready, valid, contracts, surveillance, promotionReady];
+  const owned = ownedCondition(input.claimConflicts ?? []);
+  const ready =
+    owned.status === 'False'
+      ? condition('Ready', 'False', owned.reason, owned.message)
+      : readyCondition(valid, contracts, surveillance, promotion, stages);
+  const conditions = [ready, valid, contracts, surveillance, promotionReady, owned];
 
   const last = stages[stages.length - 1];
   return {
@@ -118,6 +125,25 @@ function observedStages(input: UseCaseObservation): NonNullable<UseCaseStatus['s
         : toTimestamp(input.now);
     return { stage: s.stage, version: s.version, since };
   });
+}
+
+/** Whether this use case alone claims its deployment files: a shared file is gated closed. */
+function ownedCondition(conflicts: readonly ClaimConflict[]): ConditionUpdate {
+  if (conflicts.length === 0) {
+    return condition(
+      'DeploymentOwned',
+      'True',
+      'SoleClaimant',
+      'no other use case claims its deployment files',
+    );
+  }
+  const each = conflicts.map((c) => `${c.path} is also claimed by ${c.claimants.join(', ')}`);
+  return condition(
+    'DeploymentOwned',
+    'False',
+    'ClaimConflict',
+    `${each.join('; ')}: a file is governed by exactly one use case, so every change to it fails sign-off until one claim is dropped`,
+  );
 }
 
 function validCondition(input: UseCaseObservation): ConditionUpdate {
