@@ -125,7 +125,8 @@ export function protectionRoutes(forge: Forge): Route[] {
   const appsJson = (a: ActorsSeed) =>
     a.apps.flatMap((slug) => {
       const app = state.apps.get(slug);
-      return app ? [rep.app(app)] : [];
+      // The restriction policy's app schema types description as a plain string.
+      return app ? [{ ...rep.app(app), description: app.description ?? '' }] : [];
     });
 
   const protectionJson = (repo: RepoRecord, branch: string, p: ProtectionSeed) => {

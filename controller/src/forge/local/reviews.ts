@@ -2,6 +2,7 @@
 // the order they were given, and dismissed with a message. The author cannot approve their own change.
 import { ForgeError, invalidRequest, notFound } from './errors.js';
 import type { Forge } from './forge.js';
+import { actorFacts, mayDismiss } from './protection.js';
 import { asBody, optionalEnum, optionalString, requiredString } from './request-body.js';
 import { listReply, type Route } from './routes.js';
 import type { ReviewRecord } from './state.js';
@@ -114,6 +115,18 @@ export function reviewRoutes(forge: Forge): Route[] {
           const issue = forge.pull(repo, ctx.params.pull_number);
           const review = issue.pull.reviews.find((r) => String(r.id) === ctx.params.review_id);
           if (!review) throw notFound(DISMISS_DOC);
+          // Who may dismiss follows the base branch's protection: its dismissal restrictions when set, else
+          // anyone with write access; admins and maintainers always.
+          const rules = repo.protection?.branch === issue.pull.baseRef ? repo.protection : undefined;
+          if (!mayDismiss(rules, actorFacts(state, repo, ctx.user))) {
+            throw new ForgeError(
+              403,
+              rules?.dismissalRestrictions
+                ? 'You do not have permission to dismiss this review: dismissals on this branch are restricted.'
+                : 'You do not have permission to dismiss this review.',
+              DISMISS_DOC,
+            );
+          }
           if (review.state !== 'APPROVED' && review.state !== 'CHANGES_REQUESTED') {
             throw new ForgeError(422, 'Unprocessable Entity', DISMISS_DOC, [
               `Can not dismiss a ${review.state.toLowerCase()} pull request review`,
