@@ -464,7 +464,7 @@ describe('SignoffPolicy through the forge', { timeout: 30_000 }, () => {
         type: 'Warning',
         reason: 'PersonalToken',
         message: expect.stringContaining(
-          'Vigil authenticates with a personal token, not as a GitHub App: the check cannot be pinned to an App',
+          "a personal token's check cannot be pinned to an App, so anyone with write access could post a passing vigil/sign-off",
         ),
       },
     ]);

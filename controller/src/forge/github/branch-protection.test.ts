@@ -193,6 +193,34 @@ describe('GitHubForge.branchProtection', () => {
     expect((await forge.branchProtection(REPO, 'main')).appId).toBe(17);
   });
 
+  it('with a token, learns its App from the first check run it writes (only an App may write one)', async () => {
+    const gh = scriptedGitHub((req) =>
+      req.method === 'POST' && req.url.pathname.endsWith('/check-runs')
+        ? {
+            status: 201,
+            body: {
+              id: 9,
+              name: 'vigil/sign-off',
+              head_sha: 'a'.repeat(40),
+              status: 'in_progress',
+              conclusion: null,
+              html_url: null,
+              output: { title: null, summary: null, text: null },
+              app: { id: 1043, slug: 'vigil' },
+            },
+          }
+        : answer()(req),
+    );
+    const forge = await forgeOver(gh.fetch);
+    expect((await forge.branchProtection(REPO, 'main')).appId).toBeUndefined();
+    await forge.createCheckRun(REPO, {
+      name: 'vigil/sign-off',
+      headSha: 'a'.repeat(40),
+      status: 'in_progress',
+    });
+    expect((await forge.branchProtection(REPO, 'main')).appId).toBe(1043);
+  });
+
   it('reads an unprotected branch as nothing, and a ruleset it may not read as unknown bypass', async () => {
     const gh = scriptedGitHub(
       answer({

@@ -160,7 +160,7 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Gi
     }
   });
 
-  // The App id is what a required check is pinned to; a personal token has none.
+  // The App id is what a required check is pinned to; with a token it is learned from a check run written.
   return new GitHubForge(client, stats, secret.kind === 'app' ? Number(secret.appId) : undefined);
 }
 
@@ -168,8 +168,11 @@ export class GitHubForge implements Forge {
   constructor(
     private readonly gh: Client,
     private readonly stats: CallStats,
-    /** The GitHub App this forge authenticates as; undefined with a personal token. */
-    private readonly appId?: number,
+    /**
+     * The GitHub App this forge authenticates as: from App credentials, or, with a token, from the first check
+     * run it writes (only an App may write one, and GitHub names it in the run). Undefined: a personal token.
+     */
+    private appId?: number,
   ) {}
 
   callStats(): CallStats {
@@ -415,6 +418,7 @@ export class GitHubForge implements Forge {
       head_sha: run.headSha,
       ...checkFields(run),
     });
+    this.appId ??= data.app?.id;
     return toCheckRun(data);
   }
 
@@ -425,6 +429,7 @@ export class GitHubForge implements Forge {
       ...(run.name ? { name: run.name } : {}),
       ...checkFields(run),
     });
+    this.appId ??= data.app?.id;
     return toCheckRun(data);
   }
 

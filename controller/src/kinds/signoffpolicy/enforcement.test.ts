@@ -152,7 +152,7 @@ describe('decideEnforcement', () => {
         setting: 'check-from-app',
         hint: 'personal token: cannot pin',
         message:
-          'Vigil authenticates with a personal token, not as a GitHub App: the check cannot be pinned to an App, so anyone with write access could post a passing vigil/sign-off; run Vigil as a GitHub App and pin the check to it',
+          "Vigil acts with a personal token, not as a GitHub App (no check run it wrote names an App): a personal token's check cannot be pinned to an App, so anyone with write access could post a passing vigil/sign-off; run Vigil as a GitHub App and pin the check to it",
       },
     ]);
   });

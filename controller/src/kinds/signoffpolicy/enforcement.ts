@@ -219,7 +219,7 @@ function checkGaps(facts: BranchProtectionFacts | undefined, checkName: string):
     gaps.push({
       setting: 'check-from-app',
       hint: 'personal token: cannot pin',
-      message: `Vigil authenticates with a personal token, not as a GitHub App: the check cannot be pinned to an App, so anyone with write access could post a passing ${checkName}; run Vigil as a GitHub App and pin the check to it`,
+      message: `Vigil acts with a personal token, not as a GitHub App (no check run it wrote names an App): a personal token's check cannot be pinned to an App, so anyone with write access could post a passing ${checkName}; run Vigil as a GitHub App and pin the check to it`,
     });
   } else if (required.length > 0) {
     const pins = [...new Set(required.map((c) => c.appId))];
