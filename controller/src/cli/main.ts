@@ -1,5 +1,8 @@
 // The `vigil` command (also `kubectl vigil`). Each subcommand lives in commands/<name>.ts.
 import { Command, CommanderError } from 'commander';
+import { CredentialError } from '../forge/github/credentials.js';
+import { redact } from '../forge/github/redact.js';
+import { explainCommanderError, redactCommandLine } from './credential-flags.js';
 import { InputError, UsageError } from './terminal.js';
 
 export const VERSION = '0.1.0';
@@ -31,8 +34,16 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const named = COMMANDS.find(([name]) => name === argv[2]);
   const registers = await Promise.all((named ? [named] : COMMANDS).map(([, load]) => load()));
   for (const register of registers) register(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  for (const cmd of everyCommand(program)) {
+    cmd.exitOverride();
+    // Commander echoes what it could not parse; that may be a token typed where it does not belong.
+    cmd.configureOutput({ outputError: (str, write) => write(explainCommanderError(cmd, str)) });
+  }
   return program;
+}
+
+function everyCommand(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(everyCommand)];
 }
 
 /** Run the CLI and return the exit code: 0 ok, 1 invalid input, 2 usage error. */
@@ -54,16 +65,22 @@ function exitCodeFor(err: unknown): number {
     return 2;
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`vigil: ${err.message}\n`);
+    // A usage error quotes what was typed, which may be a token typed in the wrong place.
+    process.stderr.write(`vigil: ${redactCommandLine(err.message)}\n`);
     return 2;
   }
-  if (err instanceof InputError) {
-    process.stderr.write(`vigil: ${err.message}\n`);
+  if (err instanceof InputError || err instanceof CredentialError || isKubeConfigError(err)) {
+    process.stderr.write(`vigil: ${redact(err.message)}\n`);
     return 1;
   }
   // A bug, not a user's mistake: keep the stack.
   process.stderr.write(
-    `vigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    `vigil: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`,
   );
   return 70;
+}
+
+/** By name, so that `vigil validate` does not load the Kubernetes client to check an error it never throws. */
+function isKubeConfigError(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'KubeConfigError';
 }

@@ -8,7 +8,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   createConfiguration,
-  KubeConfig,
+  type KubeConfig,
   type RequestContext,
   type ResponseContext,
   type SecurityAuthentication,
@@ -17,24 +17,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { type RateLimit, TokenBucket } from './token-bucket.js';
 
-export interface KubeConfigSource {
-  /** A kubeconfig file (`--kubeconfig`); otherwise $KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
-  kubeconfig?: string;
-  /** A context other than the current one (`--context`). */
-  context?: string;
-}
-
-export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
-  const kc = new KubeConfig();
-  if (source.kubeconfig) kc.loadFromFile(source.kubeconfig);
-  else kc.loadFromDefault();
-  if (source.context) {
-    if (!kc.getContextObject(source.context))
-      throw new Error(`context "${source.context}" is not in the kubeconfig`);
-    kc.setCurrentContext(source.context);
-  }
-  return kc;
-}
+export { KubeConfigError, type KubeConfigSource, loadKubeConfig } from './kubeconfig.js';
 
 export type WriteVerb = 'create' | 'update' | 'patch' | 'delete';
 

@@ -7,6 +7,7 @@ export {
   isConflict,
   isGone,
   isNotFound,
+  KubeConfigError,
   type KubeConfigSource,
   loadKubeConfig,
   statusCodeOf,

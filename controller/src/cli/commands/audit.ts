@@ -57,7 +57,7 @@ export function registerAudit(program: Command): void {
     .option('--no-forge', 'do not read the forge; the record rests on the cluster alone')
     .option(
       '--forge-token-file <path>',
-      'file holding a token to read the forge with (never pass a token itself)',
+      'file holding a token to read the forge with, or - to read it from standard input (never pass a token itself)',
     )
     .option('--seed <file>', 'local forge seed, for its read token (default: the one in .vigil/forge.json)')
     .action(async (opts: AuditOptions) => {

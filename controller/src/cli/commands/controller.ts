@@ -7,7 +7,12 @@ import pino from 'pino';
 import { parseDuration } from '../../../../specs/common.js';
 import { startChangeControl } from '../../change-control.js';
 import type { Forge } from '../../forge/forge.js';
-import { appCredentialsFromFile, createGitHubForge, tokenFromFile } from '../../forge/github/index.js';
+import {
+  appCredentialsFromFile,
+  createGitHubForge,
+  secretFromFile,
+  tokenFromFile,
+} from '../../forge/github/index.js';
 import { buildReplica } from '../../replica.js';
 import { ClusterClient, loadKubeConfig, type ManagerOptions } from '../../runtime/index.js';
 import { UsageError } from '../terminal.js';
@@ -41,6 +46,12 @@ interface ControllerOptions {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** The options naming a file that holds a credential; any one of them may be - for standard input. */
+const CREDENTIAL_FILES = [
+  ['--github-token-file', 'githubTokenFile'],
+  ['--github-app-private-key-file', 'githubAppPrivateKeyFile'],
+  ['--webhook-secret-file', 'webhookSecretFile'],
+] as const;
 
 export function registerController(program: Command): void {
   program
@@ -84,13 +95,19 @@ export function registerController(program: Command): void {
       'GitHub REST API base URL (used with the forge credentials)',
       'https://api.github.com',
     )
-    .option('--github-token-file <path>', 'file holding a GitHub token (never pass a token itself)')
+    .option(
+      '--github-token-file <path>',
+      'file holding a GitHub token, or - to read it from standard input (never pass a token itself)',
+    )
     .option('--github-app-id <id>', 'GitHub App id')
     .option('--github-app-installation-id <id>', 'GitHub App installation id')
-    .option('--github-app-private-key-file <path>', 'file holding the GitHub App private key')
+    .option(
+      '--github-app-private-key-file <path>',
+      'file holding the GitHub App private key, or - for standard input',
+    )
     .option('--webhook-port <port>', 'port for GitHub webhook deliveries (needs forge credentials)')
     .option('--webhook-path <path>', 'URL path for GitHub webhook deliveries', '/webhooks/github')
-    .option('--webhook-secret-file <path>', 'file holding the webhook secret')
+    .option('--webhook-secret-file <path>', 'file holding the webhook secret, or - for standard input')
     .option(
       '--webhook-deliveries-file <path>',
       'file recording the delivery ids already processed, so a redelivery after a restart is not processed again',
@@ -106,6 +123,9 @@ export function registerController(program: Command): void {
           `--watch-namespaces takes one namespace in this version; got ${namespaces.length} (${namespaces.join(', ')}). Run one controller per namespace, or watch all.`,
         );
       }
+      const fromStdin = CREDENTIAL_FILES.filter(([, key]) => opts[key] === '-').map(([flag]) => flag);
+      if (fromStdin.length > 1)
+        throw new UsageError(`only one of ${fromStdin.join(', ')} can be - (standard input)`);
       const logger = pino({ level: logLevel });
       // Its forge refuses every write while this replica does not lead (see buildReplica).
       const { manager, forge } = await buildReplica({
@@ -248,13 +268,8 @@ async function forgeFrom(
   return undefined;
 }
 
-/** The webhook secret from its file, refused when others can read it (as credentials are). */
+/** The webhook secret from its file or standard input, refused when others can read it (as credentials are). */
 async function webhookSecret(file: string | undefined): Promise<string> {
   if (!file) throw new UsageError('--webhook-port needs --webhook-secret-file: deliveries must be signed');
-  const { stat, readFile } = await import('node:fs/promises');
-  const mode = (await stat(file)).mode;
-  if (mode & 0o007) throw new UsageError(`${file} is readable or writable by other users; chmod o-rwx it`);
-  const secret = (await readFile(file, 'utf8')).trim();
-  if (!secret) throw new UsageError(`${file} is empty`);
-  return secret;
+  return secretFromFile(file, 'webhook secret');
 }

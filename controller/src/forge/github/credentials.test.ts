@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,6 +9,7 @@ import {
   appCredentialsFromSecret,
   CredentialError,
   openCredentials,
+  secretFromFile,
   tokenFromFile,
   tokenFromSecret,
 } from './credentials.js';
@@ -71,6 +73,70 @@ describe('tokenFromFile', () => {
   it('refuses an oversized file without reading it', async () => {
     const path = await file('huge', 'x'.repeat(70_000), 0o600);
     await expect(tokenFromFile(path)).rejects.toThrow('too large');
+  });
+});
+
+describe('tokenFromFile("-"): standard input', () => {
+  const stdin = (text: string | Buffer, isTTY = false) => Object.assign(Readable.from([text]), { isTTY });
+
+  it('reads and trims the token piped in, and names its source', async () => {
+    const creds = await tokenFromFile('-', { stdin: stdin(`${TOKEN}\n`) });
+    expect(openCredentials(creds)).toEqual({ kind: 'token', token: TOKEN });
+    expect(creds.source).toBe('standard input');
+  });
+
+  it('refuses a terminal, where the token would show as it is typed', async () => {
+    await expect(tokenFromFile('-', { stdin: stdin(TOKEN, true) })).rejects.toThrow(
+      'standard input is a terminal: pipe or redirect the token into it',
+    );
+  });
+
+  it('refuses nothing, several words, and too much', async () => {
+    await expect(tokenFromFile('-', { stdin: stdin('') })).rejects.toThrow(
+      'standard input: the token is empty',
+    );
+    await expect(tokenFromFile('-', { stdin: stdin(`${TOKEN} ${TOKEN}`) })).rejects.toThrow(
+      'standard input: expected one token',
+    );
+    await expect(tokenFromFile('-', { stdin: stdin(Buffer.alloc(70_000, 120)) })).rejects.toThrow(
+      'too large',
+    );
+  });
+
+  it('gives an App private key too', async () => {
+    const creds = await appCredentialsFromFile({ appId: 1, installationId: 2 }, '-', { stdin: stdin(PEM) });
+    expect(creds.source).toBe('standard input');
+  });
+});
+
+describe('a credential file that cannot be used', () => {
+  it('is not echoed when a token was given where its path goes', async () => {
+    const typed = `gh${'p'}_${'Q7w3Zr9K'.repeat(4)}T1xY`;
+    const error = await tokenFromFile(typed).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialError);
+    expect((error as Error).message).toContain('looks like a token itself (not shown)');
+    expect((error as Error).message).not.toContain(typed);
+  });
+
+  it('is named with what is wrong when it is under something that is not a directory', async () => {
+    const plain = await file('plain', TOKEN, 0o600);
+    await expect(tokenFromFile(join(plain, 'token'))).rejects.toThrow(
+      `${join(plain, 'token')}: a part of the path is not a directory (expected the token)`,
+    );
+  });
+});
+
+describe('secretFromFile', () => {
+  it('reads any other secret with the same checks', async () => {
+    expect(await secretFromFile(await file('hook', ' s3cret-value\n', 0o600), 'webhook secret')).toBe(
+      's3cret-value',
+    );
+    await expect(secretFromFile(await file('hook-open', 'x', 0o604), 'webhook secret')).rejects.toThrow(
+      'the webhook secret file is accessible to other users (mode 0604)',
+    );
+    await expect(secretFromFile(await file('hook-empty', '\n', 0o600), 'webhook secret')).rejects.toThrow(
+      'the webhook secret is empty',
+    );
   });
 });
 

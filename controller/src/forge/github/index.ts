@@ -5,6 +5,9 @@ export {
   appCredentialsFromSecret,
   CredentialError,
   ForgeCredentials,
+  looksLikeCredential,
+  STANDARD_INPUT,
+  secretFromFile,
   tokenFromFile,
   tokenFromSecret,
 } from './credentials.js';
