@@ -90,9 +90,9 @@ async function openPullRequest(who: string, branch: string, version: string) {
   return data;
 }
 
-async function approveAll(number: number) {
+async function approveAll(number: number, signers = SIGNERS) {
   const ids: Record<string, number> = {};
-  for (const who of SIGNERS) {
+  for (const who of signers) {
     const { data } = await as(local, who).rest.pulls.createReview({
       owner: OWNER,
       repo: REPO,
@@ -202,6 +202,62 @@ describe('a reopened pull request whose Promotion settled', { timeout: 120_000 }
     });
     expect(failing.output.title).toBe('Not signed off: 2/3 roles signed off');
   });
+});
+
+describe('a signer who leaves the team', { timeout: 120_000 }, () => {
+  // ds-2 signs for data science; ds-lead, the team's maintainer, takes ds-2 out of the team and back in.
+  const signers = ['ds-2', 'clinical-safety-lead', 'compliance-1'];
+  const membership = (action: 'remove' | 'add') => {
+    const client = as(local, 'ds-lead').rest.teams;
+    const who = { org: OWNER, team_slug: 'data-science', username: 'ds-2' };
+    return action === 'remove'
+      ? client.removeMembershipForUserInOrg(who)
+      : client.addOrUpdateMembershipForUserInOrg(who);
+  };
+
+  for (const how of ['a membership webhook', 'the poll, without webhooks'] as const) {
+    it(`no longer counts once they left: the check fails, told by ${how}`, async () => {
+      const webhooks = how === 'a membership webhook';
+      // Signed off before Vigil starts: its first poll finds the pull request and evaluates it once.
+      const pr = await openPullRequest('ds-3', `leaver-${webhooks ? 'webhook' : 'poll'}`, '2.5.0');
+      await approveAll(pr.number, signers);
+      const forge = await vigilForge();
+      changeControl = await startChangeControl({
+        manager: managerOf(examples()),
+        forge,
+        logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+        ...(webhooks
+          ? {
+              webhook: {
+                port: 0,
+                host: '127.0.0.1',
+                path: '/webhooks/github',
+                secret: 'stale-checks-secret',
+              },
+              webhookBatchMs: 100,
+              // Only the membership webhook can tell: the poll does not come round again in this test.
+              pollIntervalMs: 600_000,
+            }
+          : { pollIntervalMs: 200 }),
+      });
+      const passed = await until('the sign-off to pass', async () => {
+        const check = await signoffCheck(pr.head.sha);
+        return check?.conclusion === 'success' ? check : undefined;
+      });
+      if (webhooks) local.webhooks.add({ url: changeControl.webhookUrl!, secret: 'stale-checks-secret' });
+      try {
+        await membership('remove');
+        const failing = await until('the check to fail', async () => {
+          const check = await signoffCheck(pr.head.sha);
+          return check?.conclusion === 'failure' ? check : undefined;
+        });
+        expect(failing.id).toBe(passed.id);
+        expect(failing.output.title).toBe('Not signed off: 2/3 roles signed off');
+      } finally {
+        await membership('add');
+      }
+    });
+  }
 });
 
 describe('an approval that expires', { timeout: 120_000 }, () => {
