@@ -65,3 +65,42 @@ describe('OpenApiCheck', () => {
     expect(check.findTemplate('GET', '/no/such/thing')).toBeUndefined();
   });
 });
+
+describe('OpenApiCheck webhooks', () => {
+  const check = new OpenApiCheck();
+  const user = { login: 'mallory', id: 7 };
+
+  it('holds a push payload to GitHub schema for the push event', () => {
+    const push = {
+      ref: 'refs/heads/x',
+      before: '0'.repeat(40),
+      after: 'a'.repeat(40),
+      created: true,
+      deleted: false,
+      forced: false,
+      base_ref: null,
+      compare: 'http://127.0.0.1/o/r/compare/0...a',
+      commits: [],
+      head_commit: null,
+      repository: { id: 1, name: 'r', full_name: 'o/r' },
+      sender: user,
+    };
+    const v = check.checkWebhook('push', push);
+    // The pusher is required: GitHub always says who pushed.
+    expect(v.map((x) => x.message)).toContain("(root) must have required property 'pusher'");
+    expect(v[0]).toMatchObject({ operation: 'push', where: 'webhook.payload' });
+  });
+
+  it('picks the schema by event and action, and flags an event GitHub does not send', () => {
+    const v = check.checkWebhook('membership', { action: 'added', scope: 'repository', sender: user });
+    expect(v.map((x) => x.message)).toEqual(
+      expect.arrayContaining([
+        "(root) must have required property 'member'",
+        '/scope must be equal to one of the allowed values',
+      ]),
+    );
+    expect(check.checkWebhook('pull_request_review', { action: 'vanished' })[0]?.message).toBe(
+      'pull_request_review.vanished is not a GitHub webhook event',
+    );
+  });
+});

@@ -2,6 +2,7 @@
 // the API, where every write is a real commit or ref update in the bare repository.
 import { conflict, ForgeError, invalidRequest, unprocessable } from './errors.js';
 import type { Forge } from './forge.js';
+import { refUpdated } from './push-events.js';
 import { nodeId } from './representations.js';
 import { asBody, optionalBoolean, optionalString, requiredString } from './request-body.js';
 import type { RequestContext, Route } from './routes.js';
@@ -182,6 +183,8 @@ export function repoRoutes(forge: Forge): Route[] {
             await moveBranch(ctx, repo, ref.slice('refs/heads/'.length), undefined, target);
           } else if (!(await repo.git.updateRef(ref, target, undefined))) {
             throw unprocessable('Reference already exists', REFS_DOC);
+          } else {
+            await refUpdated(forge, repo, ref, undefined, target, ctx.user.login);
           }
           const url = `${rep.base}/repos/${repo.fullName}/git/${ref}`;
           return { status: 201, body: refJson(repo, ref, target), headers: { location: url } };
@@ -222,6 +225,8 @@ export function repoRoutes(forge: Forge): Route[] {
             await moveBranch(ctx, repo, branch, before, target);
           } else if (!(await repo.git.updateRef(full, target, before))) {
             throw conflict(`Reference ${full} moved while it was being updated`);
+          } else {
+            await refUpdated(forge, repo, full, before, target, ctx.user.login);
           }
           return { status: 200, body: refJson(repo, full, target) };
         });
@@ -248,6 +253,7 @@ export function repoRoutes(forge: Forge): Route[] {
             );
           }
           await repo.git.deleteRef(full, before);
+          await refUpdated(forge, repo, full, before, undefined, ctx.user.login);
           return { status: 204 };
         });
       },
