@@ -479,6 +479,30 @@ describe('SignoffPolicy spec', () => {
       /role "on-call" is not defined/,
     ],
     [
+      'governance role not defined',
+      { governance: { repository: 'northwind-health/ai-governance', roles: ['compliance', 'legal'] } },
+      'governance.roles.1',
+      /role "legal" is not defined in spec.roles/,
+    ],
+    [
+      'governance path that is absolute',
+      { governance: { repository: 'northwind-health/ai-governance', paths: ['/care-management/'] } },
+      'governance.paths.0',
+      /relative path prefix/,
+    ],
+    [
+      'governance declared in full',
+      {
+        governance: {
+          repository: 'northwind-health/ai-governance',
+          branch: 'main',
+          paths: ['care-management/'],
+          roles: ['compliance', 'clinical-safety'],
+        },
+      },
+      null,
+    ],
+    [
       'role defined twice',
       { 'roles.2.name': 'clinical-safety' },
       'roles.2.name',

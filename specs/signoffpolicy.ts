@@ -78,6 +78,40 @@ export const signoffPolicySpec = z
         checkName: z.string().min(1).default('vigil/sign-off').describe('Name of the required check.'),
       })
       .describe('Where the gate is enforced.'),
+    governance: z
+      .strictObject({
+        repository: repository.describe(
+          'Repository holding this policy and its use cases as YAML, org/repo.',
+        ),
+        branch: z
+          .string()
+          .min(1)
+          .default('main')
+          .describe('Branch whose pull requests change what is in force.'),
+        paths: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .regex(/^[^/]/, { message: 'must be a relative path prefix, e.g. "care-management/"' }),
+          )
+          .min(1)
+          .optional()
+          .describe(
+            'Path prefixes of the files it governs there, e.g. "care-management/"; every file when absent.',
+          ),
+        roles: z
+          .array(roleName)
+          .min(1)
+          .optional()
+          .describe(
+            'Roles that must sign off any change to this policy or to the use cases under it. Default: the compliance role (when defined), plus the owner team of each changed use case.',
+          ),
+      })
+      .optional()
+      .describe(
+        'Where this policy lives as YAML, and who signs off changes to it: a change to governance needs the sign-off of the policy in force.',
+      ),
   })
   .superRefine((p, ctx) => {
     const defined = new Set<string>();
@@ -116,6 +150,15 @@ export const signoffPolicySpec = z
         ctx.addIssue({
           code: 'custom',
           path: ['breakGlass', 'roles', j],
+          message: `role "${name}" is not defined in spec.roles (defined: ${[...defined].join(', ')})`,
+        });
+      }
+    });
+    p.governance?.roles?.forEach((name, j) => {
+      if (!defined.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['governance', 'roles', j],
           message: `role "${name}" is not defined in spec.roles (defined: ${[...defined].join(', ')})`,
         });
       }
