@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../runtime/clock.js';
+import { appRoutes } from './apps.js';
 import { CallLog } from './call-log.js';
 import { checkRoutes } from './checks.js';
 import { compareRoutes } from './compare.js';
@@ -147,6 +148,7 @@ export async function startLocalForge(options: LocalForgeOptions): Promise<Local
   router.add(
     ...repoRoutes(forge),
     ...protectionRoutes(forge),
+    ...appRoutes(forge),
     ...pullRoutes(forge),
     ...reviewRoutes(forge),
     ...issueRoutes(forge),

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { refuseJwtOutsideApp, verifyAppJwt } from './apps.js';
 import type { CallLog } from './call-log.js';
 import { badCredentials, DOCS, ForgeError, notFound, requiresAuthentication } from './errors.js';
 import type { Fault, Faults } from './faults.js';
@@ -129,7 +130,14 @@ export class ForgeHttpServer {
     const template = match.route?.template;
 
     const token = tokenFrom(req.headers.authorization);
-    const user = token ? state.userByToken(token) : undefined;
+    let user = token ? state.userByToken(token) : undefined;
+    // Not a token: perhaps a GitHub App's JWT (three dot-separated parts), which opens only /app endpoints.
+    let jwtError: string | undefined;
+    if (token && !user && token.split('.').length === 3) {
+      const proof = verifyAppJwt(token, (id) => state.appById(id), state.nowSeconds());
+      if ('app' in proof) user = state.jwtPrincipal(proof.app);
+      else jwtError = proof.error;
+    }
 
     let body: unknown;
     let reply: Reply;
@@ -143,7 +151,11 @@ export class ForgeHttpServer {
           throw new ForgeError(400, 'Problems parsing JSON', DOCS);
         }
       }
-      if (!user) throw token ? badCredentials() : requiresAuthentication();
+      if (!user) {
+        if (jwtError) throw new ForgeError(401, jwtError, DOCS);
+        throw token ? badCredentials() : requiresAuthentication();
+      }
+      refuseJwtOutsideApp(template, user.viaJwt);
       fault = faults.take({ method, template, path, user: user.login });
       if (fault) {
         free = fault.kind === 'primary-rate-limit';

@@ -23,6 +23,8 @@ export interface UserRecord {
   createdAt: number;
   /** Present for an App's bot (`<slug>[bot]`): requests with its installation token act as the App. */
   app?: AppRecord;
+  /** The App itself, authenticated by its JWT: it may only mint installation tokens. */
+  viaJwt?: boolean;
 }
 
 export interface AppRecord extends AppSeed {
@@ -191,6 +193,9 @@ export class ForgeState {
   readonly repos = new Map<string, RepoRecord>();
   readonly apps = new Map<string, AppRecord>();
   private readonly byToken = new Map<string, UserRecord>();
+  /** When a minted installation token stops working (seconds); seed tokens never expire. */
+  private readonly tokenExpiry = new Map<string, number>();
+  private readonly jwtPrincipals = new Map<string, UserRecord>();
   private readonly byEmail = new Map<string, UserRecord>();
   private nextId = 1001;
 
@@ -209,7 +214,25 @@ export class ForgeState {
   }
 
   userByToken(token: string): UserRecord | undefined {
+    const expiry = this.tokenExpiry.get(token);
+    if (expiry !== undefined && expiry <= this.nowSeconds()) return undefined;
     return this.byToken.get(token);
+  }
+
+  /** A token minted at run time (an installation token), valid until `expiresAt` seconds. */
+  addToken(token: string, user: UserRecord, expiresAt: number): void {
+    this.byToken.set(token, user);
+    this.tokenExpiry.set(token, expiresAt);
+  }
+
+  /** Who a request authenticated with an App's JWT is: the App, allowed only its own endpoints. */
+  jwtPrincipal(app: AppRecord): UserRecord {
+    let principal = this.jwtPrincipals.get(app.slug);
+    if (!principal) {
+      principal = { ...app.bot, viaJwt: true };
+      this.jwtPrincipals.set(app.slug, principal);
+    }
+    return principal;
   }
 
   userByEmail(email: string): UserRecord | undefined {
