@@ -317,6 +317,23 @@ describe('a kubeconfig or token file that cannot be read: one line naming the fi
     oneLine(r, `${path}: permission denied (cannot read the token)`);
   });
 
+  it('a webhook secret file that cannot be read stops the controller before it reaches the cluster', async () => {
+    const token = file('token-for-webhook', `${CLASSIC}\n`);
+    const secret = join(scratch, 'missing-webhook-secret');
+    const r = await vigil([
+      'controller',
+      '--github-token-file',
+      token,
+      '--webhook-port',
+      '0',
+      '--webhook-secret-file',
+      secret,
+      '--kubeconfig',
+      join(scratch, 'missing-kubeconfig-too'),
+    ]);
+    oneLine(r, `${secret}: no such file (expected the webhook secret)`);
+  });
+
   it('a token file others can read: refused without its contents', async () => {
     const path = file('token-shared', `${CLASSIC}\n`, 0o644);
     const r = await vigil(['controller', '--github-token-file', path]);

@@ -15,6 +15,7 @@ import {
 } from '../../forge/github/index.js';
 import { buildReplica } from '../../replica.js';
 import { ClusterClient, loadKubeConfig, type ManagerOptions } from '../../runtime/index.js';
+import type { PushLedger } from '../../webhooks/index.js';
 import { UsageError } from '../terminal.js';
 
 interface ControllerOptions {
@@ -126,12 +127,20 @@ export function registerController(program: Command): void {
       const fromStdin = CREDENTIAL_FILES.filter(([, key]) => opts[key] === '-').map(([flag]) => flag);
       if (fromStdin.length > 1)
         throw new UsageError(`only one of ${fromStdin.join(', ')} can be - (standard input)`);
+      // Read before the cluster is touched, so a bad secret file stops the controller before it starts.
+      const hookSecret =
+        opts.webhookPort && (opts.githubTokenFile || opts.githubAppPrivateKeyFile)
+          ? await webhookSecret(opts.webhookSecretFile)
+          : undefined;
       const logger = pino({ level: logLevel });
       // Its forge refuses every write while this replica does not lead (see buildReplica).
+      // Change control's push ledger, once it runs: the promotions' gate asks it who pushed each commit.
+      let ledger: PushLedger | undefined;
+      const pushes = { pushersOf: (repo: string, sha: string) => ledger?.pushersOf(repo, sha) ?? [] };
       const { manager, forge } = await buildReplica({
         forge: (mayWrite) => forgeFrom(opts, logger, mayWrite),
         manager: () => managerOptions(opts, namespaces[0], port, logger),
-        controllers: { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined },
+        controllers: { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined, pushes },
       });
       if (opts.webhookPort && !forge) {
         logger.warn({ port: opts.webhookPort }, 'webhook receiver not started: it needs forge credentials');
@@ -147,7 +156,7 @@ export function registerController(program: Command): void {
                   webhook: {
                     port: portOption('--webhook-port', opts.webhookPort),
                     path: opts.webhookPath,
-                    secret: await webhookSecret(opts.webhookSecretFile),
+                    secret: hookSecret ?? (await webhookSecret(opts.webhookSecretFile)),
                     ...(opts.webhookDeliveriesFile
                       ? { deliveriesFile: resolve(opts.webhookDeliveriesFile) }
                       : {}),
@@ -156,6 +165,7 @@ export function registerController(program: Command): void {
               : {}),
           })
         : undefined;
+      ledger = changeControl?.pushes;
       logger.info(
         { probes: manager.probeUrl, leaderElection: Boolean(opts.leaderElect) },
         'controller started',
