@@ -104,3 +104,51 @@ describe('OpenApiCheck webhooks', () => {
     );
   });
 });
+
+describe('OpenApiCheck on protection, rulesets and Apps', () => {
+  const check = new OpenApiCheck();
+
+  it('knows every protection and App operation the forge serves', () => {
+    expect(check.findTemplate('GET', '/repos/o/r/branches/main/protection')).toBe(
+      '/repos/{owner}/{repo}/branches/{branch}/protection',
+    );
+    expect(check.findTemplate('GET', '/repos/o/r/rules/branches/main')).toBe(
+      '/repos/{owner}/{repo}/rules/branches/{branch}',
+    );
+    expect(check.findTemplate('GET', '/repos/o/r/rulesets')).toBe('/repos/{owner}/{repo}/rulesets');
+    expect(check.findTemplate('GET', '/repos/o/r/rulesets/7')).toBe(
+      '/repos/{owner}/{repo}/rulesets/{ruleset_id}',
+    );
+    expect(check.findTemplate('POST', '/app/installations/5/access_tokens')).toBe(
+      '/app/installations/{installation_id}/access_tokens',
+    );
+  });
+
+  it('holds a required check to the {context, app_id} shape and a bypass actor to its enumerated type', () => {
+    const protection = {
+      method: 'GET',
+      template: '/repos/{owner}/{repo}/branches/{branch}/protection',
+      path: '/repos/o/r/branches/main/protection',
+      status: 200,
+    };
+    const checks = (c: unknown) => ({
+      ...protection,
+      body: { required_status_checks: { contexts: [], checks: c } },
+    });
+    expect(check.checkResponse(checks([{ context: 'vigil/sign-off', app_id: 1043 }]))).toEqual([]);
+    expect(check.checkResponse(checks([{ context: 'vigil/sign-off' }])).map((v) => v.message)).toContain(
+      "/required_status_checks/checks/0 must have required property 'app_id'",
+    );
+    const ruleset = (actor: unknown) => ({
+      method: 'GET',
+      template: '/repos/{owner}/{repo}/rulesets/{ruleset_id}',
+      path: '/repos/o/r/rulesets/7',
+      status: 200,
+      body: { id: 7, name: 'Protect main', source: 'o/r', enforcement: 'active', bypass_actors: [actor] },
+    });
+    expect(
+      check.checkResponse(ruleset({ actor_id: 5, actor_type: 'RepositoryRole', bypass_mode: 'always' })),
+    ).toEqual([]);
+    expect(check.checkResponse(ruleset({ actor_id: 5, actor_type: 'Admin' })).length).toBeGreaterThan(0);
+  });
+});
