@@ -48,13 +48,14 @@ let local: LocalForge;
 let changeControl: ChangeControl | undefined;
 
 /** Vigil's own client: few, fast retries, so an outage is reported in the time a test can wait. */
-const vigilForge = (): Promise<GitHubForge> =>
+const vigilForge = (extra: { maxWaitMs?: number } = {}): Promise<GitHubForge> =>
   createGitHubForge({
     credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
     baseUrl: local.url,
     retries: 1,
     retryBaseMs: 10,
     unavailableRetryMs: 200,
+    ...extra,
   });
 
 beforeAll(async () => {
@@ -338,4 +339,66 @@ describe('GitHub failing to answer what the decision needs', { timeout: 120_000 
       expect(failing.output.summary).toContain('sign-off not evaluated');
     });
   }
+});
+
+describe('the rate limit spent down to the reserve', { timeout: 120_000 }, () => {
+  it('fails the check of a pull request it cannot evaluate, and evaluates that one first at the reset', async () => {
+    // Two signed-off pull requests; the first opened is the first the poll reads.
+    const other = await openPullRequest('ds-3', 'reserve-other', '2.6.0');
+    await approveAll(other.number);
+    const pr = await openPullRequest('ds-3', 'reserve-objected', '2.6.1');
+    await approveAll(pr.number);
+    // No rate-limit wait is taken in-line: a block fails the call at once, as a long one does.
+    const forge = await vigilForge({ maxWaitMs: 0 });
+    changeControl = await startChangeControl({
+      manager: managerOf(examples()),
+      forge,
+      logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+      webhook: { port: 0, host: '127.0.0.1', path: '/webhooks/github', secret: 'stale-checks-secret' },
+      webhookBatchMs: 100,
+      pollIntervalMs: 300,
+    });
+    for (const number of [other.number, pr.number]) {
+      await until(`#${number} signed off`, async () => {
+        const check = await signoffCheck(number === pr.number ? pr.head.sha : other.head.sha);
+        return check?.conclusion === 'success' ? check : undefined;
+      });
+    }
+    local.webhooks.add({ url: changeControl.webhookUrl!, secret: 'stale-checks-secret' });
+
+    // The quota falls below the reserve (100 of 5000) for a few seconds; the next poll tells Vigil so.
+    const calls = local.calls.entries.length;
+    local.setRateLimit({ user: 'vigil[bot]', remaining: 40, resetInSeconds: 6 });
+    await until('Vigil to stop reading', async () =>
+      local.calls.entries.slice(calls).some((c) => c.user === 'vigil[bot]') ? true : undefined,
+    );
+    // Meanwhile an objection: the delivery comes, Vigil cannot read the reviews, and withdraws the success.
+    await as(local, 'clinical-safety-lead').rest.pulls.createReview({
+      owner: OWNER,
+      repo: REPO,
+      pull_number: pr.number,
+      event: 'REQUEST_CHANGES',
+      body: 'The calibration drifted on the last cohort.',
+    });
+    const withdrawn = await until('the success to be withdrawn', async () => {
+      const check = await signoffCheck(pr.head.sha);
+      return check?.conclusion === 'failure' ? check : undefined;
+    });
+    expect(withdrawn.output.title).toMatch(/^Not signed off: GitHub rate limit in force until /);
+    expect((await signoffCheck(other.head.sha))?.conclusion).toBe('success');
+    const withdrawal = local.calls.entries.findIndex(
+      (c, i) => i >= calls && c.user === 'vigil[bot]' && c.method === 'PATCH',
+    );
+
+    // At the reset the objected pull request is evaluated before anything else is read.
+    const objected = await until('the objection to be evaluated', async () => {
+      const check = await signoffCheck(pr.head.sha);
+      return check?.output.title?.includes('changes requested') ? check : undefined;
+    });
+    expect(objected.conclusion).toBe('failure');
+    const firstRead = local.calls.entries
+      .slice(withdrawal + 1)
+      .find((c) => c.user === 'vigil[bot]' && c.method === 'GET');
+    expect(firstRead?.path).toContain(`/pulls/${pr.number}`);
+  });
 });

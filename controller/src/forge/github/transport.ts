@@ -1,6 +1,7 @@
 // The HTTP layer under octokit (its `request.fetch`): every request the client makes passes here, including the
 // retries the throttling and retry plugins schedule and App token requests. Here the rate-limit gate holds calls
-// back, GETs become conditional, 304s are answered from the cache, and calls are counted.
+// back (check run writes may spend the reserve it keeps for them), GETs become conditional, 304s are answered
+// from the cache, and calls are counted.
 import type { Logger } from 'pino';
 import { type CallStats, ForgeUnavailableError, WriteNotAllowedError } from '../forge.js';
 import { EtagCache, REPLAYED_HEADERS } from './etag-cache.js';
@@ -28,6 +29,8 @@ export interface TransportOptions {
 
 // An App's installation token is fetched with a POST that reads as well as writes need: never held back.
 const TOKEN_PATH = /\/app\/installations\/[^/]+\/access_tokens$/;
+// Creating or updating a check run: what the rate-limit reserve is kept for, so a check can still be failed.
+const CHECK_RUN_WRITE = /\/repos\/[^/]+\/[^/]+\/check-runs(\/\d+)?$/;
 
 export function createTransport(o: TransportOptions): Fetch {
   return async (input, init = {}) => {
@@ -46,7 +49,8 @@ export function createTransport(o: TransportOptions): Fetch {
     }
 
     // No call while a limit is in force: wait a short block out, refuse a long one.
-    const block = o.gate.blocked();
+    const reserved = (write && CHECK_RUN_WRITE.test(path)) || TOKEN_PATH.test(path);
+    const block = o.gate.blocked(reserved ? 'reserved' : 'ordinary');
     if (block) {
       const wait = block.until - o.now();
       if (wait > o.maxWaitMs) {
