@@ -19,7 +19,7 @@ import {
   SignoffUnavailableError,
 } from '../../controller/src/gate/index.js';
 import { createSignoffPolicyController } from '../../controller/src/kinds/signoffpolicy/reconciler.js';
-import type { KubeObject, ReconcileContext } from '../../controller/src/runtime/index.js';
+import { type KubeObject, ManualClock, type ReconcileContext } from '../../controller/src/runtime/index.js';
 import { startWebhookReceiver, type WebhookEvent } from '../../controller/src/webhooks/index.js';
 import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
 import { as } from '../forge/harness.js';
@@ -401,18 +401,26 @@ describe('webhooks and polling', { timeout: 60_000 }, () => {
   });
 
   // Reliability 7: with no webhook, an approval is noticed by polling within its interval; an idle poll is free.
-  it('notices an approval within the poll interval; an idle poll costs only 304s', async () => {
+  // The poller runs on a clock the test moves, so the interval is checked by which round notices, not by timing.
+  it('notices an approval at the first poll after it, one interval on; an idle poll costs only 304s', async () => {
     const pr = await openPullRequest('vigil/readmission-risk/pilot/2.0.0', '2.0.0');
     const polled = await vigilForge();
     const targets: PollTarget[] = [{ repository: REPO, number: pr.number }];
-    const changes: { at: number; target: PollTarget }[] = [];
+    const clock = new ManualClock();
+    /** When each poll round began, on the poller's clock. */
+    const rounds: number[] = [];
+    const changes: { round: number; target: PollTarget }[] = [];
     const poller = new SignoffPoller({
       forge: polled,
-      targets: () => targets,
+      targets: () => {
+        rounds.push(clock.now());
+        return targets;
+      },
       onChange: (target) => {
-        changes.push({ at: Date.now(), target });
+        changes.push({ round: rounds.length, target });
       },
       intervalMs: 400,
+      clock,
     });
     expect((await poller.poll()).changed).toEqual(targets);
 
@@ -423,14 +431,26 @@ describe('webhooks and polling', { timeout: 60_000 }, () => {
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter((c) => c.status !== 304)).toEqual([]);
 
+    rounds.length = 0;
     changes.length = 0;
+    // A round is over when the poller has set the timer for the next one.
+    const roundDone = () => expect.poll(() => clock.pendingCount, { timeout: 10_000, interval: 10 }).toBe(1);
     poller.start();
     try {
-      await new Promise((r) => setTimeout(r, 100));
-      const approvedAt = Date.now();
+      await clock.advance(0);
+      await roundDone();
+      const started = clock.now();
+      expect(rounds).toEqual([started]);
       await review('compliance-1', pr.number, 'APPROVE');
-      await expect.poll(() => changes.length, { timeout: 2000, interval: 25 }).toBe(1);
-      expect(changes[0]!.at - approvedAt).toBeLessThanOrEqual(poller.intervalMs + 200);
+      // Not before the interval has passed ...
+      await clock.advance(poller.intervalMs - 1);
+      expect(rounds).toEqual([started]);
+      expect(changes).toEqual([]);
+      // ... and at the round it brings, the approval is noticed: once, for that pull request.
+      await clock.advance(1);
+      await roundDone();
+      expect(rounds).toEqual([started, started + poller.intervalMs]);
+      expect(changes).toEqual([{ round: 2, target: targets[0] }]);
     } finally {
       await poller.stop();
     }
