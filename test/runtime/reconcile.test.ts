@@ -3,6 +3,7 @@
 // finalizers.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Clock, ManualClock } from '../../controller/src/runtime/clock.js';
 import { ClusterClient } from '../../controller/src/runtime/cluster-client.js';
 import { conditionViolations } from '../../controller/src/runtime/conditions.js';
 import type { Controller } from '../../controller/src/runtime/controller.js';
@@ -41,10 +42,12 @@ function startManager(
   namespace: string,
   client: ClusterClient = tc.client(),
   probes = false,
+  clock?: Clock,
 ): Manager {
   const manager = new Manager({
     client,
     namespace,
+    ...(clock ? { clock } : {}),
     leaderElection: false,
     probes: probes ? { port: 0, host: '127.0.0.1' } : false,
     queue: { backoff: { initialMs: 100, maxMs: 400 } },
@@ -250,31 +253,40 @@ describe('reconcile skeleton', () => {
     await createNamespace(setup, ns);
     await createUseCase(setup, ns, 'bad', 'bad');
     for (const name of ['good-1', 'good-2', 'good-3']) await createUseCase(setup, ns, name, name);
+    // The manager's time moves only when the test moves it: each retry is due at a known instant.
+    const clock = new ManualClock(Date.now());
     const attempts: number[] = [];
     const controller = toyUseCaseController({
       workers: 1,
       onReconcile: (obj) => {
         if (obj.metadata.name !== 'bad') return;
-        attempts.push(Date.now());
+        attempts.push(clock.now());
         throw new Error('always fails');
       },
     });
-    const manager = startManager(controller, ns);
+    const manager = startManager(controller, ns, undefined, false, clock);
     await manager.start();
     // With a single worker, the good objects are done while the bad one waits out its backoff.
     await eventually(async () => {
       for (const name of ['good-1', 'good-2', 'good-3'])
         expect(readyOf(await getUseCase(setup, ns, name))?.status).toBe('True');
     });
-    expect(attempts.length).toBeLessThanOrEqual(2);
-    await eventually(() => expect(attempts.length).toBeGreaterThanOrEqual(6), 10_000);
-    const gaps = attempts.slice(1, 6).map((t, i) => t - attempts[i]!);
-    const expected = [100, 200, 400, 400, 400];
-    gaps.forEach((gap, i) => {
-      expect(gap).toBeGreaterThanOrEqual(expected[i]! - 5);
-      expect(gap).toBeLessThan(expected[i]! + 1_000);
-    });
-    expect(manager.queueFor(USECASE)!.retries('backoff/bad')).toBeGreaterThanOrEqual(5);
+    const queue = manager.queueFor(USECASE)!;
+    await eventually(() => expect(queue.waiting).toBe(1));
+    expect(attempts).toHaveLength(1);
+    // Each delay doubles from 100 ms up to the 400 ms cap: not a millisecond early, and due exactly then.
+    for (const delay of [100, 200, 400, 400, 400]) {
+      const tried = attempts.length;
+      await clock.advance(delay - 1);
+      expect(queue.waiting).toBe(1);
+      expect(attempts).toHaveLength(tried);
+      await clock.advance(1);
+      await eventually(() => expect(attempts).toHaveLength(tried + 1));
+      await eventually(() => expect(queue.waiting).toBe(1));
+    }
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    expect(gaps).toEqual([100, 200, 400, 400, 400]);
+    expect(queue.retries('backoff/bad')).toBe(6);
     await manager.stop();
   });
 
