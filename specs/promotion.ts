@@ -60,6 +60,12 @@ export const promotionStatus = z
         url: z.string().describe('Pull request URL.'),
         branch: z.string().describe('Head branch (deterministic per promotion).'),
         headSha: z.string().optional().describe('Current head commit.'),
+        commit: z
+          .string()
+          .optional()
+          .describe(
+            'The commit Vigil made on the branch: any other makes the pull request a hand-made change.',
+          ),
       })
       .optional()
       .describe('The pull request that carries the change.'),

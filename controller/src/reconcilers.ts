@@ -8,6 +8,7 @@ import { surveillancePolicySpec } from '../../specs/surveillancepolicy.js';
 import { useCaseSpec } from '../../specs/usecase.js';
 import type { Forge } from './forge/forge.js';
 import { SignoffGate } from './gate/index.js';
+import type { PushersOf } from './gate/signoff-gate.js';
 import { dataContractController } from './kinds/datacontract/reconciler.js';
 import { promotionController } from './kinds/promotion/reconciler.js';
 import { createReleaseTrainController } from './kinds/releasetrain/reconciler.js';
@@ -35,6 +36,8 @@ export interface ControllerDependencies {
   forge?: Forge;
   /** How often open pull requests and deployed versions are read when no webhook says so. */
   pollIntervalMs?: number;
+  /** Who pushed which commit (change control's push ledger), so a pusher cannot sign off a promotion either. */
+  pushes?: PushersOf;
 }
 
 export function registerControllers(manager: Manager, deps: ControllerDependencies = {}): void {
@@ -58,7 +61,15 @@ export function registerControllers(manager: Manager, deps: ControllerDependenci
   manager.register(createSignoffPolicyController(forge ? { forge } : {}));
   if (forge) {
     manager.register(
-      promotionController({ forge, gate: new SignoffGate({ forge, logger: manager.logger }), ...poll }),
+      promotionController({
+        forge,
+        gate: new SignoffGate({
+          forge,
+          logger: manager.logger,
+          ...(deps.pushes ? { pushes: deps.pushes } : {}),
+        }),
+        ...poll,
+      }),
     );
   }
 }

@@ -31,7 +31,7 @@ describe('renderCheckRun', () => {
         '',
         '**Blocking:**',
         '',
-        '- compliance-2 (northwind-health/compliance) requested changes in review #15; the merge stays blocked until compliance-2 approves or the review is dismissed.',
+        '- compliance-2 (northwind-health/compliance) requested changes in review #15; the merge stays blocked until compliance-2 approves.',
         '',
         '| Role | Team | Signed off by | When | Status |',
         '| --- | --- | --- | --- | --- |',
@@ -51,7 +51,7 @@ describe('renderCheckRun', () => {
         '| #11 | ds-lead | approved on `0f1e2d3` | 2026-03-01 08:00 UTC | Before the last push | Given on commit 0f1e2d3; the change has been pushed since (head is a1b2c3d), so it must be approved again. |',
         '| #12 | dual-member | approved on `a1b2c3d` | 2026-03-02 09:15 UTC | Separation of duties (for clinical-safety) | Counts for data-science only: one person fills at most one role, so it cannot also sign off as clinical-safety. |',
         '| #13 | ml-engineer | approved on `a1b2c3d` | 2026-03-02 09:20 UTC | Self-approval by the author | ml-engineer opened the pull request; an author cannot sign off their own change. |',
-        '| #15 | compliance-2 | changes requested on `a1b2c3d` | 2026-03-02 11:05 UTC | Changes requested | An objection from a member of northwind-health/compliance: it blocks the merge until compliance-2 approves or the review is dismissed. |',
+        '| #15 | compliance-2 | changes requested on `a1b2c3d` | 2026-03-02 11:05 UTC | Changes requested | An objection from a member of northwind-health/compliance: it blocks the merge until compliance-2 approves. |',
         '',
         '### Rules in force',
         '',
@@ -63,7 +63,7 @@ describe('renderCheckRun', () => {
         '- One person fills at most one role: yes',
         '- Approvals expire after: 7d',
         "- Only each person's latest approval or change request counts; a comment changes nothing.",
-        '- Changes requested by a member of a required team block until that person approves or the review is dismissed.',
+        '- Changes requested by a member of a required team block until that person approves or someone in a role the policy names for it dismisses the review.',
       ].join('\n'),
     );
   });

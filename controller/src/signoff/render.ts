@@ -163,7 +163,7 @@ function text(r: SignoffResult, c: CheckRunContext): string {
       `- One person fills at most one role: ${yes(r.rules.separationOfDuties)}`,
       `- Approvals expire after: ${r.rules.approvalExpiry ?? 'never'}`,
       "- Only each person's latest approval or change request counts; a comment changes nothing.",
-      '- Changes requested by a member of a required team block until that person approves or the review is dismissed.',
+      '- Changes requested by a member of a required team block until that person approves or someone in a role the policy names for it dismisses the review.',
     );
   }
   return lines.join('\n');

@@ -129,7 +129,16 @@ export function registerStart(program: Command): void {
             probes: { port: 0, host: '127.0.0.1' },
             logger,
           });
-          registerControllers(manager, { dataDir: governance, forge: github, pollIntervalMs: 10_000 });
+          // Change control's push ledger, once it runs: the promotions' gate asks it who pushed each commit.
+          const pushes = {
+            pushersOf: (repo: string, sha: string) => changeControl?.pushes.pushersOf(repo, sha) ?? [],
+          };
+          registerControllers(manager, {
+            dataDir: governance,
+            forge: github,
+            pollIntervalMs: 10_000,
+            pushes,
+          });
           await manager.start();
           const secret = randomBytes(32).toString('hex');
           changeControl = await startChangeControl({
