@@ -1,5 +1,6 @@
 // Watch recovery (CHECKLISTS reliability 5): 410 Gone relists; any other failure restarts with backoff.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../controller/src/runtime/clock.js';
 import { ClusterClient } from '../../controller/src/runtime/cluster-client.js';
 import { ResilientInformer } from '../../controller/src/runtime/informer.js';
 import {
@@ -91,36 +92,40 @@ describe('ResilientInformer', () => {
 
   it('restarts a dropped or failing watch with growing backoff, then recovers', async () => {
     const client = new ClusterClient(proxy.kubeConfig, { rate: { qps: 500, burst: 500 } });
+    // The informer's time moves only when the test moves it: each restart is due at a known instant.
+    const clock = new ManualClock(Date.now());
     const informer = new ResilientInformer({
       client,
       resource: USECASE,
       namespace: NS,
       backoff: { initialMs: 100, maxMs: 800 },
       logger: testLogger(),
+      clock,
     });
     informer.start();
     await informer.waitForSync();
     proxy.failWatches = true;
-    const attemptsBefore = proxy.watchAttempts.length;
+    const attempts = () => proxy.watchAttempts.length;
     proxy.dropWatches();
-    // Five failed restarts: 100 + 200 + 400 + 800 ms of backoff between them at least.
-    await eventually(
-      () => expect(proxy.watchAttempts.length - attemptsBefore).toBeGreaterThanOrEqual(5),
-      15_000,
-    );
-    const attempts = proxy.watchAttempts.slice(attemptsBefore, attemptsBefore + 5);
-    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
-    const expected = [100, 200, 400, 800];
-    gaps.forEach((gap, i) => {
-      // Never sooner than the backoff; never much later than it (generous bound for a loaded machine).
-      expect(gap).toBeGreaterThanOrEqual(expected[i]! - 5);
-      expect(gap).toBeLessThan(expected[i]! + 1_500);
-    });
+    // Each wait doubles from 100 ms up to the 800 ms cap: no restart a millisecond early, one when it is due.
+    for (const delay of [100, 200, 400, 800, 800]) {
+      await eventually(() => expect(clock.pendingCount).toBe(1), 10_000, 10);
+      const tried = attempts();
+      await clock.advance(delay - 1);
+      expect(attempts()).toBe(tried);
+      expect(clock.pendingCount).toBe(1);
+      await clock.advance(1);
+      await eventually(() => expect(attempts()).toBe(tried + 1), 10_000, 10);
+    }
     expect(informer.stats.failures).toBeGreaterThanOrEqual(4);
     // Something changes while the watch is down; after recovery the cache has it.
     await createUseCase(tc.client(), NS, 'while-down', 'While down');
     proxy.failWatches = false;
-    await eventually(() => expect(informer.get(NS, 'while-down')).toBeDefined(), 10_000);
+    await eventually(async () => {
+      // The restart after this one is due on the informer's clock.
+      await clock.advance(800);
+      expect(informer.get(NS, 'while-down')).toBeDefined();
+    }, 10_000);
     await informer.stop();
   });
 });
