@@ -73,7 +73,7 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
   // What a delivery or a poll read is handed to the evaluation it triggers, so that evaluation reads it no more.
   const inHand = pullRequestsInHand(forge);
   const pushes = options.pushes ?? new PushLedger(pushLedgerFile(options, logger));
-  const governed = startGovernedGate(options, cache);
+  const governed = startGovernedGate(options, cache, pushes);
   // A Promotion's pull request goes to its reconciler; any other on a repository UseCases deploy from, to the
   // governed gate, which evaluates it when it changes a deployment file. So does one whose Promotion settled
   // (superseded, rejected) and that someone reopened: no reconciler gates it any more.
@@ -175,10 +175,10 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
  * whose evaluation GitHub did not answer (an outage, the rate limit) had its success withdrawn if it could be, and
  * is kept on a priority list: once GitHub answers again, it is evaluated before anything else is read.
  */
-function startGovernedGate(options: ChangeControlOptions, cache: CacheReader) {
+function startGovernedGate(options: ChangeControlOptions, cache: CacheReader, pushes: PushLedger) {
   const { forge, logger } = options;
   const inHand = pullRequestsInHand(forge);
-  const signoff = new SignoffGate({ forge, logger });
+  const signoff = new SignoffGate({ forge, logger, pushes });
   const gate = new GovernedPullRequestGate({ forge, gate: signoff, cache, logger });
   const queue = new WorkQueue();
   const open = new Map<string, PullRequestRef>();
