@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type CoreV1Event, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { ManualClock } from '../../controller/src/runtime/clock.js';
 import type { ClusterClient } from '../../controller/src/runtime/cluster-client.js';
 import { type Controller, defineController } from '../../controller/src/runtime/controller.js';
 import { EventRecorder } from '../../controller/src/runtime/events.js';
@@ -162,10 +163,22 @@ describe('EventRecorder', () => {
 
 describe('client rate limit', () => {
   it('spaces requests to the configured QPS after the burst', async () => {
-    const client = tc.client({ rate: { qps: 10, burst: 2 } });
-    const started = Date.now();
-    for (let i = 0; i < 7; i++) await client.core.listNamespace();
-    // Two from the burst, then five at 100 ms each.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(500 - 20);
+    // The client's time moves only when the test moves it: each request's token is due at a known instant.
+    const clock = new ManualClock(Date.now());
+    const client = tc.client({ rate: { qps: 10, burst: 2 }, clock });
+    let answered = 0;
+    const all = Promise.all(
+      Array.from({ length: 7 }, () => client.core.listNamespace().then(() => void answered++)),
+    );
+    // Two from the burst at once ...
+    await eventually(() => expect(answered).toBe(2));
+    // ... then one every 100 ms: none a millisecond early, each once its token is due.
+    for (let n = 3; n <= 7; n++) {
+      await clock.advance(99);
+      expect(answered).toBe(n - 1);
+      await clock.advance(1);
+      await eventually(() => expect(answered).toBe(n));
+    }
+    await all;
   });
 });
