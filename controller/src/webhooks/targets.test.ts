@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PROMOTIONS, USE_CASES } from '../kinds/resources.js';
 import type { CacheReader, KubeObject, ResourceKind } from '../runtime/index.js';
 import {
+  membershipChangeOf,
   openPromotionPullRequests,
   promotionKeysFor,
   pullRequestInPayload,
@@ -41,6 +42,48 @@ describe('targetsOf', () => {
       expect(event(action)).toHaveLength(1);
     }
     expect(event('edited', { changes: { base: { ref: { from: 'release' } } } })).toHaveLength(1);
+  });
+
+  it('re-evaluates on every review action, a dismissal included', () => {
+    for (const action of ['submitted', 'edited', 'dismissed']) {
+      expect(
+        targetsOf(
+          'pull_request_review',
+          { action, pull_request: { number: 12 }, repository },
+          'vigil/sign-off',
+        ),
+      ).toEqual([{ repository: repository.full_name, number: 12 }]);
+    }
+  });
+});
+
+describe('membershipChangeOf', () => {
+  const organization = { login: 'northwind-health' };
+  const team = { slug: 'compliance' };
+
+  it('reports a member added to or removed from a team, a team created, deleted or moved, a member leaving', () => {
+    const compliance = { organization: 'northwind-health', team: 'compliance' };
+    for (const action of ['added', 'removed']) {
+      expect(membershipChangeOf('membership', { action, scope: 'team', team, organization })).toEqual(
+        compliance,
+      );
+    }
+    for (const action of ['created', 'deleted', 'edited']) {
+      expect(membershipChangeOf('team', { action, team, organization })).toEqual(compliance);
+    }
+    expect(membershipChangeOf('organization', { action: 'member_removed', organization })).toEqual({
+      organization: 'northwind-health',
+    });
+  });
+
+  it('passes over what changes no membership', () => {
+    expect(membershipChangeOf('team', { action: 'added_to_repository', team, organization })).toBeUndefined();
+    expect(membershipChangeOf('organization', { action: 'member_invited', organization })).toBeUndefined();
+    expect(
+      membershipChangeOf('membership', { action: 'removed', scope: 'organization', organization }),
+    ).toBeUndefined();
+    expect(membershipChangeOf('membership', { action: 'removed', scope: 'team', team })).toBeUndefined();
+    expect(membershipChangeOf('pull_request', { action: 'opened', organization })).toBeUndefined();
   });
 });
 
