@@ -12,6 +12,25 @@ export {
 } from './discovery.js';
 export { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
 export {
+  type GovernanceChange,
+  type GovernanceChangeCode,
+  type GovernanceDoc,
+  type GovernanceDocs,
+  type GovernanceFile,
+  governanceChanges,
+  readGovernanceDocs,
+} from './governance-changes.js';
+export {
+  GovernanceChangeGate,
+  type GovernanceGateOptions,
+  type GovernanceTarget,
+  type GovernanceVerdict,
+  governanceRepositories,
+  governanceRequirement,
+  governanceTargets,
+  governsPath,
+} from './governance-gate.js';
+export {
   type ClaimConflict,
   claimConflicts,
   type GovernedPullRequest,

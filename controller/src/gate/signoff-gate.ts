@@ -71,6 +71,8 @@ export interface SignoffRequest {
   breakGlassEligible: boolean;
   /** Facts that block on their own, found before the reviews were read (a claimed file, say). */
   blockers?: Blocker[];
+  /** What the check should tell besides the decision (the governance changes a pull request makes, say). */
+  notes?: string[];
   /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
   pushedBy?: Record<string, string[]>;
   now: Date;
@@ -172,7 +174,7 @@ export class SignoffGate {
     }
 
     const lastPushAt = headCommittedAt(gathered.commits, pr.head.sha);
-    const evaluated = evaluateSignoff({
+    const decided = evaluateSignoff({
       policy: request.signoffPolicy.spec,
       riskClass: request.riskClass,
       pullRequest: {
@@ -196,6 +198,9 @@ export class SignoffGate {
       breakGlass: { eligibleRollback: request.breakGlassEligible },
       now: request.now,
     });
+    const evaluated = request.notes?.length
+      ? { ...decided, notes: [...request.notes, ...decided.notes] }
+      : decided;
     const complete = gathered.unreadable.length === 0;
     const retryAt = complete ? undefined : retryAtOf(gathered.unreadable, request.now);
     // Never `success` on incomplete inputs, whatever the rules made of what was read.

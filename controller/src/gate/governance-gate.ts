@@ -1,0 +1,399 @@
+// The sign-off gate on the governance repository, where SignoffPolicies and UseCases live as YAML. A pull request
+// there that changes what governs (governanceChanges) needs the roles the policy IN FORCE names for changes to
+// it: the policy the cluster holds now, never the version the pull request proposes. So a policy cannot vote on
+// its own weakening, and weakening it in two steps asks each step of the policy standing before it: the first
+// step needs the same sign-off as the whole change in one.
+import type { Logger } from 'pino';
+import { type SignoffPolicySpec, signoffPolicySpec } from '../../../specs/signoffpolicy.js';
+import { type UseCaseSpec, useCaseSpec } from '../../../specs/usecase.js';
+import {
+  type Forge,
+  ForgeUnavailableError,
+  type PullRequest,
+  type PullRequestFile,
+  type RepoName,
+} from '../forge/forge.js';
+import { peekSpec, SIGNOFF_POLICIES, statusOf, USE_CASES } from '../kinds/resources.js';
+import type { CacheReader, KubeObject } from '../runtime/index.js';
+import type { Blocker } from '../signoff/index.js';
+import { type CombinedPolicy, combinePolicies, type PolicyEntry } from './combined-policy.js';
+import {
+  type GovernanceChange,
+  type GovernanceDocs,
+  type GovernanceFile,
+  governanceChanges,
+  readGovernanceDocs,
+} from './governance-changes.js';
+import { governedPullRequest, riskRank } from './governed.js';
+import { policiesFor } from './governed-gate.js';
+import type { InHand } from './in-hand.js';
+import type { SignoffGate, SignoffOutcome } from './signoff-gate.js';
+
+/** Where one SignoffPolicy's YAML lives, from its `spec.governance`. */
+export interface GovernanceTarget {
+  /** `namespace/name` of the policy. */
+  policy: string;
+  namespace: string;
+  repository: string;
+  branch: string;
+  paths?: string[];
+}
+
+/** Every cached SignoffPolicy that says where it lives. */
+export function governanceTargets(cache: CacheReader): GovernanceTarget[] {
+  return cache.list(SIGNOFF_POLICIES).flatMap((obj) => {
+    const g = peekSpec(signoffPolicySpec, obj)?.governance;
+    if (!g) return [];
+    const namespace = obj.metadata?.namespace ?? 'default';
+    return [
+      {
+        policy: `${namespace}/${obj.metadata?.name ?? ''}`,
+        namespace,
+        repository: g.repository,
+        branch: g.branch,
+        ...(g.paths ? { paths: g.paths } : {}),
+      },
+    ];
+  });
+}
+
+/** The `org/repo` names (lower case) SignoffPolicies live in: where a pull request may change governance. */
+export function governanceRepositories(cache: CacheReader): Set<string> {
+  return new Set(governanceTargets(cache).map((t) => t.repository.toLowerCase()));
+}
+
+/** Whether `path` falls under one of the prefixes (every path when there are none); `dir/**` reads as `dir/`. */
+export function governsPath(paths: readonly string[] | undefined, path: string): boolean {
+  if (!paths) return true;
+  return paths.some((p) => path.startsWith(p.replace(/\*+$/, '')));
+}
+
+const isYaml = (path: string) => /\.ya?ml$/i.test(path);
+
+export interface GovernanceRequirementInput {
+  changes: readonly GovernanceChange[];
+  /** The changed files' objects at the pull request's base and head. */
+  base: GovernanceDocs;
+  head: GovernanceDocs;
+  repository: RepoName;
+  /** The branch the pull request merges into. */
+  branch: string;
+  cache: CacheReader;
+}
+
+/** One policy in force, and what of it a pull request touches. */
+interface Governing {
+  policy: string;
+  spec: SignoffPolicySpec | undefined;
+  revision?: string;
+  ownerTeams: Set<string>;
+  riskClasses: Set<string>;
+  /** Whether it governs a change of the pull request (not merely looked up). */
+  touched: boolean;
+}
+
+/**
+ * The sign-off the changes need, as one policy for evaluateSignoff: for each policy in force that governs a
+ * change, the roles it names in `spec.governance.roles` (default: its compliance role plus the owner team of
+ * each changed use case), under its own rules, folded together. A change no policy in force governs blocks.
+ */
+export function governanceRequirement(input: GovernanceRequirementInput): {
+  entries: PolicyEntry[];
+  blockers: Blocker[];
+} {
+  const { cache } = input;
+  const blockers: Blocker[] = [];
+  const governing = new Map<string, Governing>();
+  const inForce = (namespace: string, name: string): Governing | undefined => {
+    const key = `${namespace}/${name}`;
+    const held = governing.get(key);
+    if (held) return held;
+    const obj = cache.get(SIGNOFF_POLICIES, namespace, name);
+    let found: Governing | undefined;
+    if (obj) {
+      found = { policy: key, spec: peekSpec(signoffPolicySpec, obj), revision: revisionOf(obj), ...fresh() };
+    } else {
+      // Not (yet) in the cluster: the version on the base branch is what was last signed off.
+      const parsed = signoffPolicySpec.safeParse(input.base.policies.get(key)?.spec);
+      if (parsed.success) found = { policy: key, spec: parsed.data, ...fresh() };
+    }
+    if (found) governing.set(key, found);
+    return found;
+  };
+  // The policies whose governance covers a file, in its namespace when any there does.
+  const governingPath = (path: string, namespace?: string): Governing[] => {
+    const targets = governanceTargets(cache).filter(
+      (t) =>
+        t.repository.toLowerCase() === input.repository.toLowerCase() &&
+        t.branch === input.branch &&
+        governsPath(t.paths, path),
+    );
+    const near = targets.filter((t) => t.namespace === namespace);
+    return (near.length > 0 ? near : targets).flatMap((t) => {
+      const [ns, name] = splitKey(t.policy);
+      const g = inForce(ns, name);
+      return g ? [g] : [];
+    });
+  };
+  const ungoverned = (change: GovernanceChange) =>
+    blockers.push({
+      code: 'policy-unavailable',
+      message: `No SignoffPolicy in force governs ${change.kind === 'File' ? change.path : `${change.kind} ${change.subject} (${change.path})`} in ${input.repository}@${input.branch}, so the change cannot be signed off: declare spec.governance on the policy that should.`,
+    });
+
+  for (const change of input.changes) {
+    const [namespace, name] = change.kind === 'File' ? ['', ''] : splitKey(change.subject);
+    let found: Governing[] = [];
+    let useCase: { riskClass?: string; ownerTeam?: string } | undefined;
+    if (change.kind === 'SignoffPolicy') {
+      const own = change.code === 'created' ? undefined : inForce(namespace, name);
+      found = own ? [own] : governingPath(change.path, namespace);
+      // A change to a policy reaches every risk class it covers.
+      for (const g of found) for (const r of g.spec?.requirements ?? []) g.riskClasses.add(r.riskClass);
+    } else if (change.kind === 'UseCase') {
+      // The use case as it stands (the cluster's, else the base branch's); a new one as proposed.
+      const standing =
+        peekSpec(useCaseSpec, cache.get(USE_CASES, namespace, name)) ??
+        parsedUseCase(input.base.useCases.get(change.subject)?.spec);
+      const spec =
+        change.code === 'created' ? parsedUseCase(input.head.useCases.get(change.subject)?.spec) : standing;
+      const raw = input.head.useCases.get(change.subject)?.spec as Partial<UseCaseSpec> | undefined;
+      const policyName = spec?.signoffPolicy ?? (change.code === 'created' ? raw?.signoffPolicy : undefined);
+      useCase = {
+        ...(spec?.riskClass ? { riskClass: spec.riskClass } : {}),
+        ...((spec?.ownerTeam ?? raw?.ownerTeam) ? { ownerTeam: spec?.ownerTeam ?? raw?.ownerTeam } : {}),
+      };
+      const own = typeof policyName === 'string' ? inForce(namespace, policyName) : undefined;
+      found = own ? [own] : governingPath(change.path, namespace);
+    } else {
+      found = governingPath(change.path);
+      for (const g of found) for (const r of g.spec?.requirements ?? []) g.riskClasses.add(r.riskClass);
+    }
+    if (found.length === 0) {
+      ungoverned(change);
+      continue;
+    }
+    for (const g of found) {
+      g.touched = true;
+      if (useCase?.riskClass) g.riskClasses.add(useCase.riskClass);
+      if (useCase?.ownerTeam) g.ownerTeams.add(useCase.ownerTeam);
+    }
+  }
+
+  const entries: PolicyEntry[] = [];
+  for (const g of governing.values()) {
+    if (!g.touched) continue;
+    const entry = governanceEntry(g);
+    if ('blocker' in entry) blockers.push(entry.blocker);
+    else entries.push(entry);
+  }
+  return { entries, blockers };
+}
+
+/** One policy's governance roles as a policy of one requirement, under its own rules, without break-glass. */
+function governanceEntry(g: Governing): PolicyEntry | { blocker: Blocker } {
+  // The strictest class among the changed use cases; for a change to the policy itself, any class it covers.
+  const classes =
+    g.riskClasses.size > 0 ? [...g.riskClasses] : (g.spec?.requirements.map((r) => r.riskClass) ?? []);
+  const strictest = classes.sort((a, b) => riskRank(b) - riskRank(a))[0];
+  const base = {
+    useCase: `governance of ${g.policy}`,
+    policy: g.policy,
+    ...(g.revision ? { revision: g.revision } : {}),
+  };
+  if (!g.spec) return { ...base, riskClass: strictest ?? 'medical-device', spec: undefined };
+  const named = g.spec.governance?.roles;
+  const roles = named ?? (g.spec.roles.some((r) => r.name === 'compliance') ? ['compliance'] : []);
+  const teams = named ? [] : [...g.ownerTeams].sort();
+  const owners = teams.map((team) => ({
+    name: teams.length === 1 ? 'use-case-owner' : `use-case-owner (${team})`,
+    team,
+    description: 'The team that owns the changed use case.',
+  }));
+  if (roles.length + owners.length === 0) {
+    return {
+      blocker: {
+        code: 'no-requirement',
+        message: `SignoffPolicy ${g.policy} names no roles for changes to it (spec.governance.roles) and defines no compliance role, so no change to it can be signed off; name spec.governance.roles.`,
+      },
+    };
+  }
+  const riskClass = (strictest ??
+    g.spec.requirements[0]!.riskClass) as SignoffPolicySpec['requirements'][number]['riskClass'];
+  const { breakGlass: _none, ...rest } = g.spec;
+  const spec: SignoffPolicySpec = {
+    ...rest,
+    roles: [...g.spec.roles, ...owners],
+    requirements: [{ riskClass, roles: [...roles, ...owners.map((o) => o.name)] }],
+  };
+  return { ...base, riskClass, spec };
+}
+
+export interface GovernanceGateOptions {
+  forge: Forge;
+  gate: SignoffGate;
+  /** The manager's caches: sign-off policies and use cases. */
+  cache: CacheReader;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export type GovernanceVerdict =
+  | { kind: 'closed' }
+  /** Not a repository and branch any SignoffPolicy lives in. */
+  | { kind: 'not-governance' }
+  /** It changes nothing that governs, and no deployment file. */
+  | { kind: 'not-governed' }
+  | { kind: 'evaluated'; changes: GovernanceChange[]; outcome: SignoffOutcome };
+
+export class GovernanceChangeGate {
+  /** What a pull request changes, by head and base commits: it changes only when one of them moves. */
+  private readonly read = new Map<string, Classified>();
+
+  constructor(private readonly options: GovernanceGateOptions) {}
+
+  async evaluate(repository: RepoName, number: number, inHand?: InHand): Promise<GovernanceVerdict> {
+    const { forge, cache } = this.options;
+    const pr = inHand?.pullRequest ?? (await forge.getPullRequest(repository, number));
+    if (pr.state === 'closed') return { kind: 'closed' };
+    const repo = repository.toLowerCase();
+    const targets = governanceTargets(cache).filter(
+      (t) => t.repository.toLowerCase() === repo && t.branch === pr.base.ref,
+    );
+    if (targets.length === 0) return { kind: 'not-governance' };
+
+    const classified = await this.classify(repository, pr);
+    const { changes } = classified;
+    const required = governanceRequirement({
+      changes,
+      base: classified.base,
+      head: classified.head,
+      repository,
+      branch: pr.base.ref,
+      cache,
+    });
+    const entries = [...required.entries];
+    const blockers = [...classified.blockers, ...required.blockers];
+    // The governance repository may also hold deployment files: their use cases are asked too, in one check.
+    const deployed = governedPullRequest(
+      { repository, baseBranch: pr.base.ref, changedFiles: classified.paths },
+      cache.list(USE_CASES),
+    );
+    if (deployed.governed) {
+      const { combined, blockers: more } = policiesFor(cache, deployed);
+      entries.push(asEntry(combined));
+      blockers.push(...more);
+    }
+    if (changes.length === 0 && blockers.length === 0 && !deployed.governed) return { kind: 'not-governed' };
+
+    const combined = combinePolicies(entries);
+    const outcome = await this.options.gate.evaluate({
+      repository,
+      number,
+      riskClass: combined.riskClass,
+      signoffPolicy: {
+        spec: combined.spec,
+        name: combined.name ? `governance: ${combined.name}` : 'governance',
+        ...(combined.revision ? { revision: combined.revision } : {}),
+      },
+      blockers: [...combined.blockers, ...blockers],
+      notes: changes.map((c) => `${c.weakens ? 'Lowers the bar: ' : ''}${c.message}`),
+      breakGlassEligible: false,
+      now: this.options.now?.() ?? new Date(),
+      inHand: { pullRequest: pr, ...(inHand?.reviews ? { reviews: inHand.reviews } : {}) },
+    });
+    this.options.logger?.info(
+      {
+        repository,
+        pullRequest: number,
+        changes: changes.map((c) => `${c.subject}: ${c.code}`),
+        conclusion: outcome.result.conclusion,
+      },
+      'pull request changes governance: sign-off evaluated',
+    );
+    return { kind: 'evaluated', changes, outcome };
+  }
+
+  /** Read every changed YAML file at base and head and say what changed; a file that cannot be read blocks. */
+  private async classify(repository: RepoName, pr: PullRequest): Promise<Classified> {
+    const key = `${repository.toLowerCase()}#${pr.number}@${pr.head.sha}..${pr.base.sha}`;
+    const held = this.read.get(key);
+    if (held) return held;
+    const { forge } = this.options;
+    const files: PullRequestFile[] = await forge.listPullRequestFiles(repository, pr.number);
+    const paths = files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path]));
+    const atBase = files.flatMap((f) =>
+      f.status === 'added' ? [] : [f.previousPath ?? f.path].filter(isYaml),
+    );
+    const atHead = files.flatMap((f) => (f.status === 'removed' ? [] : [f.path].filter(isYaml)));
+    const blockers: Blocker[] = [];
+    const readAll = (list: string[], sha: string) =>
+      Promise.all(
+        list.map(async (path): Promise<GovernanceFile> => {
+          try {
+            return { path, content: (await forge.readFile(repository, path, sha))?.content };
+          } catch (error) {
+            // An outage is retried by the caller; anything else (not a file, say) is a fact that blocks.
+            if (error instanceof ForgeUnavailableError) throw error;
+            blockers.push({
+              code: 'policy-unavailable',
+              message: `${path} could not be read at ${sha.slice(0, 7)} (${(error as Error).message}), so what it changes in governance cannot be told.`,
+            });
+            return { path, content: undefined };
+          }
+        }),
+      );
+    const [baseFiles, headFiles] = await Promise.all([
+      readAll(atBase, pr.base.sha),
+      readAll(atHead, pr.head.sha),
+    ]);
+    const base = readGovernanceDocs(baseFiles);
+    const head = readGovernanceDocs(headFiles);
+    const classified: Classified = { paths, base, head, changes: governanceChanges(base, head), blockers };
+    this.read.set(key, classified);
+    if (this.read.size > 200) {
+      const oldest = this.read.keys().next().value;
+      if (oldest !== undefined) this.read.delete(oldest);
+    }
+    return classified;
+  }
+}
+
+interface Classified {
+  paths: string[];
+  base: GovernanceDocs;
+  head: GovernanceDocs;
+  changes: GovernanceChange[];
+  blockers: Blocker[];
+}
+
+function asEntry(combined: CombinedPolicy): PolicyEntry {
+  return {
+    useCase: 'deployment files',
+    riskClass: combined.riskClass ?? 'medical-device',
+    policy: combined.name,
+    spec: combined.spec,
+    ...(combined.revision ? { revision: combined.revision } : {}),
+  };
+}
+
+function parsedUseCase(spec: unknown): UseCaseSpec | undefined {
+  const parsed = useCaseSpec.safeParse(spec);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function fresh() {
+  return { ownerTeams: new Set<string>(), riskClasses: new Set<string>(), touched: false };
+}
+
+function splitKey(key: string): [string, string] {
+  const at = key.indexOf('/');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
+/** The policy revision in force: the git commit of the policy file when known, else its generation. */
+function revisionOf(policy: KubeObject): string {
+  return (
+    statusOf<{ revision?: string }>(policy)?.revision ?? `generation:${policy.metadata?.generation ?? 0}`
+  );
+}
