@@ -1,6 +1,9 @@
-// Leader election (reliability 8) and graceful shutdown (reliability 9) against the local cluster.
+// Leader election (reliability 8) and graceful shutdown (reliability 9) against the local cluster. Where a test
+// says "within" a time, the time is the electors' or the manager's clock, moved by the test: the Lease and the
+// cluster are real, and no assertion depends on how fast two busy cores answer.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../controller/src/runtime/clock.js';
 import { ClusterClient } from '../../controller/src/runtime/cluster-client.js';
 import type { Controller } from '../../controller/src/runtime/controller.js';
 import { LeaderElector } from '../../controller/src/runtime/leader-election.js';
@@ -33,6 +36,27 @@ async function readLease(name: string) {
   return tc.client().coordination.readNamespacedLease({ namespace: LEASE_NS, name });
 }
 
+/** How far the test moves a manual clock at a time. */
+const STEP_MS = 20;
+
+/**
+ * Move `clock` by `ms` in steps; after each, wait until `sleepers` timers are pending again (every attempt due on
+ * the way has finished and its elector sleeps), then call `each`.
+ */
+async function advanceInSteps(clock: ManualClock, ms: number, sleepers: number, each: () => void = () => {}) {
+  for (let moved = 0; moved < ms; moved += STEP_MS) {
+    await clock.advance(STEP_MS);
+    await eventually(() => expect(clock.pendingCount).toBe(sleepers), 10_000, 5);
+    each();
+  }
+}
+
+/** When the Lease was last renewed, on its holder's clock, and for how long it holds (whole seconds, as written). */
+async function lastRenewal(name: string): Promise<{ at: number; holdsMs: number }> {
+  const { spec } = await readLease(name);
+  return { at: new Date(spec!.renewTime!).getTime(), holdsMs: spec!.leaseDurationSeconds! * 1000 };
+}
+
 /** Sample `check` every few milliseconds for `ms`, failing at the first sample where it is false. */
 async function always(check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -44,6 +68,7 @@ async function always(check: () => boolean, ms: number): Promise<void> {
 
 describe('LeaderElector', () => {
   it('two electors never both lead; when the leader stops renewing the other takes over within the lease time', async () => {
+    const clock = new ManualClock(Date.now());
     const events: string[] = [];
     const elector = (identity: string) =>
       new LeaderElector({
@@ -52,6 +77,7 @@ describe('LeaderElector', () => {
         name: 'two-electors',
         identity,
         ...TIMING,
+        clock,
         logger: testLogger(),
         onStartedLeading: () => events.push(`${identity} started`),
         onStoppedLeading: () => events.push(`${identity} stopped`),
@@ -60,18 +86,30 @@ describe('LeaderElector', () => {
     const b = elector('replica-b');
     a.start();
     await eventually(() => expect(a.isLeader()).toBe(true));
+    await eventually(() => expect(clock.pendingCount).toBe(1));
     b.start();
-    await always(() => !(a.isLeader() && b.isLeader()) && a.isLeader(), 2 * TIMING.leaseDurationMs);
+    await eventually(() => expect(clock.pendingCount).toBe(2));
+    // Two lease times: a renews, b waits, and they never both lead.
+    await advanceInSteps(clock, 2 * TIMING.leaseDurationMs, 2, () => {
+      expect(a.isLeader()).toBe(true);
+      expect(b.isLeader()).toBe(false);
+    });
     expect((await readLease('two-electors')).spec?.holderIdentity).toBe('replica-a');
 
     // The leader dies without releasing: its renewals stop.
-    const killedAt = Date.now();
     await a.stop();
-    await eventually(() => expect(b.isLeader()).toBe(true), 5_000, 10);
-    const takeover = Date.now() - killedAt;
-    // Not before the lease ran out as b saw it, and not much after: lease + one jittered retry period + slack.
-    expect(takeover).toBeGreaterThanOrEqual(TIMING.leaseDurationMs - TIMING.retryPeriodMs * 1.2 - 50);
-    expect(takeover).toBeLessThan(TIMING.leaseDurationMs + TIMING.retryPeriodMs * 1.2 + 1_000);
+    const renewed = await lastRenewal('two-electors');
+    let tookOverAt = 0;
+    await advanceInSteps(clock, 2 * TIMING.leaseDurationMs, 1, () => {
+      if (!tookOverAt && b.isLeader()) tookOverAt = clock.now();
+    });
+    // Not before the Lease a last renewed ran out (its duration as written: whole seconds); at the latest, b's
+    // first look after it did (b looks every jittered retry period, and may have seen that renewal one such
+    // period late).
+    expect(tookOverAt).toBeGreaterThanOrEqual(renewed.at + renewed.holdsMs);
+    expect(tookOverAt).toBeLessThanOrEqual(
+      renewed.at + renewed.holdsMs + 2 * TIMING.retryPeriodMs * 1.2 + STEP_MS,
+    );
     expect(a.isLeader()).toBe(false);
     const lease = await readLease('two-electors');
     expect(lease.spec?.holderIdentity).toBe('replica-b');
@@ -93,6 +131,7 @@ describe('LeaderElector', () => {
   it('a leader that cannot renew steps down within the renew deadline', async () => {
     const proxy = await startFaultProxy(tc.cluster.url);
     try {
+      const clock = new ManualClock(Date.now());
       let stoppedAt = 0;
       const a = new LeaderElector({
         client: new ClusterClient(proxy.kubeConfig),
@@ -100,18 +139,24 @@ describe('LeaderElector', () => {
         name: 'renew-deadline',
         identity: 'partitioned',
         ...TIMING,
+        clock,
         logger: testLogger(),
         onStoppedLeading: () => {
-          stoppedAt = Date.now();
+          stoppedAt = clock.now();
         },
       });
       a.start();
       await eventually(() => expect(a.isLeader()).toBe(true));
-      const cutAt = Date.now();
+      await eventually(() => expect(clock.pendingCount).toBe(1));
+      await advanceInSteps(clock, TIMING.leaseDurationMs, 1);
       proxy.cutOff = true;
-      await eventually(() => expect(stoppedAt).toBeGreaterThan(0), 5_000, 10);
-      // It stops believing it leads before anyone else may take the Lease.
-      expect(stoppedAt - cutAt).toBeLessThan(TIMING.leaseDurationMs);
+      const renewed = await lastRenewal('renew-deadline');
+      await advanceInSteps(clock, TIMING.leaseDurationMs, 1);
+      // It kept trying until its renew deadline, and stopped believing it leads before anyone else may take the Lease.
+      expect(stoppedAt).toBeGreaterThanOrEqual(renewed.at + TIMING.renewDeadlineMs);
+      expect(stoppedAt).toBeLessThanOrEqual(renewed.at + TIMING.renewDeadlineMs + STEP_MS);
+      expect(stoppedAt).toBeLessThan(renewed.at + renewed.holdsMs);
+      expect(a.isLeader()).toBe(false);
       await a.stop();
     } finally {
       await proxy.close();
@@ -129,10 +174,12 @@ describe('Manager with leader election', () => {
     lease: string,
     controller: Controller,
     gracePeriodMs = 5_000,
+    clock?: ManualClock,
   ) {
     const m = new Manager({
       client,
       namespace: ns,
+      ...(clock ? { clock } : {}),
       leaderElection: { namespace: LEASE_NS, name: lease, identity, ...TIMING },
       probes: false,
       gracePeriodMs,
@@ -179,12 +226,11 @@ describe('Manager with leader election', () => {
     const sampler = setInterval(() => {
       if (a.isLeader() && b.isLeader()) bothLed = true;
     }, 5);
-    const killedAt = Date.now();
     proxy.cutOff = true;
     await eventually(() => expect(b.isLeader()).toBe(true), 5_000, 20);
     clearInterval(sampler);
+    // How soon b took over is the electors' test above, on their clock; here, that they never overlapped.
     expect(bothLed).toBe(false);
-    expect(Date.now() - killedAt).toBeLessThan(TIMING.leaseDurationMs + TIMING.renewDeadlineMs + 1_000);
     expect(a.isLeader()).toBe(false);
     await setup.customObjects.patchNamespacedCustomObject(
       { ...USECASE, namespace: ns, name: 'uc', body: { spec: { title: 'second' } } },
@@ -204,25 +250,27 @@ describe('Manager with leader election', () => {
     const setup = tc.client();
     await createNamespace(setup, ns);
     await createUseCase(setup, ns, 'slow', 'slow');
-    let started = 0;
+    let started = false;
     let holderAtEndOfWork: string | undefined | null;
+    let abortedDuringWork: boolean | undefined;
     const controller = toyUseCaseController({
-      onReconcile: async () => {
-        started = Date.now();
+      onReconcile: async (_obj, signal) => {
+        started = true;
         await new Promise((r) => setTimeout(r, 800));
+        abortedDuringWork = signal.aborted;
         holderAtEndOfWork = (await readLease('shutdown')).spec?.holderIdentity;
       },
     });
     const m = manager(tc.client(), ns, 'graceful', 'shutdown', controller as unknown as Controller, 5_000);
     const removeHandlers = m.stopOnSignals(['SIGTERM']);
     await m.start();
-    await eventually(() => expect(started).toBeGreaterThan(0));
-    const signalledAt = Date.now();
+    await eventually(() => expect(started).toBe(true));
     process.emit('SIGTERM', 'SIGTERM');
     await m.stop();
     removeHandlers();
-    expect(Date.now() - signalledAt).toBeLessThan(5_000);
-    // The reconcile in flight finished and wrote its status while the Lease was still held...
+    // The reconcile in flight ran to its end within the grace period (it was not aborted), wrote its status
+    // while the Lease was still held...
+    expect(abortedDuringWork).toBe(false);
     expect(holderAtEndOfWork).toBe('graceful');
     expect(readyOf(await getUseCase(setup, ns, 'slow'))?.status).toBe('True');
     // ...and only then was the Lease released.
@@ -248,6 +296,8 @@ describe('Manager with leader election', () => {
           });
         }),
     });
+    // The grace period runs on the manager's clock, which the test moves.
+    const clock = new ManualClock(Date.now());
     const m = manager(
       tc.client(),
       ns,
@@ -255,15 +305,23 @@ describe('Manager with leader election', () => {
       'shutdown-deadline',
       controller as unknown as Controller,
       500,
+      clock,
     );
     await m.start();
     await eventually(() => expect(started).toBe(true));
-    const stopAt = Date.now();
-    await m.stop();
-    const took = Date.now() - stopAt;
-    expect(aborted).toBe(true);
-    expect(took).toBeGreaterThanOrEqual(490);
-    expect(took).toBeLessThan(500 + 1_000 + 1_000);
+    let stopped = false;
+    const stopping = m.stop().then(() => {
+      stopped = true;
+    });
+    // Not a millisecond before the grace period is over ...
+    await clock.advance(499);
+    expect(aborted).toBe(false);
+    expect(stopped).toBe(false);
+    expect((await readLease('shutdown-deadline')).spec?.holderIdentity).toBe('deadline');
+    // ... then the work is aborted, and only after that is the Lease released.
+    await clock.advance(1);
+    await eventually(() => expect(aborted).toBe(true));
+    await stopping;
     expect((await readLease('shutdown-deadline')).spec?.holderIdentity).toBeFalsy();
   });
 });
