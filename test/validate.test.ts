@@ -197,9 +197,9 @@ describe('bad inputs, each with its exact message and location', () => {
     const dir = governanceRepo();
     writeFileSync(join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
     const heapBefore = process.memoryUsage().heapUsed;
-    const started = performance.now();
     const report = await validateWithPhi(dir);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // Quickly, because the expansion is cut off at a count (the alias-limit diagnostic below), not left to run;
+    // its speed is the benchmark's to measure (npm run bench).
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
     const bomb = only(report).filter((d) => d.file === 'bomb.yaml');
     expect(bomb).toHaveLength(1);
