@@ -334,6 +334,17 @@ describe('a kubeconfig or token file that cannot be read: one line naming the fi
     oneLine(r, `${secret}: no such file (expected the webhook secret)`);
   });
 
+  it.each([
+    ['forge prs', ['forge', 'prs', '--forge', 'http://127.0.0.1:1']],
+    ['forge serve', ['forge', 'serve']],
+  ])('a local forge seed that is not YAML (vigil %s): the line number, never the line', async (_c, args) => {
+    const secret = 'local-secret-ds-lead-77';
+    const path = file(`seed-broken-${args[1]}`, `users:\n  - login: ds-lead\n    token: {${secret}\n`);
+    const r = await vigil([...args, '--seed', path]);
+    expect(r.stderr).not.toContain(secret);
+    oneLine(r, `cannot read the seed ${path}: not valid YAML at line 4, column 1`);
+  });
+
   it('a token file others can read: refused without its contents', async () => {
     const path = file('token-shared', `${CLASSIC}\n`, 0o644);
     const r = await vigil(['controller', '--github-token-file', path]);

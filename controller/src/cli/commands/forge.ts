@@ -87,6 +87,28 @@ function seedTokens(seedPath: string): string[] {
   }
 }
 
+type FileOrYamlError = Error & { code?: string; linePos?: { line: number; col: number }[] };
+
+const isFileOrYamlError = (err: unknown): err is FileOrYamlError =>
+  err instanceof Error &&
+  (err.name === 'YAMLParseError' || typeof (err as NodeJS.ErrnoException).code === 'string');
+
+/**
+ * Why a seed could not be read, in one line: never the YAML parser's excerpt of the file, which may be the line
+ * holding a user's token.
+ */
+function seedReadProblem(err: unknown): string {
+  const e = err as FileOrYamlError;
+  if (e.name === 'YAMLParseError') {
+    const at = e.linePos?.[0];
+    return `not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}`;
+  }
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EISDIR') return 'is a directory';
+  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
+  return e.code ? `cannot be read (${e.code})` : 'not a seed file';
+}
+
 function actAs(opts: CommonOptions, as: string | undefined): Actor {
   const { url, seed } = locateForge(opts);
   const { owner, repo } = parseRepo(opts.repo);
@@ -103,7 +125,7 @@ function actAs(opts: CommonOptions, as: string | undefined): Actor {
   } catch (err) {
     if (err instanceof SeedError) throw new InputError(redactTokens(err.message, secrets));
     if (err instanceof UsageError) throw err;
-    throw new InputError(`cannot read the seed ${seed}: ${redactTokens((err as Error).message, secrets)}`);
+    throw new InputError(`cannot read the seed ${seed}: ${seedReadProblem(err)}`);
   }
   const client = new Octokit({
     auth: token,
@@ -383,6 +405,8 @@ export function registerForge(program: Command): void {
         running = await startLocalForge({ seed, port, dataDir: opts.data ? resolve(opts.data) : undefined });
       } catch (err) {
         if (err instanceof SeedError) throw new InputError(redactTokens(err.message, seedTokens(seed)));
+        if (isFileOrYamlError(err))
+          throw new InputError(`cannot read the seed ${seed}: ${seedReadProblem(err)}`);
         throw err;
       }
       const file = writeForgeStateFile(process.cwd(), {
