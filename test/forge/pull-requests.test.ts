@@ -198,7 +198,12 @@ describe('a promotion pull request', () => {
     expect(data.state).toBe('DISMISSED');
     const comment = reviews.find((r) => r.state === 'COMMENTED')!;
     await expect(
-      bot.rest.pulls.dismissReview({ ...repo, pull_number: number, review_id: comment.id, message: 'x' }),
+      as(forge, 'platform-eng').rest.pulls.dismissReview({
+        ...repo,
+        pull_number: number,
+        review_id: comment.id,
+        message: 'x',
+      }),
     ).rejects.toMatchObject({ status: 422 });
   });
 

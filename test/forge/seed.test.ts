@@ -47,8 +47,9 @@ describe('examples/forge/seed.yaml', () => {
   it('has every team the examples name', () => {
     const named = new Set<string>();
     const text = docs.map((d) => JSON.stringify(d.spec)).join('\n');
-    for (const m of text.matchAll(/"northwind-health\/([a-z0-9-]+)"/g))
-      if (m[1] !== 'ai-deployments') named.add(m[1]!);
+    // Teams, not repositories: `repository:` fields name the GitOps and governance repositories.
+    for (const m of text.matchAll(/("repository":)?"northwind-health\/([a-z0-9-]+)"/g))
+      if (!m[1]) named.add(m[2]!);
     expect(named.size).toBeGreaterThan(10);
     for (const slug of named)
       expect(
