@@ -152,12 +152,11 @@ describe('startWebhookReceiver', () => {
       release = r;
     });
     const { receiver, seen } = await start(() => gate);
-    const started = performance.now();
+    // Every answer arrives while the work is still held at the gate: answering did not wait for it.
     const responses = await Promise.all(
       Array.from({ length: 5 }, (_, i) => deliver(receiver.url, { delivery: `slow-${i}` })),
     );
     expect(responses.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(seen.length).toBeLessThanOrEqual(1);
     release();
     await receiver.idle();

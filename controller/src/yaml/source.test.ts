@@ -211,31 +211,27 @@ describe('loadYamlSource: refused input', () => {
     ]);
   });
 
-  it('refuses the billion laughs quickly', () => {
+  it('refuses the billion laughs at the alias-expansion limit', () => {
     const levels = 'abcdefghi';
     let text = `${levels[0]}: &${levels[0]} [${Array(9).fill('"lol"').join(', ')}]\n`;
     for (let i = 1; i < levels.length; i++) {
       const prev = levels[i - 1];
       text += `${levels[i]}: &${levels[i]} [${Array(9).fill(`*${prev}`).join(', ')}]\n`;
     }
-    const started = performance.now();
     const result = load(text);
-    const elapsed = performance.now() - started;
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
       `${FILE}:2:8: error: b[0]: aliases expand beyond the limit (100); refusing a possible alias bomb ("billion laughs")`,
     ]);
     expect(result.documents).toEqual([]);
-    expect(elapsed).toBeLessThan(500);
   });
 
   it('refuses 100,000 nested [ without overflowing the stack', () => {
-    const started = performance.now();
     expect(problems('['.repeat(100_000))).toEqual([
       '1:65 error yaml.too-deep  | nesting is deeper than the limit of 64 levels',
     ]);
-    expect(performance.now() - started).toBeLessThan(500);
   });
 
+  // How quickly each is refused is measured by npm run bench (bench/hostile-yaml.ts), not asserted here.
   it.each([
     ['a million-byte line of `- `', `${'- '.repeat(400_000)}x\n`, '1:129'],
     ['a million-byte line of `? `', `${'? '.repeat(400_000)}x\n`, '1:129'],
@@ -245,12 +241,10 @@ describe('loadYamlSource: refused input', () => {
       `${Array.from({ length: 1400 }, (_, i) => `${' '.repeat(i)}a:`).join('\n')} x\n`,
       '65:65',
     ],
-  ])('refuses %s as too deep, quickly', (_name, text, where) => {
-    const started = performance.now();
+  ])('refuses %s as too deep', (_name, text, where) => {
     expect(problems(text)).toEqual([
       `${where} error yaml.too-deep  | nesting is deeper than the limit of 64 levels`,
     ]);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('refuses deep nesting that mixes block and flow collections', () => {
