@@ -54,12 +54,25 @@ export const signoffPolicySpec = z
         approvalExpiry: duration
           .optional()
           .describe('An approval older than this no longer counts, e.g. "14d".'),
+        requireVerifiedCommits: z
+          .boolean()
+          .optional()
+          .describe(
+            'Every commit must carry a verified signature or a pusher Vigil saw, or the change cannot be signed off. Default: on for clinical-decision-support and medical-device, off otherwise.',
+          ),
+        objectionsDismissibleBy: z
+          .array(roleName)
+          .default([])
+          .describe(
+            'Roles whose members may lift another reviewer\'s "changes requested" by dismissing it; otherwise only the reviewer lifts it, by approving.',
+          ),
       })
       .default({
         dismissOnPush: true,
         authorCannotApprove: true,
         committersCannotApprove: true,
         separationOfDuties: true,
+        objectionsDismissibleBy: [],
       })
       .describe('Rules an approval must meet to count.'),
     breakGlass: z
@@ -144,6 +157,15 @@ export const signoffPolicySpec = z
           });
         }
       });
+    });
+    p.rules.objectionsDismissibleBy.forEach((name, j) => {
+      if (!defined.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', 'objectionsDismissibleBy', j],
+          message: `role "${name}" is not defined in spec.roles (defined: ${[...defined].join(', ')})`,
+        });
+      }
     });
     p.breakGlass?.roles.forEach((name, j) => {
       if (!defined.has(name)) {
