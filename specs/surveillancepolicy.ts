@@ -235,6 +235,22 @@ export const surveillancePolicyStatus = z
           action: z.enum(TIER_ACTIONS).describe('Action taken.'),
           useCase: objectName.optional().describe('Use case acted on.'),
           reference: z.string().optional().describe('Issue or pull request URL, or Event name.'),
+          rollbacks: z
+            .array(
+              z.strictObject({
+                name: objectName.describe('Promotion name.'),
+                uid: z
+                  .string()
+                  .min(1)
+                  .describe('Promotion uid: a Promotion re-made under that name is not it.'),
+                stage: z.string().describe('Stage rolled back.'),
+                version: z.string().describe('Version rolled back to.'),
+              }),
+            )
+            .optional()
+            .describe(
+              'Rollback Promotions the controller created for this breach; only these may use break-glass.',
+            ),
         }),
       )
       .optional()

@@ -3,10 +3,12 @@
 // two weeks score far higher), the policy reaches its rollback tier and creates a rollback Promotion back to
 // 2.3.1; its pull request opens, the clinical-safety role's approval alone (break-glass, as the clinical sign-off
 // policy allows) turns the check green and the gate merges it; the Promotion records the break-glass and the
-// retrospective owed, which the usual roles' later approvals complete. Nothing is written twice.
+// retrospective owed. Once that retrospective is overdue, the use case's next promotion waits, Pending and without
+// a pull request, until the usual roles' approvals complete it. Nothing is written twice.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
@@ -42,6 +44,8 @@ const FILE = 'care-management/readmission-risk/production.yaml';
 const FORWARD = 'readmission-risk-production-2-4-0';
 const ROLLBACK = 'readmission-risk-rollback-production-2-3-1';
 const ROLLBACK_BRANCH = 'vigil/rollback/care-management/readmission-risk/production/2.3.1';
+const NEXT = 'readmission-risk-silent-2-4-1';
+const NEXT_BRANCH = 'vigil/promote/care-management/readmission-risk/silent/2.4.1';
 const ENCOUNTERS = join(REPO_ROOT, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
 
 let cluster: TestCluster;
@@ -133,7 +137,11 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   await createNamespace(cluster.client(), NS);
-  await create('signoffpolicies', example('care-management/clinical-signoff.yaml'));
+  // The example's clinical sign-off, with a retrospective due 2 s after a break-glass approval rather than 72 h,
+  // so that the test sees it fall overdue.
+  const signoff = example('care-management/clinical-signoff.yaml');
+  signoff.spec.breakGlass.retrospectiveWithin = '2s';
+  await create('signoffpolicies', signoff);
   await create(
     'releasetrains',
     expressTrain(NS, {
@@ -146,7 +154,7 @@ beforeAll(async () => {
   );
   await create('usecases', readmissionRisk());
   await startManager();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await manager?.stop();
@@ -163,19 +171,19 @@ describe('a surveillance breach at the rollback tier', () => {
         'silent=2.4.0',
         'production=2.3.1',
       ]);
-    }, 20_000);
+    }, 90_000);
     const asked = await requestPromotion(client, NS, 'readmission-risk', 'production', new Date());
     expect(asked).toMatchObject({ created: true, name: FORWARD });
     const open = await eventually(async () => {
       const p = await get('promotions', FORWARD);
       expect(p.status?.phase).toBe('Open');
       return p;
-    }, 30_000);
+    }, 90_000);
     const number = open.status!.pullRequest!.number;
     for (const login of ['ds-lead', 'clinical-safety-lead', 'compliance-1']) await approve(login, number);
     await eventually(
       async () => expect((await get('promotions', FORWARD)).status?.phase).toBe('SignedOff'),
-      20_000,
+      90_000,
     );
     await eventually(
       () => as(local, 'platform-eng').rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: number }),
@@ -185,8 +193,8 @@ describe('a surveillance breach at the rollback tier', () => {
     await eventually(async () => {
       const uc = await get('usecases', 'readmission-risk');
       expect(uc.status?.productionVersion).toBe('2.4.0');
-    }, 20_000);
-  }, 90_000);
+    }, 90_000);
+  }, 300_000);
 
   it('creates one rollback Promotion of production back to 2.3.1, break-glass allowed, and records it', async () => {
     await create('surveillancepolicies', driftPolicy());
@@ -194,7 +202,7 @@ describe('a surveillance breach at the rollback tier', () => {
       const p = await get('promotions', ROLLBACK);
       expect(p.status?.phase).toBe('Open');
       return p;
-    }, 30_000);
+    }, 90_000);
     expect(rollback.spec).toEqual({
       useCase: 'readmission-risk',
       type: 'rollback',
@@ -219,6 +227,8 @@ describe('a surveillance breach at the rollback tier', () => {
         action: 'rollback',
         useCase: 'readmission-risk',
         reference: ROLLBACK,
+        // The breach record break-glass rests on: the Promotion the controller created, by name and uid.
+        rollbacks: [{ name: ROLLBACK, uid: rollback.metadata.uid, stage: 'production', version: '2.3.1' }],
       },
     ]);
     // Silent mode runs 2.4.0 too, but no version it ran before is known: it is left as it is, and said so.
@@ -237,7 +247,7 @@ describe('a surveillance breach at the rollback tier', () => {
     expect(
       (await promotions()).filter((p) => p.spec.type === 'rollback').map((p) => p.metadata.name),
     ).toEqual([ROLLBACK]);
-  }, 60_000);
+  }, 240_000);
 
   it('opens its pull request, whose check fails and whose merge is refused before anyone approves', async () => {
     const bot = as(local, 'platform-eng');
@@ -254,14 +264,14 @@ describe('a surveillance breach at the rollback tier', () => {
     expect((await readFile(bot, FILE, 'main')).text).toContain('version: "2.4.0"');
     await eventually(
       async () => expect((await signoffCheck(bot, pr.head.sha))?.conclusion).toBe('failure'),
-      20_000,
+      90_000,
     );
     await expect(
       bot.rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: pr.number }),
     ).rejects.toMatchObject({
       status: 405,
     });
-  }, 30_000);
+  }, 120_000);
 
   it("merges on the break-glass role's approval alone and records the break-glass with its retrospective due", async () => {
     const number = (await get('promotions', ROLLBACK)).status!.pullRequest!.number;
@@ -270,7 +280,7 @@ describe('a surveillance breach at the rollback tier', () => {
       const p = await get('promotions', ROLLBACK);
       expect(p.status?.phase).toBe('Merged');
       return p;
-    }, 30_000);
+    }, 90_000);
     const bot = as(local, 'platform-eng');
     const { data: pr } = await bot.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: number });
     expect(pr.merged).toBe(true);
@@ -279,35 +289,89 @@ describe('a surveillance breach at the rollback tier', () => {
 
     const glass = merged.status!.breakGlass!;
     expect(glass.by).toBe('clinical-safety-lead');
-    expect(Date.parse(glass.retrospectiveDue) - Date.parse(glass.at)).toBe(72 * 3_600_000);
+    expect(Date.parse(glass.retrospectiveDue) - Date.parse(glass.at)).toBe(2_000);
     expect(glass.retrospectiveDoneAt).toBeUndefined();
-    await eventually(async () => {
-      const p = await get('promotions', ROLLBACK);
-      expect(p.status?.conditions?.find((c) => c.type === 'RetrospectiveOverdue')).toMatchObject({
-        status: 'False',
-        reason: 'RetrospectiveOwed',
-      });
-    }, 20_000);
+    expect(merged.status?.conditions?.find((c) => c.type === 'BreakGlass')).toMatchObject({
+      status: 'True',
+      reason: 'BreakGlassAllowed',
+    });
     await eventually(async () => {
       const uc = await get('usecases', 'readmission-risk');
       expect(uc.status?.productionVersion).toBe('2.3.1');
-    }, 20_000);
-  }, 60_000);
+    }, 90_000);
+  }, 240_000);
 
-  it('marks the retrospective done once the usual roles approve after the merge', async () => {
+  it('holds the next promotion while the retrospective is overdue: Pending, naming it, with no pull request', async () => {
+    const rollback = await eventually(async () => {
+      const p = await get('promotions', ROLLBACK);
+      expect(p.status?.conditions?.find((c) => c.type === 'RetrospectiveOverdue')).toMatchObject({
+        status: 'True',
+        reason: 'RetrospectiveOverdue',
+      });
+      return p;
+    }, 90_000);
+    // A fixed candidate, 2.4.1, asked for in silent mode: a promotion of the same use case.
+    await cluster.client().customObjects.patchNamespacedCustomObject(
+      {
+        group: 'vigil.dev',
+        version: 'v1alpha1',
+        namespace: NS,
+        plural: 'usecases',
+        name: 'readmission-risk',
+        body: { spec: { candidate: { ...readmissionRisk().spec.candidate, version: '2.4.1' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const asked = await eventually(async () => {
+      const r = await requestPromotion(client, NS, 'readmission-risk', 'silent', new Date());
+      expect(r).toMatchObject({ created: true, name: NEXT });
+      return r;
+    }, 90_000);
+    expect(asked).toMatchObject({ name: NEXT });
+    const held = await eventually(async () => {
+      const p = await get('promotions', NEXT);
+      expect(p.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'RetrospectiveOverdue',
+      });
+      return p;
+    }, 90_000);
+    expect(held.status?.phase ?? 'Pending').toBe('Pending');
+    expect(held.status?.pullRequest).toBeUndefined();
+    const said = held.status!.conditions!.find((c) => c.type === 'Ready')!.message;
+    expect(said).toContain(
+      `break-glass rollback ${ROLLBACK} (pull request #${rollback.status!.pullRequest!.number})`,
+    );
+    const bot = as(local, 'platform-eng');
+    const { data: pulls } = await bot.rest.pulls.list({
+      owner: OWNER,
+      repo: REPO,
+      state: 'all',
+      head: `${OWNER}:${NEXT_BRANCH}`,
+    });
+    expect(pulls).toEqual([]);
+    expect(
+      (await client.core.listNamespacedEvent({ namespace: NS })).items.filter(
+        (e) => e.involvedObject.name === ROLLBACK && e.reason === 'RetrospectiveOverdue',
+      ),
+    ).not.toEqual([]);
+  }, 240_000);
+
+  it('marks the retrospective done once the usual roles approve after the merge, and the next promotion opens', async () => {
     const number = (await get('promotions', ROLLBACK)).status!.pullRequest!.number;
     for (const login of ['ds-lead', 'compliance-1']) await approve(login, number);
     const done = await eventually(async () => {
       const p = await get('promotions', ROLLBACK);
       expect(p.status?.breakGlass?.retrospectiveDoneAt).toBeTruthy();
       return p;
-    }, 30_000);
+    }, 90_000);
     expect(done.status?.conditions?.find((c) => c.type === 'RetrospectiveOverdue')).toMatchObject({
       status: 'False',
       reason: 'RetrospectiveDone',
     });
     expect(done.status?.signoffSummary).toBe('3/3');
-  }, 60_000);
+    await eventually(async () => expect((await get('promotions', NEXT)).status?.phase).toBe('Open'), 90_000);
+  }, 240_000);
 
   it('writes nothing to the policy and creates no second rollback on further passes or after a restart', async () => {
     const key = `${NS}/readmission-surveillance`;
@@ -328,6 +392,6 @@ describe('a surveillance breach at the rollback tier', () => {
     expect(client.writes.count('promotions.vigil.dev', 'create')).toBe(0);
     const after = await get('surveillancepolicies', 'readmission-surveillance');
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    expect((await promotions()).map((p) => p.metadata.name).sort()).toEqual([FORWARD, ROLLBACK]);
-  }, 30_000);
+    expect((await promotions()).map((p) => p.metadata.name).sort()).toEqual([FORWARD, ROLLBACK, NEXT].sort());
+  }, 90_000);
 });

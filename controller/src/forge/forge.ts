@@ -215,6 +215,11 @@ export interface Forge {
   /** The head commit of a branch; undefined when there is no such branch. */
   branchHead(repo: RepoName, branch: string): Promise<string | undefined>;
   /**
+   * The commits reachable from `ref` that changed `path`, newest first, at most `max` (1-100, default 100): one
+   * page of the file's history. Read each with `readFile(repo, path, sha)`.
+   */
+  listFileCommits(repo: RepoName, path: string, ref: string, max?: number): Promise<string[]>;
+  /**
    * Create or update one file on a branch with one commit. `previousSha` is the blob sha the change was based on
    * (undefined for a new file): ConflictError when the file changed meanwhile.
    */

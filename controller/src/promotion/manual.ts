@@ -1,5 +1,6 @@
 // `vigil promote`: a person asks for a promotion. The gates are checked first, exactly as a departure would
 // check them; the Promotion is created only when every gate passes, and the controller opens the pull request.
+// It is always a forward promotion without break-glass, whatever else the caller wants.
 import { API_GROUP, API_VERSION } from '../../../specs/common.js';
 import { releaseTrainSpec } from '../../../specs/releasetrain.js';
 import { type UseCaseStatus, useCaseSpec } from '../../../specs/usecase.js';
@@ -67,8 +68,10 @@ export async function requestPromotion(
   const previousVersion = running.get(to);
   const body = planPromotion({
     useCase: { namespace, name: useCase, ...(ucObj.metadata.uid ? { uid: ucObj.metadata.uid } : {}), spec },
+    // A person's request is a promotion and never break-glass: only the controller opens rollbacks.
     type: 'promotion',
     trigger: 'manual',
+    breakGlass: false,
     ...(from !== undefined ? { from } : {}),
     to,
     version: spec.candidate.version,

@@ -292,6 +292,43 @@ describe('several use cases breached at once', () => {
     ]);
   });
 
+  it('names in the breach record only the rollbacks the controller created, by name and uid', () => {
+    const at = '2026-08-01T00:00:00Z';
+    const dt = 'denials-triage-rollback-production-3-1-4';
+    const pa = 'prior-auth-rollback-production-3-0-2';
+    const actions: ActionRecord[] = [
+      {
+        at: '2026-07-01T00:00:00Z',
+        metric: 'auroc',
+        tier: 'rollback',
+        action: 'rollback',
+        useCase: 'prior-auth',
+        rollbacks: [{ name: pa, uid: 'uid-pa', stage: 'production', version: '3.0.2' }],
+      },
+      { at, metric: 'auroc', tier: 'rollback', action: 'rollback', useCase: 'denials-triage' },
+      { at, metric: 'auroc', tier: 'rollback', action: 'rollback', useCase: 'prior-auth' },
+    ];
+    const record = (created: [string, string][], existing: [string, string][]) =>
+      referenceRollbacks(actions, 1, plans, new Map(created), new Map(existing))
+        .slice(1)
+        .map((a) => a.rollbacks);
+    // Created now: recorded with the uid the API server answered.
+    expect(record([[dt, 'uid-dt']], [[pa, 'uid-pa']])).toEqual([
+      [{ name: dt, uid: 'uid-dt', stage: 'production', version: '3.1.4' }],
+      [{ name: pa, uid: 'uid-pa', stage: 'production', version: '3.0.2' }],
+    ]);
+    // Found under the planned name, never recorded (a person made it first), or re-made under another uid.
+    expect(
+      record(
+        [],
+        [
+          [dt, 'uid-by-hand'],
+          [pa, 'uid-remade'],
+        ],
+      ),
+    ).toEqual([undefined, undefined]);
+  });
+
   it('reports False, naming the stages left as they are, when any stage could not be rolled back', () => {
     const report = rollbackReport(plans, new Set(['denials-triage-rollback-production-3-1-4']));
     expect(report.condition).toMatchObject({
@@ -339,7 +376,7 @@ describe('createRollbacks', () => {
         createNamespacedCustomObject: async (req: { body: KubeObject }) => {
           bodies.push(req.body);
           if (fail) throw Object.assign(new Error('refused'), fail);
-          return req.body;
+          return { ...req.body, metadata: { ...req.body.metadata, uid: `uid-of-${req.body.metadata.name}` } };
         },
       },
     } as unknown as ClusterClient;
@@ -350,9 +387,9 @@ describe('createRollbacks', () => {
     list: () => [],
   });
 
-  it('creates the planned Promotion once', async () => {
+  it('creates the planned Promotion once, and returns the uid the API server gave it', async () => {
     const { client, bodies } = fakeClient();
-    expect(await createRollbacks(client, cache(), plan)).toEqual([name]);
+    expect(await createRollbacks(client, cache(), plan)).toEqual([{ name, uid: `uid-of-${name}` }]);
     expect(bodies.map((b) => b.metadata.name)).toEqual([name]);
   });
 

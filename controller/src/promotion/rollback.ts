@@ -189,15 +189,15 @@ export function planRollback(req: RollbackRequest): RollbackPlan {
 /**
  * Create the Promotions a plan calls for. One the cache knows is not written again, and one another replica or
  * an earlier pass created meanwhile (409) is the same rollback by its name: nothing to do. Returns the names
- * created.
+ * created, each with the uid the API server gave it (the breach record names the Promotion by both).
  */
 export async function createRollbacks(
   client: ClusterClient,
   cache: CacheReader,
   plan: RollbackPlan,
   signal?: AbortSignal,
-): Promise<string[]> {
-  const created: string[] = [];
+): Promise<{ name: string; uid?: string }[]> {
+  const created: { name: string; uid?: string }[] = [];
   for (const r of plan.rollbacks) {
     if (!r.create) continue;
     const { namespace, name } = r.create.metadata;
@@ -205,14 +205,15 @@ export async function createRollbacks(
     // Leadership lost mid-pass: the successor decides again.
     signal?.throwIfAborted();
     try {
-      await client.customObjects.createNamespacedCustomObject({
+      const made = (await client.customObjects.createNamespacedCustomObject({
         group: API_GROUP,
         version: API_VERSION,
         namespace,
         plural: PROMOTIONS.plural,
         body: r.create as unknown as KubeObject,
-      });
-      created.push(name);
+      })) as KubeObject | undefined;
+      const uid = made?.metadata?.uid;
+      created.push({ name, ...(uid ? { uid } : {}) });
     } catch (error) {
       if (!isConflict(error)) throw error;
     }

@@ -1,16 +1,22 @@
 // `vigil promote USECASE --to STAGE`: check the candidate's gates for that stage and, when they pass, create the
-// Promotion; the controller opens the pull request. Refuses (exit 1) with the failing gates otherwise.
-import type { Command } from 'commander';
+// Promotion; the controller opens the pull request. Refuses (exit 1) with the failing gates otherwise. It makes
+// promotions only: a rollback, and break-glass with it, comes from the controller when surveillance breaches.
+import { type Command, Option } from 'commander';
 import { requestPromotion } from '../../promotion/manual.js';
 import { ClusterClient, loadKubeConfig } from '../../runtime/index.js';
-import { InputError } from '../terminal.js';
+import { InputError, UsageError } from '../terminal.js';
 
 interface PromoteOptions {
   to: string;
   namespace?: string;
   kubeconfig?: string;
   context?: string;
+  rollback?: boolean;
+  breakGlass?: boolean;
 }
+
+const NO_ROLLBACK =
+  'vigil promote cannot create a rollback or ask for break-glass: rollbacks are opened by the controller when a SurveillancePolicy reaches its rollback tier, and only those may merge on break-glass. To roll back by hand, open a pull request that sets the earlier version; it needs the full sign-off.';
 
 export function registerPromote(program: Command): void {
   program
@@ -23,7 +29,11 @@ export function registerPromote(program: Command): void {
     .option('-n, --namespace <ns>', 'namespace of the use case (default: the kubeconfig context namespace)')
     .option('--kubeconfig <path>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
+    // Named so that whoever reaches for them is told why not, rather than "unknown option".
+    .addOption(new Option('--rollback').hideHelp())
+    .addOption(new Option('--break-glass').hideHelp())
     .action(async (useCase: string, opts: PromoteOptions) => {
+      if (opts.rollback || opts.breakGlass) throw new UsageError(NO_ROLLBACK);
       const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
       const namespace =
         opts.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';

@@ -195,6 +195,16 @@ export class GitHubForge implements Forge {
     return { content: Buffer.from(blob.data.content, 'base64').toString('utf8'), sha: data.sha };
   }
 
+  async listFileCommits(repo: RepoName, path: string, ref: string, max = 100): Promise<string[]> {
+    const { data } = await this.gh.rest.repos.listCommits({
+      ...splitRepo(repo),
+      sha: ref,
+      path,
+      per_page: Math.min(100, Math.max(1, max)),
+    });
+    return data.map((c) => c.sha);
+  }
+
   async branchHead(repo: RepoName, branch: string): Promise<string | undefined> {
     const found = await orUndefined(this.gh.rest.git.getRef({ ...splitRepo(repo), ref: `heads/${branch}` }));
     return found?.data.object.sha;

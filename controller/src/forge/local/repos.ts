@@ -92,6 +92,25 @@ export function repoRoutes(forge: Forge): Route[] {
       },
     },
     {
+      // A branch's history, optionally only the commits that changed `path`, newest first, a page at a time.
+      method: 'GET',
+      template: '/repos/{owner}/{repo}/commits',
+      handle: async (ctx) => {
+        const repo = forge.repo(ctx);
+        const head = await resolveRefOr404(repo, ctx.query.get('sha') || repo.defaultBranch);
+        const perPage = Math.min(100, Math.max(1, Number(ctx.query.get('per_page')) || 30));
+        const page = Math.max(1, Number(ctx.query.get('page')) || 1);
+        const path = (ctx.query.get('path') ?? '').replace(/^\/+|\/+$/g, '');
+        const commits = await repo.git.pathHistory(
+          head,
+          path === '' ? '.' : path,
+          perPage,
+          (page - 1) * perPage,
+        );
+        return { status: 200, body: commits.map((c) => rep.commit(repo, c)) };
+      },
+    },
+    {
       method: 'PUT',
       template: '/repos/{owner}/{repo}/contents/{path}',
       handle: async (ctx) => {

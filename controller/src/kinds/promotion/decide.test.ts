@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { PromotionSpec } from '../../../../specs/promotion.js';
 import type { SignoffResult } from '../../signoff/index.js';
 import {
+  overdueRetrospective,
   type PromotionRef,
   phaseEvent,
   phaseOf,
   retrospective,
+  retrospectiveHoldMessage,
   signoffStatus,
   supersedingPromotion,
 } from './decide.js';
@@ -110,6 +112,44 @@ describe('promotion decisions', () => {
     ).toBe('SignoffWithdrawn');
     expect(phaseEvent('SignedOff', 'Merged', { pr, version: '3.2.0', to: 'production' })?.message).toBe(
       'pull request #4 merged: production runs 3.2.0',
+    );
+  });
+});
+
+describe('overdueRetrospective', () => {
+  const merge = (name: string, due: string, doneAt?: string) => ({
+    name,
+    pullRequest: 12,
+    breakGlass: {
+      by: 'clinical-safety-lead',
+      at: '2026-03-01T00:00:00Z',
+      retrospectiveDue: due,
+      ...(doneAt ? { retrospectiveDoneAt: doneAt } : {}),
+    },
+  });
+  const now = new Date('2026-03-05T00:00:00Z');
+
+  it.each([
+    ['no break-glass merge', [], undefined],
+    ['a retrospective owed but not yet due', [merge('a', '2026-03-06T00:00:00Z')], undefined],
+    [
+      'an overdue retrospective that was done',
+      [merge('a', '2026-03-04T00:00:00Z', '2026-03-04T12:00:00Z')],
+      undefined,
+    ],
+    ['an overdue retrospective not done', [merge('a', '2026-03-04T00:00:00Z')], 'a'],
+    [
+      'two overdue: the one due first',
+      [merge('late', '2026-03-04T00:00:00Z'), merge('early', '2026-03-02T00:00:00Z')],
+      'early',
+    ],
+  ])('with %s: %s', (_, merges, owed) => {
+    expect(overdueRetrospective(merges, now)?.name).toBe(owed);
+  });
+
+  it('names the rollback, its pull request, who approved it and when it was due', () => {
+    expect(retrospectiveHoldMessage(merge('rb', '2026-03-04T00:00:00Z'), 'readmission-risk')).toBe(
+      "the retrospective sign-off of break-glass rollback rb (pull request #12), merged on clinical-safety-lead's approval, was due by 2026-03-04T00:00:00Z and is not done: no promotion of readmission-risk opens a pull request until the usual roles sign it off",
     );
   });
 });

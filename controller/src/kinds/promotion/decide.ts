@@ -89,6 +89,39 @@ export function retrospective(
   };
 }
 
+/** A promotion of the use case that merged on break-glass, as the cache shows it. */
+export interface BreakGlassMerge {
+  name: string;
+  pullRequest?: number;
+  breakGlass: NonNullable<PromotionStatus['breakGlass']>;
+}
+
+/**
+ * The break-glass merge whose retrospective sign-off is overdue and not done, the one due first; undefined when
+ * none is. While one is, no further promotion of the use case opens a pull request.
+ */
+export function overdueRetrospective(
+  merges: readonly BreakGlassMerge[],
+  now: Date,
+): BreakGlassMerge | undefined {
+  return merges
+    .filter((m) => {
+      const r = retrospective(m.breakGlass, undefined, now);
+      return r.state === 'owed' && r.overdue;
+    })
+    .sort(
+      (a, b) =>
+        Date.parse(a.breakGlass.retrospectiveDue) - Date.parse(b.breakGlass.retrospectiveDue) ||
+        (a.name < b.name ? -1 : 1),
+    )[0];
+}
+
+/** Why a promotion waits for a retrospective, in the words the Ready condition uses. */
+export function retrospectiveHoldMessage(owed: BreakGlassMerge, useCase: string): string {
+  const pr = owed.pullRequest !== undefined ? ` (pull request #${owed.pullRequest})` : '';
+  return `the retrospective sign-off of break-glass rollback ${owed.name}${pr}, merged on ${owed.breakGlass.by}'s approval, was due by ${owed.breakGlass.retrospectiveDue} and is not done: no promotion of ${useCase} opens a pull request until the usual roles sign it off`;
+}
+
 const READY_REASON: Record<PromotionPhase, string> = {
   Pending: 'Pending',
   Open: 'AwaitingSignoff',

@@ -18,12 +18,15 @@ import {
   ConflictError,
   ForbiddenError,
   type Forge,
+  ForgeError,
   ForgeUnavailableError,
   type PullRequest,
   type PullRequestCommit,
   UnprocessableError,
 } from '../../forge/forge.js';
 import { type PullRequestsInHand, pullRequestsInHand, SignoffGate } from '../../gate/index.js';
+import { type BreakGlassVerdict, breakGlassVerdict } from '../../promotion/break-glass.js';
+import { DeploymentHistory } from '../../promotion/deployment-history.js';
 import { buildEvidence } from '../../promotion/evidence.js';
 import {
   commitMessage,
@@ -58,11 +61,14 @@ import {
   USE_CASES,
 } from '../resources.js';
 import {
+  type BreakGlassMerge,
+  overdueRetrospective,
   type PromotionRef,
   phaseEvent,
   phaseOf,
   readyCondition,
   retrospective,
+  retrospectiveHoldMessage,
   SETTLED,
   signoffStatus,
   supersededComment,
@@ -80,6 +86,12 @@ export interface PromotionControllerDeps {
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
+
+const NOT_ASKED: BreakGlassVerdict = {
+  eligible: false,
+  reason: 'NotRequested',
+  message: 'the Promotion does not ask for break-glass',
+};
 
 /** The policy revision recorded: the git commit of the policy file when known, else its generation. */
 export function policyRevision(policy: KubeObject): string {
@@ -126,6 +138,8 @@ interface Scene {
   repo: string;
   base: string;
   branch: string;
+  /** Whether break-glass applies, and why not (decided at the top of each pass). */
+  breakGlass: BreakGlassVerdict;
 }
 
 export function promotionController(deps: PromotionControllerDeps) {
@@ -133,6 +147,7 @@ export function promotionController(deps: PromotionControllerDeps) {
   const gate: PromotionSignoffGate = deps.gate ?? new SignoffGate({ forge });
   const inHand = deps.inHand ?? pullRequestsInHand(forge);
   const poll = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const history = new DeploymentHistory(forge);
 
   async function reconcile(ctx: ReconcileContext, obj: KubeObject): Promise<ReconcileResult> {
     const namespace = obj.metadata.namespace!;
@@ -182,19 +197,87 @@ export function promotionController(deps: PromotionControllerDeps) {
       repo: uc.deployment.repository,
       base: uc.deployment.branch,
       branch: status.pullRequest?.branch ?? promotionBranch(namespace, spec),
+      breakGlass: NOT_ASKED,
     };
     try {
       if (phase === 'Merged') return await followRetrospective(scene);
-      if (!status.pullRequest) return await open(scene);
-      return await follow(scene);
+      scene.breakGlass = await breakGlassFor(scene, obj.metadata.uid);
+      return withBreakGlass(scene, status.pullRequest ? await follow(scene) : await open(scene));
     } catch (error) {
       throw nextStep(error, ctx.now);
     }
   }
 
+  /**
+   * Break-glass applies only to a rollback the controller created for a breach a SurveillancePolicy's status
+   * records, to a version the deployment file's history shows on that stage: the history is read only when the
+   * rest allows it. A history the forge refuses to show refuses break-glass; an unreachable forge waits.
+   */
+  async function breakGlassFor(s: Scene, uid: string | undefined): Promise<BreakGlassVerdict> {
+    if (!s.spec.breakGlass) return NOT_ASKED;
+    const facts = {
+      promotion: { name: s.name, ...(uid ? { uid } : {}), spec: s.spec },
+      policies: s.ctx.cache.list(SURVEILLANCE_POLICIES, s.namespace).map((p) => ({
+        name: p.metadata.name,
+        status: statusOf<SurveillancePolicyStatus>(p),
+      })),
+    };
+    const verdict = breakGlassVerdict(facts);
+    if (verdict.eligible || verdict.reason !== 'HistoryNotRead') return verdict;
+    try {
+      const target = { repo: s.repo, branch: s.base, file: s.target.file, field: s.target.field };
+      return breakGlassVerdict({
+        ...facts,
+        deployedBefore: await history.versionsBefore(target, s.spec.version),
+      });
+    } catch (error) {
+      if (error instanceof ForgeUnavailableError || !(error instanceof ForgeError)) throw error;
+      return { ...verdict, message: `${verdict.message} (${error.message})` };
+    }
+  }
+
+  /** A Promotion that asks for break-glass says whether it has it (BreakGlass) and tells each change in an Event. */
+  function withBreakGlass(s: Scene, result: ReconcileResult): ReconcileResult {
+    const v = s.breakGlass;
+    if (!s.spec.breakGlass) return result;
+    const update = {
+      type: 'BreakGlass',
+      status: v.eligible ? ('True' as const) : ('False' as const),
+      reason: v.eligible ? 'BreakGlassAllowed' : v.reason,
+      message: v.message,
+    };
+    const before = s.status.conditions?.find((c) => c.type === 'BreakGlass');
+    const changed = before?.status !== update.status || before?.reason !== update.reason;
+    const event: EventSpec = {
+      type: v.eligible ? 'Normal' : 'Warning',
+      reason: v.eligible ? 'BreakGlassAllowed' : 'BreakGlassRefused',
+      message: v.message,
+    };
+    return {
+      ...result,
+      status: { ...result.status, conditions: [...(result.status?.conditions ?? []), update] },
+      events: [...(result.events ?? []), ...(changed ? [event] : [])],
+    };
+  }
+
+  /** The use case's promotions merged on break-glass, for the retrospective they owe. */
+  function breakGlassMerges(s: Scene): BreakGlassMerge[] {
+    return s.ctx.cache.list(PROMOTIONS, s.namespace).flatMap((p) => {
+      const status = statusOf<PromotionStatus>(p);
+      if (!status?.breakGlass || peekSpec(promotionSpec, p)?.useCase !== s.spec.useCase) return [];
+      const pr = status.pullRequest?.number;
+      return [{ name: p.metadata.name, breakGlass: status.breakGlass, ...(pr ? { pullRequest: pr } : {}) }];
+    });
+  }
+
   /** Pending -> Open: find the pull request by its branch, or make branch, commit and pull request. */
   async function open(s: Scene): Promise<ReconcileResult> {
     const { ctx, spec } = s;
+    // An overdue retrospective sign-off holds every further promotion of the use case (a rollback still opens).
+    const owed = spec.type === 'promotion' ? overdueRetrospective(breakGlassMerges(s), ctx.now) : undefined;
+    if (owed) {
+      throw new WaitingError('RetrospectiveOverdue', retrospectiveHoldMessage(owed, s.useCase.name), poll);
+    }
     const existing = await forge.findPullRequest(s.repo, s.branch);
     const newer = supersedingPromotion(selfRef(s), others(s));
     if (!existing || existing.state === 'open') {
@@ -453,7 +536,7 @@ export function promotionController(deps: PromotionControllerDeps) {
         spec: s.policy.spec,
         revision: s.policy.revision,
       },
-      breakGlassEligible: spec.type === 'rollback' && spec.breakGlass,
+      breakGlassEligible: s.breakGlass.eligible,
       now: ctx.now,
       inHand: { pullRequest: pr, ...(reviews ? { reviews } : {}), ...opened },
     });
@@ -603,6 +686,17 @@ export function promotionController(deps: PromotionControllerDeps) {
       },
       // The use case's candidate, targets or gates changed.
       { kind: USE_CASES, map: (uc, cache) => promotionsOf(cache, uc.metadata.namespace, uc.metadata.name) },
+      // A breach record now names a rollback Promotion: break-glass may apply to it.
+      {
+        kind: SURVEILLANCE_POLICIES,
+        map: (sp) => [
+          ...new Set(
+            (statusOf<SurveillancePolicyStatus>(sp)?.actions ?? []).flatMap((a) =>
+              (a.rollbacks ?? []).map((r) => `${sp.metadata.namespace}/${r.name}`),
+            ),
+          ),
+        ],
+      },
     ],
     reconcile,
   });

@@ -127,13 +127,21 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
           report = noForgeReport(rollingBack);
         } else {
           const plans = rollingBack.map((useCase) => rollbackPlan(ctx, namespace, useCase));
-          const created = new Set<string>();
+          const created = new Map<string, string>();
+          const existing = new Map<string, string>();
           for (const plan of plans) {
-            for (const n of await createRollbacks(ctx.client, ctx.cache, plan, ctx.signal)) created.add(n);
+            for (const r of plan.rollbacks) {
+              const uid = ctx.cache.get(PROMOTIONS, namespace, r.name)?.metadata.uid;
+              if (uid) existing.set(r.name, uid);
+            }
+            for (const c of await createRollbacks(ctx.client, ctx.cache, plan, ctx.signal)) {
+              if (c.uid) created.set(c.name, c.uid);
+              else existing.delete(c.name);
+            }
           }
-          report = rollbackReport(plans, created);
-          actions = referenceRollbacks(actions, previous?.actions?.length ?? 0, plans);
-          ctx.log.info({ created: [...created], useCases: rollingBack }, 'rollback tier reached');
+          report = rollbackReport(plans, new Set(created.keys()));
+          actions = referenceRollbacks(actions, previous?.actions?.length ?? 0, plans, created, existing);
+          ctx.log.info({ created: [...created.keys()], useCases: rollingBack }, 'rollback tier reached');
         }
         conditions.push(report.condition);
         events.push(...report.events);

@@ -1,5 +1,6 @@
 // How a SurveillancePolicy reports the rollbacks its rollback tier called for: the RollbackOpened condition, an
-// Event per Promotion and per stage left as it is, and the Promotion names in status.actions[].reference.
+// Event per Promotion and per stage left as it is, and the Promotion names in status.actions[].reference, with
+// the name and uid of each Promotion the controller created in status.actions[].rollbacks (break-glass rests on it).
 import type { RollbackPlan } from '../../promotion/rollback.js';
 import type { ConditionUpdate } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
@@ -61,19 +62,52 @@ export function rollbackReport(plans: readonly RollbackPlan[], created: Readonly
   };
 }
 
-/** The rollback actions recorded this pass (from index `since` on), each given its use case's Promotion names. */
+/** Promotion uids by name. */
+export type Uids = ReadonlyMap<string, string>;
+
+/**
+ * The rollback actions recorded this pass (from index `since` on), each given its use case's Promotion names, and
+ * the breach record break-glass rests on: the rollbacks by name and uid. Only a Promotion this controller created
+ * (`created`, uids from the API server's answers) or one an earlier record already names with the uid it still
+ * has (`existing`) is recorded; one found under the planned name but made by someone else is not, so it never
+ * gets break-glass.
+ */
 export function referenceRollbacks(
   actions: readonly ActionRecord[],
   since: number,
   plans: readonly RollbackPlan[],
+  created: Uids = new Map(),
+  existing: Uids = new Map(),
 ): ActionRecord[] {
-  const references = new Map(
-    plans.flatMap((p) =>
-      p.rollbacks.length > 0 ? [[p.useCase, p.rollbacks.map((r) => r.name).join(', ')]] : [],
-    ),
+  const recordedBefore = new Set(
+    actions
+      .slice(0, since)
+      .flatMap((a) => (a.action === 'rollback' ? (a.rollbacks ?? []) : []))
+      .map((r) => `${r.name}/${r.uid}`),
+  );
+  const uidOf = (name: string): string | undefined => {
+    const made = created.get(name);
+    if (made) return made;
+    const uid = existing.get(name);
+    return uid && recordedBefore.has(`${name}/${uid}`) ? uid : undefined;
+  };
+  const byUseCase = new Map(
+    plans.flatMap((p) => {
+      if (p.rollbacks.length === 0) return [];
+      const rollbacks = p.rollbacks.flatMap((r) => {
+        const uid = uidOf(r.name);
+        return uid ? [{ name: r.name, uid, stage: r.stage, version: r.to }] : [];
+      });
+      return [[p.useCase, { reference: p.rollbacks.map((r) => r.name).join(', '), rollbacks }]];
+    }),
   );
   return actions.map((a, i) => {
-    const reference = a.useCase !== undefined ? references.get(a.useCase) : undefined;
-    return i >= since && a.action === 'rollback' && reference !== undefined ? { ...a, reference } : a;
+    const found = a.useCase !== undefined ? byUseCase.get(a.useCase) : undefined;
+    if (i < since || a.action !== 'rollback' || found === undefined) return a;
+    return {
+      ...a,
+      reference: found.reference,
+      ...(found.rollbacks.length > 0 ? { rollbacks: found.rollbacks } : {}),
+    };
   });
 }
