@@ -466,9 +466,17 @@ describe('SignoffPolicy through the forge', { timeout: 30_000 }, () => {
     spec: { ...policySpec, enforcement: { ...policySpec.enforcement, repository } },
   });
 
-  // Enforced=True needs Vigil to act as a GitHub App (test/gate/enforced.test.ts); with a token it never is.
+  // A person's token: nothing pins the check to an App. Enforced=True, and each setting it needs, are in
+  // test/gate/enforced.test.ts.
+  const personal = () =>
+    createGitHubForge({
+      credentials: tokenFromSecret(Buffer.from(local.tokens['platform-eng']!), 'test/platform-eng'),
+      baseUrl: local.url,
+      retryBaseMs: 10,
+    });
+
   it('with a personal token: the teams, and ENFORCED false saying the check cannot be pinned to an App', async () => {
-    const controller = createSignoffPolicyController({ forge });
+    const controller = createSignoffPolicyController({ forge: await personal() });
     const result = await controller.reconcile(ctx(), object(REPO));
     expect(result.status).toMatchObject({
       enforced: false,
@@ -492,7 +500,10 @@ describe('SignoffPolicy through the forge', { timeout: 30_000 }, () => {
   });
 
   it('ENFORCED false and a Warning Event where the branch does not require it', async () => {
-    const result = await createSignoffPolicyController({ forge }).reconcile(ctx(), object(OPEN_REPO));
+    const result = await createSignoffPolicyController({ forge: await personal() }).reconcile(
+      ctx(),
+      object(OPEN_REPO),
+    );
     expect(result.status?.enforced).toBe(false);
     expect(result.status?.missingProtection).toContain('required-check');
     expect(result.events).toEqual([
