@@ -7,7 +7,10 @@ import type { Logger } from 'pino';
 import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
 import { type Forge, ForgeUnavailableError, NotFoundError } from './forge/forge.js';
 import {
+  GovernanceChangeGate,
   GovernedPullRequestGate,
+  governanceRepositories,
+  governanceTargets,
   governedRepositories,
   isPromotionBranch,
   type PollSeen,
@@ -82,7 +85,9 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
     const keys = promotionKeysFor(cache, ref);
     for (const key of keys) manager.queueFor(PROMOTIONS)?.addAfter(key, afterMs);
     if (keys.some((key) => promotionInProgress(cache, key))) return;
-    if (!governedRepositories(cache).has(ref.repository.toLowerCase())) return;
+    // Pull requests on the governance repository (where SignoffPolicies live) go to the same gate.
+    const repo = ref.repository.toLowerCase();
+    if (!governedRepositories(cache).has(repo) && !governanceRepositories(cache).has(repo)) return;
     if (headRef !== undefined && isPromotionBranch(cache, ref.repository, headRef)) return;
     governed.add(ref, afterMs);
   };
@@ -124,7 +129,10 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
   // each governed repository's open pull requests, and handed over as a delivery would be.
   const discovery = new PullRequestDiscovery({
     forge,
-    repositories: () => deploymentRepositories(cache),
+    repositories: () => [
+      ...deploymentRepositories(cache),
+      ...governanceTargets(cache).map((t) => t.repository),
+    ],
     onFound: (target, pullRequest) => {
       if (governed.knows(target)) return;
       inHand.offer(target.repository, { pullRequest });
@@ -180,6 +188,8 @@ function startGovernedGate(options: ChangeControlOptions, cache: CacheReader, pu
   const inHand = pullRequestsInHand(forge);
   const signoff = new SignoffGate({ forge, logger, pushes });
   const gate = new GovernedPullRequestGate({ forge, gate: signoff, cache, logger });
+  // A pull request on a repository SignoffPolicies live in changes governance: the policy in force signs it.
+  const governance = new GovernanceChangeGate({ forge, gate: signoff, cache, logger });
   const queue = new WorkQueue();
   const open = new Map<string, PullRequestRef>();
   /** The priority list: pull requests whose last evaluation GitHub did not answer. */
@@ -189,11 +199,13 @@ function startGovernedGate(options: ChangeControlOptions, cache: CacheReader, pu
   const keyOf = (ref: PullRequestRef) => `${ref.repository}#${ref.number}`;
   const evaluate = async (key: string, ref: PullRequestRef): Promise<Disposition> => {
     try {
-      const verdict = await gate.evaluate(
-        ref.repository,
-        ref.number,
-        inHand.take(ref.repository, ref.number),
-      );
+      const held = inHand.take(ref.repository, ref.number);
+      const onGovernance = governanceRepositories(cache).has(ref.repository.toLowerCase());
+      const changed = onGovernance ? await governance.evaluate(ref.repository, ref.number, held) : undefined;
+      const verdict =
+        changed && changed.kind !== 'not-governance'
+          ? changed
+          : await gate.evaluate(ref.repository, ref.number, held);
       deferred.delete(key);
       if (verdict.kind !== 'evaluated') {
         open.delete(key);

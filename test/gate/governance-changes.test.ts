@@ -6,13 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Octokit } from 'octokit';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { type ChangeControl, startChangeControl } from '../../controller/src/change-control.js';
 import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
 import { createGitHubForge } from '../../controller/src/forge/github/github-forge.js';
 import type { LocalForge, Seed } from '../../controller/src/forge/local/index.js';
 import { GovernanceChangeGate, SignoffGate } from '../../controller/src/gate/index.js';
-import type { CacheReader, KubeObject } from '../../controller/src/runtime/index.js';
+import type { CacheReader, KubeObject, Manager } from '../../controller/src/runtime/index.js';
 import { as, OWNER, REPO_ROOT, SEED, startForge } from '../forge/harness.js';
 
 const GOVERNANCE = 'ai-governance';
@@ -267,3 +269,51 @@ describe('changes to governance need the sign-off of the policy in force', { tim
     expect(new Set(signedAcross.map((r) => r.role))).toEqual(new Set(oneStep.roles.map((r) => r.role)));
   });
 });
+
+describe('change control gates the governance repository', { timeout: 400_000 }, () => {
+  let changeControl: ChangeControl | undefined;
+
+  afterAll(async () => {
+    await changeControl?.stop();
+  });
+
+  it('a pull request there whose webhooks never arrive is found by the poll and gated', async () => {
+    const cluster = clusterOf(examples());
+    const manager = {
+      informerFor: (kind: { kind: string }) => ({
+        list: (namespace?: string) => cluster.list(kind as never, namespace),
+        get: (namespace: string | undefined, name: string) => cluster.get(kind as never, namespace, name),
+      }),
+      queueFor: () => undefined,
+    } as unknown as Manager;
+    changeControl = await startChangeControl({
+      manager,
+      forge: vigil,
+      logger: pino({ level: 'silent' }),
+      pollIntervalMs: 200,
+    });
+    await branchWith('ds-3', 'quiet-surveillance', {
+      [USE_CASE]: (old) => old.replace('  surveillancePolicy: readmission-surveillance\n', ''),
+    });
+    const pr = await open('ds-3', 'quiet-surveillance');
+    const check = await until('the sign-off check', async () => {
+      const run = await checkOn(pr.number);
+      return run?.status === 'completed' ? run : undefined;
+    });
+    expect(check.conclusion).toBe('failure');
+    expect(check.output.summary).toContain(
+      'UseCase care-management/readmission-risk: surveillance policy now none instead of readmission-surveillance.',
+    );
+    expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
+  });
+});
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
