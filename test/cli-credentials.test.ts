@@ -6,9 +6,13 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../controller/src/cli/main.js';
 
 const ROOT = join(import.meta.dirname, '..');
+// Each case starts node and loads the command's modules; on two busy cores that can take seconds.
+const SLOW = 90_000;
 const BIN = join(ROOT, 'bin', 'vigil.js');
 
 // Built at run time, so the source holds nothing shaped like a real credential.
@@ -68,7 +72,7 @@ const expectNoStack = (r: Result) => {
   expect(r.stderr).not.toContain('internal error');
 };
 
-describe('a token on the command line is never echoed', () => {
+describe('a token on the command line is never echoed', { timeout: SLOW }, () => {
   it.each([
     ['an unknown --opt=value with a classic token', ['controller', `--token=${CLASSIC}`], CLASSIC, '--token'],
     [
@@ -122,7 +126,9 @@ describe('a token on the command line is never echoed', () => {
   });
 });
 
-describe('a --github-token style flag points to the file option or standard input (bad input 12)', () => {
+describe('a --github-token style flag points to the file option or standard input (bad input 12)', {
+  timeout: SLOW,
+}, () => {
   it.each([
     [
       'controller --github-token TOKEN',
@@ -212,7 +218,9 @@ describe('a --github-token style flag points to the file option or standard inpu
   });
 });
 
-describe('a kubeconfig or token file that cannot be read: one line naming the file and what is wrong', () => {
+describe('a kubeconfig or token file that cannot be read: one line naming the file and what is wrong', {
+  timeout: SLOW,
+}, () => {
   const runsAsRoot = process.getuid?.() === 0;
   // Root reads any file whatever its mode, so the permission case runs as an unprivileged user there.
   const unprivileged = runsAsRoot ? { uid: 65534 } : {};
@@ -362,24 +370,17 @@ describe('a kubeconfig or token file that cannot be read: one line naming the fi
   });
 });
 
-describe('help, exit codes and colour still hold', () => {
-  const COMMANDS = [
-    ['start'],
-    ['validate'],
-    ['contract'],
-    ['local-cluster'],
-    ['controller'],
-    ['forge'],
-    ['forge', 'prs'],
-    ['forge', 'approve'],
-    ['forge', 'request-changes'],
-    ['forge', 'dismiss'],
-    ['forge', 'push'],
-    ['forge', 'merge'],
-    ['forge', 'serve'],
-    ['promote'],
-    ['audit'],
-  ];
+// Every command and subcommand the program has, so a new one is covered without editing a list.
+const every = (cmd: Command, path: string[]): string[][] =>
+  cmd.commands.flatMap((c) => [[...path, c.name()], ...every(c, [...path, c.name()])]);
+const COMMANDS = every(await buildProgram(), []);
+
+describe('help, exit codes and colour still hold', { timeout: SLOW }, () => {
+  it('covers every command', () => {
+    expect(COMMANDS.map((c) => c.join(' '))).toEqual(
+      expect.arrayContaining(['controller', 'forge approve', 'contract import', 'audit', 'promote']),
+    );
+  });
 
   it.each(COMMANDS.map((c) => [c.join(' '), c] as const))(
     'vigil %s --help prints its usage and exits 0',
