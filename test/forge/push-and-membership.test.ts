@@ -58,7 +58,7 @@ async function commitAs(client: Octokit, parent: string, text: string, who: { na
   return c.sha;
 }
 
-describe('push webhooks', () => {
+describe('push webhooks', { timeout: 60_000 }, () => {
   const branch = 'raise-triage';
   let number: number;
   let first: string;
@@ -272,7 +272,7 @@ describe('push webhooks', () => {
   });
 });
 
-describe('team membership', () => {
+describe('team membership', { timeout: 60_000 }, () => {
   it('lets a maintainer add and remove members, and tells a receiver with membership webhooks', async () => {
     const lead = as(forge, 'safety-lead');
     await settled();
