@@ -204,6 +204,8 @@ describe('break-glass', () => {
       status: 'False',
       reason: 'NotOpenedBySurveillance',
     });
+    // The check tells the reviewers why one approval is not enough.
+    expect(check?.output?.summary).toContain('Note: break-glass refused: no SurveillancePolicy');
     expect((await events(HAND_MADE)).map((e) => e.reason)).toContain('BreakGlassRefused');
 
     // The person gives up on it: closed, it is rejected.
@@ -263,6 +265,7 @@ describe('break-glass', () => {
       status: 'False',
       reason: 'VersionNeverDeployed',
     });
+    expect(check?.output?.summary).toContain('production never ran 2.2.9');
     expect((await events(ROLLBACK)).map((e) => e.reason)).toContain('BreakGlassRefused');
 
     // The breach record names the rollback the controller created, by name and uid.

@@ -16,6 +16,8 @@ export interface SignoffGateRequest {
   signoffPolicy: { name: string; spec: SignoffPolicySpec | undefined; revision?: string };
   /** A rollback allowed to merge on the break-glass roles alone. */
   breakGlassEligible: boolean;
+  /** What the check should tell besides the decision (why break-glass was refused, say). */
+  notes?: string[];
   /** Facts that block on their own (a file two use cases claim). */
   blockers?: Blocker[];
   /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */

@@ -537,6 +537,9 @@ export function promotionController(deps: PromotionControllerDeps) {
         revision: s.policy.revision,
       },
       breakGlassEligible: s.breakGlass.eligible,
+      ...(!s.breakGlass.eligible && s.breakGlass.reason !== 'NotRequested'
+        ? { notes: [s.breakGlass.message] }
+        : {}),
       now: ctx.now,
       inHand: { pullRequest: pr, ...(reviews ? { reviews } : {}), ...opened },
     });
