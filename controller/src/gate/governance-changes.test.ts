@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { type GovernanceFile, governanceChanges, readGovernanceDocs } from './governance-changes.js';
 
 const EXAMPLES = resolve(fileURLToPath(import.meta.url), '../../../../examples');
@@ -291,6 +292,14 @@ describe('readGovernanceDocs', () => {
       ['File', 'unreadable'],
     ]);
     expect(changes[1]?.message).toContain('tabs are not allowed');
+  });
+
+  it('reads a policy written as JSON, as kubectl would apply it', () => {
+    const policy = parseAllDocuments(text(POLICY))[0]!.toJS();
+    const docs = readGovernanceDocs([
+      { path: 'care-management/policy.json', content: JSON.stringify(policy) },
+    ]);
+    expect([...docs.policies.keys()]).toEqual(['care-management/clinical-signoff']);
   });
 
   it('an object defined twice is unreadable', () => {

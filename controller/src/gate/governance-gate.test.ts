@@ -6,7 +6,12 @@ import { parseAllDocuments } from 'yaml';
 import type { CacheReader, KubeObject } from '../runtime/index.js';
 import { combinePolicies } from './combined-policy.js';
 import { type GovernanceFile, governanceChanges, readGovernanceDocs } from './governance-changes.js';
-import { governanceRepositories, governanceRequirement, governsPath } from './governance-gate.js';
+import {
+  governanceRepositories,
+  governanceRequirement,
+  governsPath,
+  isManifestPath,
+} from './governance-gate.js';
 
 const EXAMPLES = resolve(fileURLToPath(import.meta.url), '../../../../examples');
 const FILES = [
@@ -149,5 +154,10 @@ describe('where governance lives', () => {
     expect(governsPath(['care-management/**'], 'care-management/a/x.yaml')).toBe(true);
     expect(governsPath(['care-management/'], 'revenue-cycle/x.yaml')).toBe(false);
     expect(governsPath(undefined, 'anything.yaml')).toBe(true);
+  });
+
+  it('reads every file the cluster could apply: YAML and JSON, whatever the case', () => {
+    expect(['a.yaml', 'b/c.YML', 'd.json'].map(isManifestPath)).toEqual([true, true, true]);
+    expect(['README.md', 'values.yaml.bak', 'policy'].map(isManifestPath)).toEqual([false, false, false]);
   });
 });

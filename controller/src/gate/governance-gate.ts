@@ -68,7 +68,8 @@ export function governsPath(paths: readonly string[] | undefined, path: string):
   return paths.some((p) => path.startsWith(p.replace(/\*+$/, '')));
 }
 
-const isYaml = (path: string) => /\.ya?ml$/i.test(path);
+/** Whether a file may hold objects the cluster applies: YAML, or JSON (which kubectl applies as well). */
+export const isManifestPath = (path: string) => /\.(ya?ml|json)$/i.test(path);
 
 export interface GovernanceRequirementInput {
   changes: readonly GovernanceChange[];
@@ -323,9 +324,9 @@ export class GovernanceChangeGate {
     const files: PullRequestFile[] = await forge.listPullRequestFiles(repository, pr.number);
     const paths = files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path]));
     const atBase = files.flatMap((f) =>
-      f.status === 'added' ? [] : [f.previousPath ?? f.path].filter(isYaml),
+      f.status === 'added' ? [] : [f.previousPath ?? f.path].filter(isManifestPath),
     );
-    const atHead = files.flatMap((f) => (f.status === 'removed' ? [] : [f.path].filter(isYaml)));
+    const atHead = files.flatMap((f) => (f.status === 'removed' ? [] : [f.path].filter(isManifestPath)));
     const blockers: Blocker[] = [];
     const readAll = (list: string[], sha: string) =>
       Promise.all(

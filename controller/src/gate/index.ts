@@ -29,6 +29,7 @@ export {
   governanceRequirement,
   governanceTargets,
   governsPath,
+  isManifestPath,
 } from './governance-gate.js';
 export {
   type ClaimConflict,
