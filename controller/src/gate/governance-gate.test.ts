@@ -3,15 +3,19 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import type { Forge, PullRequest } from '../forge/forge.js';
 import type { CacheReader, KubeObject } from '../runtime/index.js';
 import { combinePolicies } from './combined-policy.js';
 import { type GovernanceFile, governanceChanges, readGovernanceDocs } from './governance-changes.js';
 import {
+  GovernanceChangeGate,
   governanceRepositories,
   governanceRequirement,
   governsPath,
   isManifestPath,
+  PULL_REQUEST_FILES_CAP,
 } from './governance-gate.js';
+import type { SignoffGate, SignoffRequest } from './signoff-gate.js';
 
 const EXAMPLES = resolve(fileURLToPath(import.meta.url), '../../../../examples');
 const FILES = [
@@ -159,5 +163,42 @@ describe('where governance lives', () => {
   it('reads every file the cluster could apply: YAML and JSON, whatever the case', () => {
     expect(['a.yaml', 'b/c.YML', 'd.json'].map(isManifestPath)).toEqual([true, true, true]);
     expect(['README.md', 'values.yaml.bak', 'policy'].map(isManifestPath)).toEqual([false, false, false]);
+  });
+});
+
+describe('GovernanceChangeGate', () => {
+  it('a pull request with more files than GitHub lists cannot be signed off', async () => {
+    const pr = {
+      number: 7,
+      state: 'open',
+      head: { ref: 'many', sha: 'b'.repeat(40) },
+      base: { ref: 'main', sha: 'a'.repeat(40) },
+    } as PullRequest;
+    const files = Array.from({ length: PULL_REQUEST_FILES_CAP }, (_, i) => ({
+      path: `notes/${i}.md`,
+      status: 'added' as const,
+    }));
+    const forge = {
+      getPullRequest: async () => pr,
+      listPullRequestFiles: async () => files,
+      readFile: async () => undefined,
+    } as unknown as Forge;
+    const requests: SignoffRequest[] = [];
+    const gate = {
+      evaluate: async (request: SignoffRequest) => {
+        requests.push(request);
+        return { result: { conclusion: 'failure' } };
+      },
+    } as unknown as SignoffGate;
+    const verdict = await new GovernanceChangeGate({ forge, gate, cache: cacheOf(examples()) }).evaluate(
+      'northwind-health/ai-governance',
+      7,
+    );
+    expect(verdict.kind).toBe('evaluated');
+    expect(requests.map((r) => r.blockers?.map((b) => b.message))).toEqual([
+      [
+        'GitHub lists at most 3000 files of a pull request and this one has 3000 listed, so a change to governance past them cannot be ruled out; split it into smaller pull requests.',
+      ],
+    ]);
   });
 });

@@ -68,6 +68,9 @@ export function governsPath(paths: readonly string[] | undefined, path: string):
   return paths.some((p) => path.startsWith(p.replace(/\*+$/, '')));
 }
 
+/** GitHub's list of a pull request's files stops here: a change past it would go unseen. */
+export const PULL_REQUEST_FILES_CAP = 3000;
+
 /** Whether a file may hold objects the cluster applies: YAML, or JSON (which kubectl applies as well). */
 export const isManifestPath = (path: string) => /\.(ya?ml|json)$/i.test(path);
 
@@ -328,6 +331,12 @@ export class GovernanceChangeGate {
     );
     const atHead = files.flatMap((f) => (f.status === 'removed' ? [] : [f.path].filter(isManifestPath)));
     const blockers: Blocker[] = [];
+    if (files.length >= PULL_REQUEST_FILES_CAP) {
+      blockers.push({
+        code: 'policy-unavailable',
+        message: `GitHub lists at most ${PULL_REQUEST_FILES_CAP} files of a pull request and this one has ${files.length} listed, so a change to governance past them cannot be ruled out; split it into smaller pull requests.`,
+      });
+    }
     const readAll = (list: string[], sha: string) =>
       Promise.all(
         list.map(async (path): Promise<GovernanceFile> => {
