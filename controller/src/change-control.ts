@@ -5,7 +5,7 @@
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
-import { type Forge, ForgeUnavailableError, NotFoundError } from './forge/forge.js';
+import { type Forge, ForgeUnavailableError, NotFoundError, type PullRequest } from './forge/forge.js';
 import {
   GovernanceChangeGate,
   GovernedPullRequestGate,
@@ -27,6 +27,7 @@ import {
   openPromotionPullRequests,
   type PullRequestRef,
   PushLedger,
+  type PushRecord,
   promotionKeysFor,
   pullRequestInPayload,
   startWebhookReceiver,
@@ -91,29 +92,45 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
     if (headRef !== undefined && isPromotionBranch(cache, ref.repository, headRef)) return;
     governed.add(ref, afterMs);
   };
-  // Every open pull request that needs a sign-off decision, in `repository` when given.
-  const reevaluateOpen = (afterMs: number, repository?: string) => {
+  // The head and base branch last seen of each pull request, so a push re-evaluates only those it concerns.
+  const branches = new Map<string, { head: string; base: string }>();
+  const seenBranches = (ref: PullRequestRef, pr: PullRequest) => {
+    const key = `${ref.repository.toLowerCase()}#${ref.number}`;
+    branches.delete(key);
+    branches.set(key, { head: pr.head.ref, base: pr.base.ref });
+    if (branches.size > 10_000) branches.delete(branches.keys().next().value!);
+  };
+  // Every open pull request that needs a sign-off decision; with a push, those whose head or base it moved (and
+  // any whose branches are not known yet).
+  const reevaluateOpen = (afterMs: number, push?: PushRecord) => {
+    const branch = push?.ref.replace(/^refs\/heads\//, '');
     for (const ref of [...openPromotionPullRequests(cache), ...governed.open()]) {
-      if (repository === undefined || ref.repository.toLowerCase() === repository.toLowerCase()) {
-        requeue(ref, afterMs);
+      if (push) {
+        if (ref.repository.toLowerCase() !== push.repository.toLowerCase()) continue;
+        const known = branches.get(`${ref.repository.toLowerCase()}#${ref.number}`);
+        if (known && known.head !== branch && known.base !== branch) continue;
       }
+      requeue(ref, afterMs);
     }
   };
   const onDelivery = (event: WebhookEvent) => {
     // A team's members changed: an approval counts only from a member, so every decision is made again.
     if (event.membership) reevaluateOpen(batchMs);
-    // A push (to a pull request's branch, or its base) may change who contributed to it: decide again, now that
-    // the ledger knows the pusher.
-    if (event.push) reevaluateOpen(batchMs, event.push.repository);
+    // A push may change who contributed to a pull request: decide again, now that the ledger knows the pusher.
+    if (event.push) reevaluateOpen(batchMs, event.push);
     const delivered = pullRequestInPayload(event.payload);
     for (const target of event.targets) {
       const carried = delivered?.number === target.number ? delivered : undefined;
-      if (carried) inHand.offer(target.repository, { pullRequest: carried });
+      if (carried) {
+        inHand.offer(target.repository, { pullRequest: carried });
+        seenBranches(target, carried);
+      }
       requeue(target, batchMs, carried?.head.ref);
     }
   };
   const onPolled = (target: PullRequestRef, seen: PollSeen) => {
     inHand.offer(target.repository, seen);
+    seenBranches(target, seen.pullRequest);
     requeue(target, 0, seen.pullRequest.head.ref);
   };
   const receiver = options.webhook
@@ -134,6 +151,7 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
       ...governanceTargets(cache).map((t) => t.repository),
     ],
     onFound: (target, pullRequest) => {
+      seenBranches(target, pullRequest);
       if (governed.knows(target)) return;
       inHand.offer(target.repository, { pullRequest });
       requeue(target, 0, pullRequest.head.ref);

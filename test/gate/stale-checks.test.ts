@@ -130,7 +130,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
   }
 }
 
-describe('a reopened pull request whose Promotion settled', { timeout: 120_000 }, () => {
+describe('a reopened pull request whose Promotion settled', { timeout: 180_000 }, () => {
   it('is gated as hand-made: the success it had while the Promotion was open does not stand', async () => {
     const objects = examples();
     const forge = await vigilForge();
@@ -205,7 +205,7 @@ describe('a reopened pull request whose Promotion settled', { timeout: 120_000 }
   });
 });
 
-describe('a signer who leaves the team', { timeout: 120_000 }, () => {
+describe('a signer who leaves the team', { timeout: 180_000 }, () => {
   // ds-2 signs for data science; ds-lead, the team's maintainer, takes ds-2 out of the team and back in.
   const signers = ['ds-2', 'clinical-safety-lead', 'compliance-1'];
   const membership = (action: 'remove' | 'add') => {
@@ -261,11 +261,11 @@ describe('a signer who leaves the team', { timeout: 120_000 }, () => {
   }
 });
 
-describe('an approval that expires', { timeout: 120_000 }, () => {
+describe('an approval that expires', { timeout: 180_000 }, () => {
   it('turns the check to failure when it expires, with no event and no poll', async () => {
     const objects = examples();
     const policy = objects.find((o) => o.kind === 'SignoffPolicy')!;
-    (policy.spec as { rules: { approvalExpiry: string } }).rules.approvalExpiry = '5s';
+    (policy.spec as { rules: { approvalExpiry: string } }).rules.approvalExpiry = '20s';
     const forge = await vigilForge();
     changeControl = await startChangeControl({
       manager: managerOf(objects),
@@ -301,7 +301,7 @@ describe('an approval that expires', { timeout: 120_000 }, () => {
   });
 });
 
-describe('GitHub failing to answer what the decision needs', { timeout: 120_000 }, () => {
+describe('GitHub failing to answer what the decision needs', { timeout: 180_000 }, () => {
   for (const [what, route] of [
     ['the reviews', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews'],
     ['the pull request', '/repos/{owner}/{repo}/pulls/{pull_number}'],
@@ -341,7 +341,7 @@ describe('GitHub failing to answer what the decision needs', { timeout: 120_000 
   }
 });
 
-describe('the rate limit spent down to the reserve', { timeout: 120_000 }, () => {
+describe('the rate limit spent down to the reserve', { timeout: 180_000 }, () => {
   it('fails the check of a pull request it cannot evaluate, and evaluates that one first at the reset', async () => {
     // Two signed-off pull requests; the first opened is the first the poll reads.
     const other = await openPullRequest('ds-3', 'reserve-other', '2.6.0');
@@ -396,9 +396,22 @@ describe('the rate limit spent down to the reserve', { timeout: 120_000 }, () =>
       return check?.output.title?.includes('changes requested') ? check : undefined;
     });
     expect(objected.conclusion).toBe('failure');
-    const firstRead = local.calls.entries
+    // Before the poll lists or reads anything (other pull requests whose events waited go first too).
+    const listingPath = `/repos/${OWNER}/${REPO}/pulls`;
+    await until('the poll to list again', async () =>
+      local.calls.entries
+        .slice(withdrawal + 1)
+        .some((c) => c.user === 'vigil[bot]' && c.method === 'GET' && c.path.split('?')[0] === listingPath)
+        ? true
+        : undefined,
+    );
+    const after = local.calls.entries
       .slice(withdrawal + 1)
-      .find((c) => c.user === 'vigil[bot]' && c.method === 'GET');
-    expect(firstRead?.path).toContain(`/pulls/${pr.number}`);
+      .filter((c) => c.user === 'vigil[bot]' && c.method === 'GET')
+      .map((c) => c.path.split('?')[0]!);
+    const objectedRead = after.findIndex((p) => p.includes(`/pulls/${pr.number}`));
+    const listing = after.indexOf(listingPath);
+    expect(objectedRead, after.slice(0, 12).join('\n')).toBeGreaterThanOrEqual(0);
+    expect(objectedRead).toBeLessThan(listing);
   });
 });

@@ -1,5 +1,6 @@
 // Why the sign-off gate could not decide, typed by what the caller does next: wait until the forge takes calls
-// again. The caller maps it to a WaitingError; meanwhile the check stays as it was (never `success` by default).
+// again. The caller maps it to a WaitingError; meanwhile a success the gate set is withdrawn where a write still
+// goes through, and the check is never `success` by default.
 import { ForgeUnavailableError, type UnavailableReason } from '../forge/forge.js';
 import { WaitingError } from '../runtime/index.js';
 import { clockTime } from './check-run.js';
@@ -34,7 +35,10 @@ export function unavailableSentence(reason: UnavailableReason, until: Date): str
   return `${what} until ${clockTime(until)}`;
 }
 
-/** A rate limit: the forge takes no call at all (reads or writes) before `retryAt`. */
+/**
+ * A rate limit: no read before `retryAt`. A check run write may still go through (the adapter keeps a reserve of
+ * the quota for it) until the quota is spent.
+ */
 export function isRateLimited(error: unknown): error is ForgeUnavailableError {
   return error instanceof ForgeUnavailableError && error.reason !== 'unavailable';
 }
