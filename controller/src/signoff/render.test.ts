@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateSignoff } from './evaluate.js';
-import { renderCheckRun } from './render.js';
+import { renderCheckRun, sameCheckRunOutput } from './render.js';
 import { baseInput, HEAD, OLD, review } from './test-fixtures.js';
 
 const context = {
@@ -110,6 +110,25 @@ describe('renderCheckRun', () => {
     const a = renderCheckRun(evaluateSignoff(baseInput()), context);
     const b = renderCheckRun(evaluateSignoff(baseInput({ now: new Date('2026-03-04T08:00:00Z') })), context);
     expect(b).toEqual(a);
+  });
+
+  it('says when it was evaluated, on a line of its own that comparing the same decision leaves out', () => {
+    const at = (iso: string) =>
+      renderCheckRun(evaluateSignoff(baseInput({ now: new Date(iso) })), { ...context, evaluatedAt: iso });
+    const first = at('2026-03-02T12:00:05Z');
+    const later = at('2026-03-02T12:30:41Z');
+    expect(first.summary.split('\n').at(-1)).toBe(
+      'Evaluated at 2026-03-02 12:00:05 UTC; evaluated again on every change, rewritten when the decision changes.',
+    );
+    expect(later.summary).not.toBe(first.summary);
+    expect(sameCheckRunOutput(first, later)).toBe(true);
+    const other = renderCheckRun(
+      evaluateSignoff(
+        baseInput({ reviews: [review('ds-lead', 'APPROVED', '2026-03-02T09:00:00Z', HEAD, 21)] }),
+      ),
+      { ...context, evaluatedAt: '2026-03-02T12:30:41Z' },
+    );
+    expect(sameCheckRunOutput(first, other)).toBe(false);
   });
 
   it('stays within GitHub’s 65,535 characters however many reviews there are', () => {
