@@ -68,6 +68,9 @@ export function governsPath(paths: readonly string[] | undefined, path: string):
   return paths.some((p) => path.startsWith(p.replace(/\*+$/, '')));
 }
 
+/** Files read side by side when classifying a pull request. */
+const READS_AT_ONCE = 8;
+
 /** GitHub's list of a pull request's files stops here: a change past it would go unseen. */
 export const PULL_REQUEST_FILES_CAP = 3000;
 
@@ -337,26 +340,33 @@ export class GovernanceChangeGate {
         message: `GitHub lists at most ${PULL_REQUEST_FILES_CAP} files of a pull request and this one has ${files.length} listed, so a change to governance past them cannot be ruled out; split it into smaller pull requests.`,
       });
     }
-    const readAll = (list: string[], sha: string) =>
-      Promise.all(
-        list.map(async (path): Promise<GovernanceFile> => {
-          try {
-            return { path, content: (await forge.readFile(repository, path, sha))?.content };
-          } catch (error) {
-            // An outage is retried by the caller; anything else (not a file, say) is a fact that blocks.
-            if (error instanceof ForgeUnavailableError) throw error;
-            blockers.push({
-              code: 'policy-unavailable',
-              message: `${path} could not be read at ${sha.slice(0, 7)} (${(error as Error).message}), so what it changes in governance cannot be told.`,
-            });
-            return { path, content: undefined };
-          }
-        }),
-      );
-    const [baseFiles, headFiles] = await Promise.all([
-      readAll(atBase, pr.base.sha),
-      readAll(atHead, pr.head.sha),
-    ]);
+    const readOne = async (path: string, sha: string): Promise<GovernanceFile> => {
+      try {
+        return { path, content: (await forge.readFile(repository, path, sha))?.content };
+      } catch (error) {
+        // An outage is retried by the caller; anything else (not a file, say) is a fact that blocks.
+        if (error instanceof ForgeUnavailableError) throw error;
+        blockers.push({
+          code: 'policy-unavailable',
+          message: `${path} could not be read at ${sha.slice(0, 7)} (${(error as Error).message}), so what it changes in governance cannot be told.`,
+        });
+        return { path, content: undefined };
+      }
+    };
+    // A few reads at a time: a pull request may change hundreds of files, and the rate limit is shared.
+    const reads = [
+      ...atBase.map((path) => ({ path, sha: pr.base.sha, side: 'base' as const })),
+      ...atHead.map((path) => ({ path, sha: pr.head.sha, side: 'head' as const })),
+    ];
+    const baseFiles: GovernanceFile[] = [];
+    const headFiles: GovernanceFile[] = [];
+    for (let i = 0; i < reads.length; i += READS_AT_ONCE) {
+      const batch = reads.slice(i, i + READS_AT_ONCE);
+      const done = await Promise.all(batch.map((r) => readOne(r.path, r.sha)));
+      batch.forEach((r, j) => {
+        (r.side === 'base' ? baseFiles : headFiles).push(done[j]!);
+      });
+    }
     const base = readGovernanceDocs(baseFiles);
     const head = readGovernanceDocs(headFiles);
     const classified: Classified = { paths, base, head, changes: governanceChanges(base, head), blockers };
