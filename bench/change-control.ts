@@ -1,6 +1,6 @@
 // Benchmark: what change control costs at the forge and at the webhook endpoint, on loopback.
 //  (a) API calls per promotion, from the train's departure to the merge recorded on the Promotion, counted at the
-//      local forge for the controller's account (platform-bot): writes and calls in all (304s included).
+//      local forge for the controller's account (vigil[bot]): writes and calls in all (304s included).
 //  (b) An idle sign-off poll over open pull requests with nothing changing, the repository's open pull requests
 //      listed first as change control does: calls not answered 304 (each of those would count against GitHub's
 //      primary rate limit).
@@ -127,7 +127,7 @@ async function forgeCosts(): Promise<{ promotion: PromotionCost; idle: { calls: 
   });
   const botForge = () =>
     createGitHubForge({
-      credentials: tokenFromSecret(Buffer.from(forge.tokens['platform-bot']!), 'bench'),
+      credentials: tokenFromSecret(Buffer.from(forge.appTokens.vigil!), 'bench'),
       baseUrl: forge.url,
     });
   const github = await botForge();
@@ -187,7 +187,7 @@ async function forgeCosts(): Promise<{ promotion: PromotionCost; idle: { calls: 
       (await get('promotions', PROMOTION)).status?.phase === 'Merged' ? true : undefined,
     );
     const seconds = (performance.now() - started) / 1000;
-    const mine = forge.calls.filter({ user: 'platform-bot' });
+    const mine = forge.calls.filter({ user: 'vigil[bot]' });
     const since = mine[0]?.at ?? 0;
     const trace = [
       ...forge.calls.entries.map((c) => ({
@@ -265,7 +265,7 @@ async function forgeCosts(): Promise<{ promotion: PromotionCost; idle: { calls: 
     await poller.poll();
     forge.calls.clear();
     for (let i = 0; i < IDLE_POLLS; i++) await poller.poll();
-    const polled = forge.calls.filter({ user: 'platform-bot' });
+    const polled = forge.calls.filter({ user: 'vigil[bot]' });
     return { promotion, idle: { calls: polled.length, non304: polled.filter((c) => !c.notModified).length } };
   } finally {
     await manager.stop().catch(() => undefined);
@@ -411,9 +411,9 @@ const ok = (b: boolean) => (b ? 'yes' : 'NO');
 const p = costs.promotion;
 process.stdout.write(
   `${table([
-    ['(a) forge writes per promotion (platform-bot)', String(p.writes), '<= 8', ok(p.writes <= 8)],
+    ['(a) forge writes per promotion (vigil[bot])', String(p.writes), '<= 8', ok(p.writes <= 8)],
     [
-      '(a) forge calls per promotion (platform-bot)',
+      '(a) forge calls per promotion (vigil[bot])',
       `${p.calls} (${p.notModified} were 304)`,
       '<= 15',
       ok(p.calls <= 15),
@@ -437,7 +437,7 @@ process.stdout.write(
       '-',
       '-',
     ],
-  ])}\n\n(a) platform-bot calls by route, departure to merge:\n${p.byRoute.map((l) => `  ${l}`).join('\n')}\n` +
+  ])}\n\n(a) vigil[bot] calls by route, departure to merge:\n${p.byRoute.map((l) => `  ${l}`).join('\n')}\n` +
     `(c) answers: vigil ${JSON.stringify(hooks.vigil.status)}, peer ${JSON.stringify(hooks.peer.status)}\n` +
     (process.env.BENCH_TRACE
       ? `\n(a) every call and webhook, in order:\n${p.trace.map((l) => `  ${l}`).join('\n')}\n`
