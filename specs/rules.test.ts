@@ -536,6 +536,7 @@ describe('SignoffPolicy spec', () => {
       authorCannotApprove: true,
       committersCannotApprove: true,
       separationOfDuties: true,
+      objectionsDismissibleBy: [],
     });
     expect(parsed.enforcement).toMatchObject({ branch: 'main', checkName: 'vigil/sign-off' });
   });

@@ -34,6 +34,9 @@ export type GovernedVerdict =
   | { kind: 'not-governed' }
   | { kind: 'evaluated'; governed: GovernedPullRequest; outcome: SignoffOutcome };
 
+/** The most files GitHub lists for one pull request. */
+export const FILES_LISTED_AT_MOST = 3000;
+
 /** Promotion phases whose pull request is still the reconciler's to gate. */
 const IN_PROGRESS = new Set(['Pending', 'Open', 'SignedOff']);
 
@@ -50,13 +53,22 @@ export class GovernedPullRequestGate {
     if (pr.state === 'closed') return { kind: 'closed' };
     if (isPromotionBranch(cache, repository, pr.head.ref)) return { kind: 'promotion' };
 
+    const changedFiles = await this.changedFiles(repository, pr);
     const governed = governedPullRequest(
-      { repository, baseBranch: pr.base.ref, changedFiles: await this.changedFiles(repository, pr) },
+      { repository, baseBranch: pr.base.ref, changedFiles },
       cache.list(USE_CASES),
     );
-    if (!governed.governing) return { kind: 'not-governed' };
+    // GitHub lists at most 3000 files: past them a governed file may hide, so such a change fails closed.
+    const truncated = changedFiles.length >= FILES_LISTED_AT_MOST;
+    if (!governed.governing && !truncated) return { kind: 'not-governed' };
 
     const { combined, blockers } = policiesFor(cache, governed);
+    if (truncated) {
+      blockers.push({
+        code: 'too-many-files',
+        message: `GitHub lists at most ${FILES_LISTED_AT_MOST} files of a pull request and this one reaches that, so a change to a deployed version past them cannot be ruled out; split it into smaller pull requests.`,
+      });
+    }
     const outcome = await this.options.gate.evaluate({
       repository,
       number,

@@ -42,6 +42,7 @@ export {
   riskRank,
 } from './governed.js';
 export {
+  FILES_LISTED_AT_MOST,
   type GovernedGateOptions,
   GovernedPullRequestGate,
   type GovernedVerdict,

@@ -75,6 +75,8 @@ export interface SignoffRequest {
   notes?: string[];
   /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
   pushedBy?: Record<string, string[]>;
+  /** Commits the pull request's author pushed, as the caller knows first-hand (Vigil's own, on its own branch). */
+  authorPushed?: string[];
   now: Date;
   /** What the caller already holds: not read again. */
   inHand?: {
@@ -185,6 +187,7 @@ export class SignoffGate {
           pushers: [
             ...new Set([
               ...(request.pushedBy?.[c.sha] ?? []),
+              ...(request.authorPushed?.includes(c.sha) ? [pr.author] : []),
               ...(this.pushes?.pushersOf(repository, c.sha) ?? []),
             ]),
           ],

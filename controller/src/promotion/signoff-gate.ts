@@ -1,7 +1,12 @@
 // The sign-off gate as the Promotion reconciler calls it: the gate proper (controller/src/gate, SignoffGate)
 // evaluates the policy and sets the `vigil/sign-off` check; tests may stand in for it behind this interface.
 import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
-import type { PullRequest, PullRequestCommit, PullRequestReview } from '../forge/forge.js';
+import type {
+  ForgeUnavailableError,
+  PullRequest,
+  PullRequestCommit,
+  PullRequestReview,
+} from '../forge/forge.js';
 import type { Blocker, SignoffResult } from '../signoff/index.js';
 
 export interface SignoffGateRequest {
@@ -22,6 +27,8 @@ export interface SignoffGateRequest {
   blockers?: Blocker[];
   /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
   pushedBy?: Record<string, string[]>;
+  /** Commits the pull request's author pushed, as the caller knows first-hand (Vigil's own, on its own branch). */
+  authorPushed?: string[];
   now: Date;
   /** What the reconciler already holds (the pull request it just read, opened or was delivered): not read again. */
   inHand?: {
@@ -34,4 +41,9 @@ export interface SignoffGateRequest {
 
 export interface PromotionSignoffGate {
   evaluate(request: SignoffGateRequest): Promise<{ result: SignoffResult; checkRunId?: number }>;
+  /**
+   * Turn a success this gate set on the pull request into a failure that says why, when what the decision needs
+   * cannot be read; true when it wrote one.
+   */
+  withdraw?(repository: string, number: number, error: ForgeUnavailableError): Promise<boolean>;
 }

@@ -157,6 +157,7 @@ export type BlockerCode =
   | 'unverified-commit'
   | 'dismissal-unknown'
   | 'claimed-file'
+  | 'too-many-files'
   | 'changes-requested';
 
 export interface Blocker {

@@ -24,7 +24,14 @@ import {
   type PullRequestCommit,
   UnprocessableError,
 } from '../../forge/forge.js';
-import { type PullRequestsInHand, pullRequestsInHand, SignoffGate } from '../../gate/index.js';
+import {
+  FILES_LISTED_AT_MOST,
+  governedPullRequest,
+  type PullRequestsInHand,
+  policiesFor,
+  pullRequestsInHand,
+  SignoffGate,
+} from '../../gate/index.js';
 import { type BreakGlassVerdict, breakGlassVerdict } from '../../promotion/break-glass.js';
 import { DeploymentHistory } from '../../promotion/deployment-history.js';
 import { buildEvidence } from '../../promotion/evidence.js';
@@ -39,6 +46,7 @@ import {
 import { PhiInPullRequestError, renderPullRequest, TemplateError } from '../../promotion/render.js';
 import type { PromotionSignoffGate } from '../../promotion/signoff-gate.js';
 import { DeploymentTargetError, readVersionField, setVersionField } from '../../promotion/version-field.js';
+import { type ChangeVerdict, judgeVigilsChange } from '../../promotion/vigils-change.js';
 import type { EventSpec } from '../../runtime/events.js';
 import {
   type CacheReader,
@@ -49,6 +57,7 @@ import {
   StalledError,
   WaitingError,
 } from '../../runtime/index.js';
+import { condition } from '../conditions.js';
 import {
   DATA_CONTRACTS,
   PROMOTIONS,
@@ -126,6 +135,14 @@ function promotionsOf(
     .map((p) => `${namespace}/${p.metadata.name}`);
 }
 
+interface ObservedPullRequest {
+  verdict: ChangeVerdict;
+  /** Every path it changes, both names of a rename. */
+  changedFiles: string[];
+  commits: PullRequestCommit[];
+  pushedBy?: Record<string, string[]>;
+}
+
 interface Scene {
   ctx: ReconcileContext;
   namespace: string;
@@ -148,6 +165,7 @@ export function promotionController(deps: PromotionControllerDeps) {
   const inHand = deps.inHand ?? pullRequestsInHand(forge);
   const poll = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const history = new DeploymentHistory(forge);
+  const observed = new Map<string, ObservedPullRequest>();
 
   async function reconcile(ctx: ReconcileContext, obj: KubeObject): Promise<ReconcileResult> {
     const namespace = obj.metadata.namespace!;
@@ -322,7 +340,13 @@ export function promotionController(deps: PromotionControllerDeps) {
     }
     if (pr.state === 'open') await ensureReviewersAndLabels(s, pr);
     const record: ReconcileResult['status'] = {
-      pullRequest: { number: pr.number, url: pr.url, branch: s.branch, headSha: pr.head.sha },
+      pullRequest: {
+        number: pr.number,
+        url: pr.url,
+        branch: s.branch,
+        headSha: pr.head.sha,
+        ...(onlyCommit ? { commit: onlyCommit.commitSha } : {}),
+      },
       gates: evidence.gates,
       // An adopted pull request keeps the digest its body was opened with.
       evidenceDigest:
@@ -495,9 +519,23 @@ export function promotionController(deps: PromotionControllerDeps) {
     const before: PromotionPhase | undefined = status.phase;
     const number = status.pullRequest!.number;
     const delivered = inHand.take(s.repo, number);
-    const pr = known ?? delivered?.pullRequest ?? (await forge.getPullRequest(s.repo, number));
+    let pr: PullRequest;
+    try {
+      pr = known ?? delivered?.pullRequest ?? (await forge.getPullRequest(s.repo, number));
+    } catch (error) {
+      // The pull request cannot be read: a success it carries no longer stands on known facts.
+      if (error instanceof ForgeUnavailableError) await gate.withdraw?.(s.repo, number, error);
+      throw error;
+    }
     const reviews = known ? undefined : delivered?.reviews;
-    const pullRequest = { number: pr.number, url: pr.url, branch: s.branch, headSha: pr.head.sha };
+    const vigilCommit = status.pullRequest?.commit;
+    const pullRequest = {
+      number: pr.number,
+      url: pr.url,
+      branch: s.branch,
+      headSha: pr.head.sha,
+      ...(vigilCommit ? { commit: vigilCommit } : {}),
+    };
     const detail = { pr, version: spec.version, to: spec.to };
     if (pr.state === 'closed') {
       const phase = phaseOf(pr);
@@ -526,22 +564,51 @@ export function promotionController(deps: PromotionControllerDeps) {
     const newer = supersedingPromotion(selfRef(s), others(s));
     if (newer) return superseded(s, pr, newer);
 
+    // Judged as a promotion only while it carries exactly Vigil's change; otherwise as a hand-made change, by
+    // every use case it touches, and no approval given before the latest push counts.
+    const change = await observeChange(s, pr, opened);
+    // Which use cases claim its files is read from the cache on every pass: a claim may come or go at any time.
+    const governed = governedPullRequest(
+      { repository: s.repo, baseBranch: pr.base.ref, changedFiles: [...change.changedFiles, s.target.file] },
+      ctx.cache.list(USE_CASES),
+    );
+    const { combined, blockers } = policiesFor(ctx.cache, governed, {
+      namespace: s.namespace,
+      name: s.useCase.name,
+    });
+    if (change.changedFiles.length >= FILES_LISTED_AT_MOST) {
+      blockers.push({
+        code: 'too-many-files',
+        message: `GitHub lists at most ${FILES_LISTED_AT_MOST} files of a pull request and this one reaches that, so a change to a deployed version past them cannot be ruled out.`,
+      });
+    }
+    const reasons = change.verdict.exact ? [] : change.verdict.reasons;
+    const handMade = reasons.length > 0;
+    const single = !handMade && combined.spec === s.policy.spec;
+    const policySpec =
+      handMade && combined.spec
+        ? { ...combined.spec, rules: { ...combined.spec.rules, dismissOnPush: true } }
+        : combined.spec;
     const { result } = await gate.evaluate({
       repository: s.repo,
       number: pr.number,
       useCase: { namespace: s.namespace, name: s.useCase.name },
-      riskClass: s.useCase.spec.riskClass,
-      signoffPolicy: {
-        name: `${s.namespace}/${s.policy.name}`,
-        spec: s.policy.spec,
-        revision: s.policy.revision,
-      },
-      breakGlassEligible: s.breakGlass.eligible,
+      riskClass: single ? s.useCase.spec.riskClass : (combined.riskClass ?? s.useCase.spec.riskClass),
+      signoffPolicy: single
+        ? { name: `${s.namespace}/${s.policy.name}`, spec: s.policy.spec, revision: s.policy.revision }
+        : {
+            name: combined.name,
+            spec: policySpec,
+            ...(combined.revision ? { revision: combined.revision } : {}),
+          },
+      ...(blockers.length > 0 ? { blockers } : {}),
+      ...(change.pushedBy ? { pushedBy: change.pushedBy } : {}),
+      breakGlassEligible: single && s.breakGlass.eligible,
       ...(!s.breakGlass.eligible && s.breakGlass.reason !== 'NotRequested'
         ? { notes: [s.breakGlass.message] }
         : {}),
       now: ctx.now,
-      inHand: { pullRequest: pr, ...(reviews ? { reviews } : {}), ...opened },
+      inHand: { pullRequest: pr, ...(reviews ? { reviews } : {}), ...opened, commits: change.commits },
     });
     const phase = phaseOf(pr, result);
     const signed = signoffStatus(result);
@@ -569,11 +636,81 @@ export function promotionController(deps: PromotionControllerDeps) {
               ? `pull request #${pr.number} is signed off (${result.summary}); it merges when a person merges it`
               : `pull request #${pr.number} awaits sign-off: ${result.summary}`,
           ),
+          !handMade
+            ? condition(
+                'VigilsChange',
+                'True',
+                'ExactChange',
+                `pull request #${pr.number} carries only Vigil's change`,
+              )
+            : condition(
+                'VigilsChange',
+                'False',
+                'HandMadeChange',
+                `pull request #${pr.number} is gated as a hand-made change: ${reasons.join('; ')}`,
+              ),
         ],
       },
-      events: event ? [event] : [],
+      events: [
+        ...(event ? [event] : []),
+        ...(handMade && s.status.conditions?.find((c) => c.type === 'VigilsChange')?.status !== 'False'
+          ? [
+              {
+                type: 'Warning' as const,
+                reason: 'HandMadeChange',
+                message: `pull request #${pr.number} carries changes Vigil did not make (${reasons.join('; ')}); it is gated as a hand-made change`,
+              },
+            ]
+          : []),
+      ],
       requeueAfter: Math.max(1_000, Math.min(poll, reevaluateIn ?? poll)),
     };
+  }
+
+  /**
+   * What the pull request changes, against what Vigil would change: its files, the target file on base and head,
+   * and all its commits. Remembered by head and base commit, which fix all of it.
+   */
+  async function observeChange(
+    s: Scene,
+    pr: PullRequest,
+    opened: { justOpened: true; commits?: PullRequestCommit[] } | undefined,
+  ): Promise<ObservedPullRequest> {
+    const key = `${s.repo.toLowerCase()}#${pr.number}@${pr.head.sha}..${pr.base.sha}`;
+    const held = observed.get(key);
+    if (held) return held;
+    const [files, commits, head, base] = await Promise.all([
+      forge.listPullRequestFiles(s.repo, pr.number),
+      opened?.commits ?? forge.listCommits(s.repo, pr.number, { base: pr.base.sha, head: pr.head.sha }),
+      forge.readFile(s.repo, s.target.file, pr.head.sha),
+      forge.readFile(s.repo, s.target.file, pr.base.sha),
+    ]);
+    const changedFiles = files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path]));
+    const vigilCommit = s.status.pullRequest?.commit ?? opened?.commits?.[0]?.sha;
+    const verdict = judgeVigilsChange({
+      target: s.target,
+      version: s.spec.version,
+      addIfMissing: s.spec.previousVersion === undefined,
+      changedFiles,
+      baseContent: base?.content,
+      headContent: head?.content,
+      commits,
+      ...(vigilCommit ? { vigilCommit } : {}),
+      vigilLogin: pr.author,
+    });
+    const result: ObservedPullRequest = {
+      verdict,
+      changedFiles,
+      commits,
+      // Vigil pushed its own commit: it knows who did, signature or not.
+      ...(vigilCommit && verdict.exact ? { pushedBy: { [vigilCommit]: [pr.author] } } : {}),
+    };
+    observed.set(key, result);
+    if (observed.size > 500) {
+      const oldest = observed.keys().next().value;
+      if (oldest !== undefined) observed.delete(oldest);
+    }
+    return result;
   }
 
   async function superseded(
@@ -621,6 +758,8 @@ export function promotionController(deps: PromotionControllerDeps) {
         spec: s.policy.spec,
         revision: s.policy.revision,
       },
+      // Vigil pushed the commit it recorded: the merged pull request's author is Vigil.
+      ...(s.status.pullRequest?.commit ? { authorPushed: [s.status.pullRequest.commit] } : {}),
       breakGlassEligible: false,
       now: s.ctx.now,
     });
