@@ -115,6 +115,27 @@ describe('the example forge (examples/forge/seed.yaml)', () => {
     expect(own.output.title).toBe('Still missing');
   });
 
+  it("lists each App's latest run of a name: another App's later run does not hide Vigil's", async () => {
+    const pr = await openPullRequest(as(forge, 'ds-2'), REPO, 'ds-2/shadow-run');
+    const own = await signOff(vigil, REPO, pr.head, 'failure');
+    await signOff(ci, REPO, pr.head, 'success');
+    const list = (extra: { app_id?: number } = {}) =>
+      as(forge, 'ds-2').rest.checks.listForRef({
+        owner: OWNER,
+        repo: REPO,
+        ref: pr.head,
+        check_name: 'vigil/sign-off',
+        ...extra,
+      });
+    const { data: all } = await list();
+    expect(all.check_runs.map((r) => [r.app?.slug, r.conclusion])).toEqual([
+      ['northwind-ci', 'success'],
+      ['vigil', 'failure'],
+    ]);
+    const { data: vigilOnly } = await list({ app_id: VIGIL_APP_ID });
+    expect(vigilOnly.check_runs.map((r) => r.id)).toEqual([own.id]);
+  });
+
   it('does not let a commit status satisfy the check pinned to the vigil App', async () => {
     const pr = await openPullRequest(as(forge, 'ds-2'), REPO, 'ds-2/status-not-check');
     await as(forge, 'ds-2').rest.repos.createCommitStatus({

@@ -176,7 +176,10 @@ export function checkRoutes(forge: Forge): Route[] {
         const sha = await commitFor(repo, ctx.params.ref ?? '');
         const q = ctx.query;
         let runs = repo.checkRuns.filter((c) => c.headSha === sha);
-        if (q.get('filter') !== 'all') runs = latestByName(runs, (c) => c.name);
+        // Latest per App and name: another App's run of the same name never hides this App's own.
+        if (q.get('filter') !== 'all') runs = latestByName(runs, (c) => `${c.appId}\0${c.name}`);
+        const appId = q.get('app_id');
+        if (appId) runs = runs.filter((c) => String(c.appId) === appId);
         const name = q.get('check_name');
         if (name) runs = runs.filter((c) => c.name === name);
         const status = q.get('status');
