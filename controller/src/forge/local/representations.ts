@@ -3,8 +3,8 @@
 import type { GitCommit } from './git-store.js';
 import { verificationJson } from './signing.js';
 import type {
-  CheckRunRecord,
   AppRecord,
+  CheckRunRecord,
   CommentRecord,
   ForgeState,
   IssueRecord,
