@@ -1,6 +1,6 @@
 // `vigil start` (what `npm start` runs): the whole of Vigil on its embedded default, on one machine:
 // the local cluster, the CRDs, the example governance repo, and the controller reconciling it.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
@@ -9,9 +9,10 @@ import { repositoryRoot } from '../../../../specs/generate.js';
 import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
 import { type ChangeControl, startChangeControl } from '../../change-control.js';
 import { formatDiagnostic } from '../../diagnostics.js';
-import { createGitHubForge, tokenFromSecret } from '../../forge/github/index.js';
+import { appCredentialsFromSecret, createGitHubForge } from '../../forge/github/index.js';
 import {
   type LocalForge,
+  loadSeed,
   removeForgeStateFile,
   startLocalForge,
   writeForgeStateFile,
@@ -104,20 +105,39 @@ export function registerStart(program: Command): void {
 
           // The local forge answers as GitHub does; the controller reaches it through the same octokit adapter.
           const seed = resolve(opts.forgeSeed ?? resolve(root, 'examples', 'forge', 'seed.yaml'));
-          forge = await startLocalForge({ seed });
+          // Vigil signs in as its GitHub App with a key made for this run, as in production: the forge then knows
+          // which App it is from the start, and the required check is pinned to it.
+          const { seed: seeded, baseDir } = loadSeed(seed);
+          const app = seeded.apps.find((a) => a.slug === 'vigil');
+          if (!app)
+            throw new InputError(`the forge seed ${seed} has no App "vigil" for the controller to act as`);
+          const key = generateKeyPairSync('rsa', {
+            modulusLength: 2048,
+            publicKeyEncoding: { type: 'spki', format: 'pem' },
+            privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+          });
+          forge = await startLocalForge({
+            seed: {
+              ...seeded,
+              apps: seeded.apps.map((a) => (a === app ? { ...a, publicKey: key.publicKey } : a)),
+              // Content folders are relative to the seed file.
+              repositories: seeded.repositories.map((r) =>
+                typeof r.content === 'string' ? { ...r, content: resolve(baseDir, r.content) } : r,
+              ),
+            },
+          });
           stateFile = writeForgeStateFile(process.cwd(), {
             url: forge.url,
             seed,
             pid: process.pid,
             startedAt: new Date().toISOString(),
           });
-          // Vigil acts as its GitHub App, as in production: only an App can write the check branch protection
-          // pins to it.
-          const token = forge.appTokens.vigil;
-          if (!token)
-            throw new InputError(`the forge seed ${seed} has no App "vigil" for the controller to act as`);
           const github = await createGitHubForge({
-            credentials: tokenFromSecret(Buffer.from(token), 'the local forge seed'),
+            credentials: appCredentialsFromSecret(
+              { appId: app.id, installationId: app.installationId },
+              Buffer.from(key.privateKey),
+              'a key made for this run',
+            ),
             baseUrl: forge.url,
           });
           say(`Local forge at ${forge.url} (development only).`);
