@@ -76,6 +76,18 @@ export interface PullRequestCommit {
   authoredAt?: string;
   committedAt?: string;
   message: string;
+  /** Whether the forge verified the commit's signature (GitHub's `commit.verification.verified`). */
+  verified?: boolean;
+}
+
+/** A review's dismissal as the pull request's timeline records it. */
+export interface ReviewDismissalEvent {
+  reviewId: number;
+  /** Who dismissed it. */
+  by: string;
+  /** What the review was before, e.g. CHANGES_REQUESTED. */
+  previousState: ReviewState;
+  at?: string;
 }
 
 export type PullRequestFileStatus =
@@ -248,7 +260,17 @@ export interface Forge {
   requestTeamReviewers(repo: RepoName, number: number, teams: string[]): Promise<void>;
   addLabels(repo: RepoName, number: number, labels: string[]): Promise<void>;
   listReviews(repo: RepoName, number: number): Promise<PullRequestReview[]>;
-  listCommits(repo: RepoName, number: number): Promise<PullRequestCommit[]>;
+  /**
+   * The pull request's commits. With `range` (its base and head commits), all of them, however many: GitHub's
+   * pull request listing stops at 250, so the range is read through the compare API instead.
+   */
+  listCommits(
+    repo: RepoName,
+    number: number,
+    range?: { base: string; head: string },
+  ): Promise<PullRequestCommit[]>;
+  /** Every review dismissal on the pull request, from its timeline: who dismissed which review, and what it was. */
+  listReviewDismissals(repo: RepoName, number: number): Promise<ReviewDismissalEvent[]>;
   /** Every file the pull request changes (all pages; GitHub lists at most 3000). */
   listPullRequestFiles(repo: RepoName, number: number): Promise<PullRequestFile[]>;
   /** Active members' logins; a pending invitation is not a membership. NotFoundError when the team is unknown. */

@@ -26,6 +26,7 @@ import {
   type PullRequestReview,
   type RepoName,
   type RequiredChecks,
+  type ReviewDismissalEvent,
   type ReviewState,
   splitRepo,
   UnprocessableError,
@@ -367,20 +368,60 @@ export class GitHubForge implements Forge {
     });
   }
 
-  async listCommits(repo: RepoName, number: number): Promise<PullRequestCommit[]> {
+  async listCommits(
+    repo: RepoName,
+    number: number,
+    range?: { base: string; head: string },
+  ): Promise<PullRequestCommit[]> {
+    if (range) return this.commitsBetween(repo, range.base, range.head);
     const commits = await this.gh.paginate(this.gh.rest.pulls.listCommits, {
       ...splitRepo(repo),
       pull_number: number,
       per_page: 100,
     });
-    return commits.map((c) => ({
-      sha: c.sha,
-      authorLogin: c.author?.login ?? null,
-      committerLogin: c.committer?.login ?? null,
-      ...(c.commit.author?.date ? { authoredAt: c.commit.author.date } : {}),
-      ...(c.commit.committer?.date ? { committedAt: c.commit.committer.date } : {}),
-      message: c.commit.message,
-    }));
+    return commits.map(commitOf);
+  }
+
+  /** Every commit on `head` not on `base`, page by page until the count compare reports is reached. */
+  private async commitsBetween(repo: RepoName, base: string, head: string): Promise<PullRequestCommit[]> {
+    const all: PullRequestCommit[] = [];
+    for (let page = 1; ; page++) {
+      const { data } = await this.gh.rest.repos.compareCommitsWithBasehead({
+        ...splitRepo(repo),
+        basehead: `${base}...${head}`,
+        per_page: 100,
+        page,
+      });
+      all.push(...data.commits.map(commitOf));
+      if (data.commits.length === 0 || all.length >= data.total_commits) break;
+    }
+    return all;
+  }
+
+  async listReviewDismissals(repo: RepoName, number: number): Promise<ReviewDismissalEvent[]> {
+    const events = await this.gh.paginate(this.gh.rest.issues.listEventsForTimeline, {
+      ...splitRepo(repo),
+      issue_number: number,
+      per_page: 100,
+    });
+    const found: ReviewDismissalEvent[] = [];
+    for (const e of events as TimelineEntry[]) {
+      if (e.event !== 'review_dismissed' || !e.dismissed_review) continue;
+      const previousState = e.dismissed_review.state.toUpperCase() as ReviewState;
+      if (!REVIEW_STATES.has(previousState)) {
+        throw new ForgeError(
+          'listReviewDismissals',
+          `a dismissal of review ${e.dismissed_review.review_id} names an unknown state "${e.dismissed_review.state}"`,
+        );
+      }
+      found.push({
+        reviewId: e.dismissed_review.review_id,
+        by: e.actor?.login ?? 'ghost',
+        previousState,
+        ...(e.created_at ? { at: e.created_at } : {}),
+      });
+    }
+    return found;
   }
 
   async listPullRequestFiles(repo: RepoName, number: number): Promise<PullRequestFile[]> {
@@ -607,5 +648,37 @@ function checkFields(run: Partial<CheckRunSpec>) {
     ...(run.detailsUrl ? { details_url: run.detailsUrl } : {}),
     ...(run.externalId ? { external_id: run.externalId } : {}),
     ...(run.completedAt ? { completed_at: run.completedAt } : {}),
+  };
+}
+
+/** The fields of a timeline entry the gate reads; the timeline mixes many event shapes. */
+interface TimelineEntry {
+  event?: string;
+  actor?: { login: string } | null;
+  created_at?: string;
+  dismissed_review?: { state: string; review_id: number; dismissal_message?: string | null };
+}
+
+interface CommitItem {
+  sha: string;
+  author: { login?: string } | null;
+  committer: { login?: string } | null;
+  commit: {
+    message: string;
+    author: { date?: string } | null;
+    committer: { date?: string } | null;
+    verification?: { verified: boolean };
+  };
+}
+
+function commitOf(c: CommitItem): PullRequestCommit {
+  return {
+    sha: c.sha,
+    authorLogin: c.author?.login ?? null,
+    committerLogin: c.committer?.login ?? null,
+    ...(c.commit.author?.date ? { authoredAt: c.commit.author.date } : {}),
+    ...(c.commit.committer?.date ? { committedAt: c.commit.committer.date } : {}),
+    message: c.commit.message,
+    ...(c.commit.verification ? { verified: c.commit.verification.verified } : {}),
   };
 }
