@@ -16,7 +16,7 @@ import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { GovernedPullRequestGate, SignoffGate } from '../../controller/src/gate/index.js';
 import type { CacheReader, KubeObject } from '../../controller/src/runtime/index.js';
 import { PushLedger } from '../../controller/src/webhooks/pushes.js';
-import { as, OWNER, REPO, REPO_ROOT, startForge } from '../forge/harness.js';
+import { as, asApp, OWNER, REPO, REPO_ROOT, startForge } from '../forge/harness.js';
 
 const repository = `${OWNER}/${REPO}`;
 const READMISSION = 'care-management/readmission-risk/production.yaml';
@@ -360,6 +360,37 @@ describe('ways around the sign-off gate, closed', { timeout: 180_000 }, () => {
     const result = await evaluated(gate, pr.number);
     expect(result.conclusion).toBe('failure');
     expect(result.ignored.find((i) => i.login === 'ds-2')?.reason).toBe('committer');
+    expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
+  });
+
+  it('another App’s vigil/sign-off neither passes the check nor takes the place of Vigil’s own', async () => {
+    const gate = gateOver(examples);
+    await branchWith('ds-3', 'other-app', { [READMISSION]: bump });
+    const pr = await open('ds-3', 'other-app');
+    expect((await evaluated(gate, pr.number)).conclusion).toBe('failure');
+    // The build system's App, which ds-3's pipeline controls, reports a passing check of the same name.
+    await asApp(local, 'northwind-ci').rest.checks.create({
+      owner: OWNER,
+      repo: REPO,
+      name: 'vigil/sign-off',
+      head_sha: pr.head.sha,
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 'Signed off', summary: 'All roles approved.' },
+    });
+    expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
+    // A fresh evaluation finds and updates Vigil's own run, not the newer one of the same name.
+    await approve(pr.number, 'ds-lead');
+    const again = await gateOver(examples).evaluate(repository, pr.number);
+    expect(again.kind === 'evaluated' && again.outcome.checkRun).toBe('updated');
+    const { data } = await as(local, 'platform-eng').rest.checks.listForRef({
+      owner: OWNER,
+      repo: REPO,
+      ref: pr.head.sha,
+      check_name: 'vigil/sign-off',
+      app_id: 1043,
+    });
+    expect(data.check_runs.map((r) => [r.app?.slug, r.conclusion])).toEqual([['vigil', 'failure']]);
     expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
   });
 

@@ -454,8 +454,12 @@ export class GitHubForge implements Forge {
       check_name: name,
       filter: 'latest',
       per_page: 100,
+      // Only Vigil's own run: another App may post a check of the same name, and only ours is ours to update.
+      ...(this.appId !== undefined ? { app_id: this.appId } : {}),
     });
-    const latest = data.check_runs.filter((c) => c.name === name).sort((a, b) => b.id - a.id)[0];
+    const latest = data.check_runs
+      .filter((c) => c.name === name && (this.appId === undefined || c.app?.id === this.appId))
+      .sort((a, b) => b.id - a.id)[0];
     return latest ? toCheckRun(latest) : undefined;
   }
 
