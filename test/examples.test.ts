@@ -114,50 +114,48 @@ describe('examples/: the Northwind Health governance repo', () => {
   });
 });
 
-// The public de-identified sample the contract was written against (Diabetes 130-US hospitals, UCI, CC BY 4.0).
-const ENCOUNTERS_SAMPLE = join(ROOT, '..', 'shared', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
+// The public de-identified sample the contract was written against (Diabetes 130-US hospitals, UCI, CC BY 4.0):
+// the project's own copy, with its licence and origin in examples/data/README.md.
+const ENCOUNTERS_SAMPLE = join(ROOT, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
 
-describe.skipIf(!existsSync(ENCOUNTERS_SAMPLE))(
-  'care-management/inpatient-encounters.yaml: the real extract',
-  () => {
-    const [header, ...rows] = readFileSync(ENCOUNTERS_SAMPLE, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => line.trim().split(','));
-    type Property = NonNullable<NonNullable<DataContractSpec['schema']>[number]['properties']>[number];
-    const table = () =>
-      find<DataContractSpec>('DataContract', 'care-management', 'inpatient-encounters')!.object.spec
-        .schema![0]!;
+describe('care-management/inpatient-encounters.yaml: the real extract', () => {
+  const [header, ...rows] = readFileSync(ENCOUNTERS_SAMPLE, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(','));
+  type Property = NonNullable<NonNullable<DataContractSpec['schema']>[number]['properties']>[number];
+  const table = () =>
+    find<DataContractSpec>('DataContract', 'care-management', 'inpatient-encounters')!.object.spec
+      .schema![0]!;
 
-    it('declares the 44 columns, in order, and "?" as the missing-value marker', () => {
-      expect(header).toHaveLength(44);
-      expect(table().properties!.map((p: Property) => p.name)).toEqual(header);
-      expect((table() as { nullMarkers?: string[] }).nullMarkers).toEqual(['?']);
-    });
+  it('declares the 44 columns, in order, and "?" as the missing-value marker', () => {
+    expect(header).toHaveLength(44);
+    expect(table().properties!.map((p: Property) => p.name)).toEqual(header);
+    expect((table() as { nullMarkers?: string[] }).nullMarkers).toEqual(['?']);
+  });
 
-    it('admits every value of the sample: enumerations, integer ranges, patterns', () => {
-      table().properties!.forEach((p: Property, col: number) => {
-        const values = new Set(rows.map((r) => r[col]!).filter((v) => v !== '?'));
-        const rule = p.quality?.find((q) => q.metric === 'invalidValues');
-        const valid = (rule?.arguments as { validValues?: string[] } | undefined)?.validValues;
-        const options = (p.logicalTypeOptions ?? {}) as {
-          minimum?: number;
-          maximum?: number;
-          pattern?: string;
-        };
-        for (const v of values) {
-          if (valid) expect(valid, `${p.name}: ${v}`).toContain(v);
-          if (p.logicalType === 'integer') {
-            expect(Number.isInteger(Number(v)), `${p.name}: ${v}`).toBe(true);
-            const { minimum = -Infinity, maximum = Infinity } = options;
-            expect(Number(v) >= minimum && Number(v) <= maximum, `${p.name}: ${v}`).toBe(true);
-          }
-          if (options.pattern) expect(v, p.name).toMatch(new RegExp(options.pattern));
+  it('admits every value of the sample: enumerations, integer ranges, patterns', () => {
+    table().properties!.forEach((p: Property, col: number) => {
+      const values = new Set(rows.map((r) => r[col]!).filter((v) => v !== '?'));
+      const rule = p.quality?.find((q) => q.metric === 'invalidValues');
+      const valid = (rule?.arguments as { validValues?: string[] } | undefined)?.validValues;
+      const options = (p.logicalTypeOptions ?? {}) as {
+        minimum?: number;
+        maximum?: number;
+        pattern?: string;
+      };
+      for (const v of values) {
+        if (valid) expect(valid, `${p.name}: ${v}`).toContain(v);
+        if (p.logicalType === 'integer') {
+          expect(Number.isInteger(Number(v)), `${p.name}: ${v}`).toBe(true);
+          const { minimum = -Infinity, maximum = Infinity } = options;
+          expect(Number(v) >= minimum && Number(v) <= maximum, `${p.name}: ${v}`).toBe(true);
         }
-      });
+        if (options.pattern) expect(v, p.name).toMatch(new RegExp(options.pattern));
+      }
     });
-  },
-);
+  });
+});
 
 /** What `vigil validate examples/broken/<file>` prints for each file: one mistake each, where it is. */
 const BROKEN_FILES: Record<string, string[]> = {
