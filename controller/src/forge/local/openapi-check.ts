@@ -245,14 +245,13 @@ export class OpenApiCheck {
   checkWebhook(event: string, payload: Json): Violation[] {
     const action = typeof payload.action === 'string' ? payload.action : undefined;
     const slug = (s: string) => s.replace(/_/g, '-');
-    const names = [
-      ...(action ? [`webhook-${slug(event)}-${slug(action)}`] : []),
-      `webhook-${slug(event)}`,
-    ];
+    const names = [...(action ? [`webhook-${slug(event)}-${slug(action)}`] : []), `webhook-${slug(event)}`];
     const name = names.find((n) => this.doc.components.schemas[n]);
     const base = { operation: action ? `${event}.${action}` : event, method: 'POST', path: '(webhook)' };
     if (!name) {
-      return [{ ...base, where: 'webhook.payload', message: `${base.operation} is not a GitHub webhook event` }];
+      return [
+        { ...base, where: 'webhook.payload', message: `${base.operation} is not a GitHub webhook event` },
+      ];
     }
     return this.check(`webhook:${name}`, this.doc.components.schemas[name], payload).map((message) => ({
       ...base,
