@@ -1,7 +1,7 @@
 // Writes readmission-inference-log.csv beside this file from the public UCI encounter sample.
 // Run from the repository root after `npm run build`:
 //   node examples/data/generate-inference-log.mjs [path/to/encounters-sample.csv]
-// The sample defaults to ../shared/data/uci-diabetes-130/encounters-sample.csv, beside the repository.
+// The sample defaults to the project's own copy, examples/data/uci-diabetes-130/encounters-sample.csv.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,7 @@ import {
 import { loadSourceEncounters } from '../../dist/controller/src/metrics/example-log-source.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const input =
-  process.argv[2] ?? path.resolve(here, '../../../shared/data/uci-diabetes-130/encounters-sample.csv');
+const input = process.argv[2] ?? path.resolve(here, 'uci-diabetes-130/encounters-sample.csv');
 const output = path.join(here, 'readmission-inference-log.csv');
 
 const encounters = await loadSourceEncounters(input);
