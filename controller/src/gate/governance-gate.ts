@@ -1,13 +1,6 @@
-// The sign-off gate on the governance repository, where SignoffPolicies and UseCases live as YAML. A pull request
-// there that changes what governs (governanceChanges) needs the roles the policy IN FORCE names for changes to
-// it: the policy the cluster holds now, never the version the pull request proposes. So a policy cannot vote on
-// its own weakening, and weakening it in two steps asks each step of the policy standing before it: the first
-// step needs the same sign-off as the whole change in one.
-import type { Logger } from 'pino';
 import { type SignoffPolicySpec, signoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import { type UseCaseSpec, useCaseSpec } from '../../../specs/usecase.js';
 import {
-  type Forge,
   ForgeUnavailableError,
   type PullRequest,
   type PullRequestFile,
@@ -25,9 +18,10 @@ import {
   readGovernanceDocs,
 } from './governance-changes.js';
 import { governedPullRequest, riskRank } from './governed.js';
-import { policiesFor } from './governed-gate.js';
+import { type GovernedGateOptions, policiesFor } from './governed-gate.js';
 import type { InHand } from './in-hand.js';
-import type { SignoffGate, SignoffOutcome } from './signoff-gate.js';
+import { remember } from './remember.js';
+import type { SignoffOutcome } from './signoff-gate.js';
 
 /** Where one SignoffPolicy's YAML lives, from its `spec.governance`. */
 export interface GovernanceTarget {
@@ -236,14 +230,8 @@ function governanceEntry(g: Governing): PolicyEntry | { blocker: Blocker } {
   return { ...base, riskClass, spec };
 }
 
-export interface GovernanceGateOptions {
-  forge: Forge;
-  gate: SignoffGate;
-  /** The manager's caches: sign-off policies and use cases. */
-  cache: CacheReader;
-  logger?: Logger;
-  now?: () => Date;
-}
+/** The same as the hand-made gate's: the forge, the sign-off gate, the manager's caches. */
+export type GovernanceGateOptions = GovernedGateOptions;
 
 export type GovernanceVerdict =
   | { kind: 'closed' }
@@ -370,11 +358,7 @@ export class GovernanceChangeGate {
     const base = readGovernanceDocs(baseFiles);
     const head = readGovernanceDocs(headFiles);
     const classified: Classified = { paths, base, head, changes: governanceChanges(base, head), blockers };
-    this.read.set(key, classified);
-    if (this.read.size > 200) {
-      const oldest = this.read.keys().next().value;
-      if (oldest !== undefined) this.read.delete(oldest);
-    }
+    remember(this.read, key, classified, 200);
     return classified;
   }
 }

@@ -15,6 +15,7 @@ import type { Blocker } from '../signoff/index.js';
 import { type CombinedPolicy, combinePolicies, type PolicyEntry } from './combined-policy.js';
 import { type GovernedPullRequest, governedPullRequest } from './governed.js';
 import type { InHand } from './in-hand.js';
+import { remember } from './remember.js';
 import type { SignoffGate, SignoffOutcome } from './signoff-gate.js';
 
 export interface GovernedGateOptions {
@@ -103,11 +104,7 @@ export class GovernedPullRequestGate {
     if (held) return held;
     const files = await this.options.forge.listPullRequestFiles(repository, pr.number);
     const paths = files.flatMap((f) => (f.previousPath ? [f.path, f.previousPath] : [f.path]));
-    this.files.set(key, paths);
-    if (this.files.size > 500) {
-      const oldest = this.files.keys().next().value;
-      if (oldest !== undefined) this.files.delete(oldest);
-    }
+    remember(this.files, key, paths);
     return paths;
   }
 }

@@ -63,6 +63,7 @@ export {
   SignoffPoller,
   type SignoffPollerOptions,
 } from './poller.js';
+export { REMEMBERED, remember } from './remember.js';
 export {
   type CheckRunWritten,
   headCommittedAt,

@@ -35,6 +35,7 @@ import {
   withdrawnCheckRun,
 } from './check-run.js';
 import { isRateLimited, SignoffUnavailableError, unavailableSentence } from './errors.js';
+import { REMEMBERED, remember } from './remember.js';
 
 export const SIGNOFF_CHECK = 'vigil/sign-off';
 
@@ -73,8 +74,6 @@ export interface SignoffRequest {
   blockers?: Blocker[];
   /** What the check should tell besides the decision (the governance changes a pull request makes, say). */
   notes?: string[];
-  /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
-  pushedBy?: Record<string, string[]>;
   /** Commits the pull request's author pushed, as the caller knows first-hand (Vigil's own, on its own branch). */
   authorPushed?: string[];
   now: Date;
@@ -111,9 +110,6 @@ export interface SignoffOutcome {
   /** Whether every input was read: only then can the result be `success`. */
   complete: boolean;
 }
-
-/** Entries kept by each of the gate's memories; the oldest are forgotten first. */
-const REMEMBERED = 500;
 
 /** What the decision needs, gathered; a failure leaves its field undefined and says why in `unreadable`. */
 interface Gathered {
@@ -186,7 +182,6 @@ export class SignoffGate {
           ...c,
           pushers: [
             ...new Set([
-              ...(request.pushedBy?.[c.sha] ?? []),
               ...(request.authorPushed?.includes(c.sha) ? [pr.author] : []),
               ...(this.pushes?.pushersOf(repository, c.sha) ?? []),
             ]),
@@ -471,16 +466,6 @@ export function reviewsNeedMembership(reviews: readonly PullRequestReview[]): bo
 
 function sameOutput(a: CheckRunOutput, b: CheckRunOutput): boolean {
   return sameCheckRunOutput(a, b);
-}
-
-/** Set `key`, forgetting the oldest entry once the map is full. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > REMEMBERED) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
 }
 
 /** The decision as `failure`, without a break-glass grant: some input was not read. */

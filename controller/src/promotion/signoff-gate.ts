@@ -25,8 +25,6 @@ export interface SignoffGateRequest {
   notes?: string[];
   /** Facts that block on their own (a file two use cases claim). */
   blockers?: Blocker[];
-  /** Commits whose pusher the caller knows first-hand (Vigil's own): sha -> logins. */
-  pushedBy?: Record<string, string[]>;
   /** Commits the pull request's author pushed, as the caller knows first-hand (Vigil's own, on its own branch). */
   authorPushed?: string[];
   now: Date;

@@ -2,6 +2,7 @@
 // one version field in the one deployment file, and only Vigil's commit. Anyone with write access can push to
 // its branch; what they push turns it into a hand-made change, gated by every use case it touches. The check
 // compares content (the file Vigil would write against the file on the head), never commit messages. Pure.
+import { normalizePath } from '../kinds/usecase/claims.js';
 import { DeploymentTargetError, setVersionField } from './version-field.js';
 
 export interface CommitSeen {
@@ -34,7 +35,7 @@ export type ChangeVerdict = { exact: true } | { exact: false; reasons: string[] 
 
 export function judgeVigilsChange(o: ObservedChange): ChangeVerdict {
   const reasons: string[] = [];
-  const others = o.changedFiles.filter((f) => normalize(f) !== normalize(o.target.file));
+  const others = o.changedFiles.filter((f) => normalizePath(f) !== normalizePath(o.target.file));
   if (others.length > 0) reasons.push(`it also changes ${others.map((f) => `\`${f}\``).join(', ')}`);
   if (o.headContent === undefined) {
     reasons.push(`\`${o.target.file}\` is not on its head`);
@@ -76,8 +77,4 @@ function isVigils(c: CommitSeen, o: ObservedChange): boolean {
   return (
     c.verified === true && c.authorLogin?.toLowerCase() === vigil && c.committerLogin?.toLowerCase() === vigil
   );
-}
-
-function normalize(path: string): string {
-  return path.replace(/^(\.\/)+/, '').replace(/^\/+/, '');
 }

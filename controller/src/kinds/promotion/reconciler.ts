@@ -30,6 +30,7 @@ import {
   type PullRequestsInHand,
   policiesFor,
   pullRequestsInHand,
+  remember,
   SignoffGate,
 } from '../../gate/index.js';
 import { type BreakGlassVerdict, breakGlassVerdict } from '../../promotion/break-glass.js';
@@ -140,7 +141,8 @@ interface ObservedPullRequest {
   /** Every path it changes, both names of a rename. */
   changedFiles: string[];
   commits: PullRequestCommit[];
-  pushedBy?: Record<string, string[]>;
+  /** Vigil's own commit, when the pull request is exactly its change: Vigil pushed it, signature or not. */
+  authorPushed?: string[];
 }
 
 interface Scene {
@@ -602,7 +604,7 @@ export function promotionController(deps: PromotionControllerDeps) {
             ...(combined.revision ? { revision: combined.revision } : {}),
           },
       ...(blockers.length > 0 ? { blockers } : {}),
-      ...(change.pushedBy ? { pushedBy: change.pushedBy } : {}),
+      ...(change.authorPushed ? { authorPushed: change.authorPushed } : {}),
       breakGlassEligible: single && s.breakGlass.eligible,
       ...(!s.breakGlass.eligible && s.breakGlass.reason !== 'NotRequested'
         ? { notes: [s.breakGlass.message] }
@@ -702,14 +704,9 @@ export function promotionController(deps: PromotionControllerDeps) {
       verdict,
       changedFiles,
       commits,
-      // Vigil pushed its own commit: it knows who did, signature or not.
-      ...(vigilCommit && verdict.exact ? { pushedBy: { [vigilCommit]: [pr.author] } } : {}),
+      ...(vigilCommit && verdict.exact ? { authorPushed: [vigilCommit] } : {}),
     };
-    observed.set(key, result);
-    if (observed.size > 500) {
-      const oldest = observed.keys().next().value;
-      if (oldest !== undefined) observed.delete(oldest);
-    }
+    remember(observed, key, result);
     return result;
   }
 

@@ -29,7 +29,7 @@ export function claimConflicts(useCases: readonly KubeObject[]): ClaimConflict[]
     const who = `${obj.metadata?.namespace ?? 'default'}/${obj.metadata?.name ?? ''}`;
     for (const t of d.targets) {
       const path = normalizePath(t.file);
-      const k = `${d.repository.toLowerCase()}\u0000${d.branch}\u0000${path}`;
+      const k = claimKey(d.repository, d.branch, t.file);
       const claim = claims.get(k) ?? { repository: d.repository, branch: d.branch, path, by: new Set() };
       claim.by.add(who);
       claims.set(k, claim);
@@ -44,4 +44,9 @@ export function claimConflicts(useCases: readonly KubeObject[]): ClaimConflict[]
 /** Git paths have no leading `./` or `/`, no `.` segments and no doubled slashes; a spec might. */
 export function normalizePath(path: string): string {
   return posix.normalize(path.replace(/^\/+/, '')).replace(/^(\.\/)+/, '');
+}
+
+/** What one claim is on: a file of a branch of a repository (repository names are case-insensitive). */
+export function claimKey(repository: string, branch: string, file: string): string {
+  return `${repository.toLowerCase()}\u0000${branch}\u0000${normalizePath(file)}`;
 }

@@ -24,7 +24,7 @@ import {
   statusOf,
   USE_CASES,
 } from '../resources.js';
-import { type ClaimConflict, claimConflicts, normalizePath } from './claims.js';
+import { type ClaimConflict, claimConflicts, claimKey } from './claims.js';
 import { DeployedVersions } from './deployed-versions.js';
 import { refersTo } from './references.js';
 import { decideUseCaseStatus } from './status.js';
@@ -58,17 +58,15 @@ function sharingAFile(obj: KubeObject, cache: CacheReader): string[] {
   const spec = peekSpec(useCaseSpec, obj);
   if (!spec) return [];
   const me = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
-  const key = (repo: string, branch: string, file: string) =>
-    `${repo.toLowerCase()}\u0000${branch}\u0000${normalizePath(file)}`;
   const mine = new Set(
-    spec.deployment.targets.map((t) => key(spec.deployment.repository, spec.deployment.branch, t.file)),
+    spec.deployment.targets.map((t) => claimKey(spec.deployment.repository, spec.deployment.branch, t.file)),
   );
   return cache
     .list(USE_CASES)
     .filter((uc) => {
       const other = peekSpec(useCaseSpec, uc);
       return other?.deployment.targets.some((t) =>
-        mine.has(key(other.deployment.repository, other.deployment.branch, t.file)),
+        mine.has(claimKey(other.deployment.repository, other.deployment.branch, t.file)),
       );
     })
     .map((uc) => `${uc.metadata?.namespace}/${uc.metadata?.name}`)
