@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CredentialError } from '../forge/github/credentials.js';
 import { redact } from '../forge/github/redact.js';
+import { clusterUnreachableMessage, unreachableServer } from '../runtime/cluster-errors.js';
 import { explainCommanderError, redactCommandLine } from './credential-flags.js';
 import { InputError, UsageError } from './terminal.js';
 
@@ -69,8 +70,14 @@ function exitCodeFor(err: unknown): number {
     process.stderr.write(`vigil: ${redactCommandLine(err.message)}\n`);
     return 2;
   }
-  if (err instanceof InputError || err instanceof CredentialError || isKubeConfigError(err)) {
+  if (err instanceof InputError || err instanceof CredentialError || isClusterError(err)) {
     process.stderr.write(`vigil: ${redact(err.message)}\n`);
+    return 1;
+  }
+  // A cluster call no command wrapped: still the person's setup, not a bug, so no stack.
+  const unreachable = unreachableServer(err);
+  if (unreachable) {
+    process.stderr.write(`vigil: ${redact(clusterUnreachableMessage(unreachable))}\n`);
     return 1;
   }
   // A bug, not a user's mistake: keep the stack.
@@ -80,7 +87,9 @@ function exitCodeFor(err: unknown): number {
   return 70;
 }
 
-/** By name, so that `vigil validate` does not load the Kubernetes client to check an error it never throws. */
-function isKubeConfigError(err: unknown): err is Error {
-  return err instanceof Error && err.name === 'KubeConfigError';
+// By name, so that `vigil validate` does not load the Kubernetes client to check an error it never throws.
+const CLUSTER_ERRORS = new Set(['KubeConfigError', 'ClusterUnreachableError', 'NamespaceNotFoundError']);
+
+function isClusterError(err: unknown): err is Error {
+  return err instanceof Error && CLUSTER_ERRORS.has(err.name);
 }

@@ -1,6 +1,6 @@
 // The local cluster: a Kubernetes-API-compatible server for development and tests, which the real kubectl
 // and @kubernetes/client-node talk to. In memory by default; with a data directory it survives restarts.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -52,8 +52,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     state.stop();
     throw e;
   }
-  const kubeconfigPath =
-    options.kubeconfigPath ?? join(mkdtempSync(join(tmpdir(), 'vigil-local-')), 'kubeconfig');
+  // A directory made here is removed on stop; a path the caller chose is left for the caller.
+  const ownDir = options.kubeconfigPath ? undefined : mkdtempSync(join(tmpdir(), 'vigil-local-'));
+  const kubeconfigPath = options.kubeconfigPath ?? join(ownDir!, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, url);
   options.logger?.info({ url, kubeconfigPath, dataDir: options.dataDir ?? null }, 'local cluster listening');
   let stopped = false;
@@ -66,6 +67,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       await http.close();
       await state.gc.settle();
       state.stop();
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     },
     expireWatches: () => state.watches.expireAll(),
     snapshot: () => state.snapshot(),

@@ -16,6 +16,13 @@ import {
 import type { Forge } from '../../forge/forge.js';
 import { createGitHubForge, tokenFromFile, tokenFromSecret } from '../../forge/github/index.js';
 import { readForgeStateFile } from '../../forge/local/index.js';
+import {
+  ClusterUnreachableError,
+  checkNamespaceExists,
+  NamespaceNotFoundError,
+  serverOf,
+  withCluster,
+} from '../../runtime/cluster-errors.js';
 import { ClusterClient, loadKubeConfig } from '../../runtime/index.js';
 import { InputError, parseOutputFormat, UsageError } from '../terminal.js';
 
@@ -83,9 +90,14 @@ export function registerAudit(program: Command): void {
       };
       let inputs: Awaited<ReturnType<typeof readAuditInputs>>;
       try {
-        inputs = await readAuditInputs({ client, scope, period: period.period, ...(forge ? { forge } : {}) });
+        inputs = await withCluster(client.kubeConfig, async () => {
+          // An empty record for a namespace that is not there would read as "nothing happened".
+          if (opts.namespace) await checkNamespaceExists(client, opts.namespace);
+          return readAuditInputs({ client, scope, period: period.period, ...(forge ? { forge } : {}) });
+        });
       } catch (err) {
-        const server = client.kubeConfig.getCurrentCluster()?.server ?? 'the cluster';
+        if (err instanceof ClusterUnreachableError || err instanceof NamespaceNotFoundError) throw err;
+        const server = serverOf(client.kubeConfig);
         const code = (err as { code?: number }).code;
         throw new InputError(
           code === 404

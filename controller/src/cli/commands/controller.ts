@@ -14,6 +14,7 @@ import {
   tokenFromFile,
 } from '../../forge/github/index.js';
 import { buildReplica } from '../../replica.js';
+import { checkClusterReachable } from '../../runtime/cluster-errors.js';
 import { ClusterClient, loadKubeConfig, type ManagerOptions } from '../../runtime/index.js';
 import type { PushLedger } from '../../webhooks/index.js';
 import { UsageError } from '../terminal.js';
@@ -137,11 +138,18 @@ export function registerController(program: Command): void {
       // Change control's push ledger, once it runs: the promotions' gate asks it who pushed each commit.
       let ledger: PushLedger | undefined;
       const pushes = { pushersOf: (repo: string, sha: string) => ledger?.pushersOf(repo, sha) ?? [] };
+      const made: { client?: ClusterClient } = {};
       const { manager, forge } = await buildReplica({
         forge: (mayWrite) => forgeFrom(opts, logger, mayWrite),
-        manager: () => managerOptions(opts, namespaces[0], port, logger),
+        manager: () => {
+          const options = managerOptions(opts, namespaces[0], port, logger);
+          made.client = options.client;
+          return options;
+        },
         controllers: { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined, pushes },
       });
+      // A cluster that does not answer is a setup mistake to say in one line, not a watch to retry for ever.
+      if (made.client) await checkClusterReachable(made.client);
       if (opts.webhookPort && !forge) {
         logger.warn({ port: opts.webhookPort }, 'webhook receiver not started: it needs forge credentials');
       }

@@ -3,6 +3,7 @@
 // promotions only: a rollback, and break-glass with it, comes from the controller when surveillance breaches.
 import { type Command, Option } from 'commander';
 import { requestPromotion } from '../../promotion/manual.js';
+import { checkNamespaceExists, withCluster } from '../../runtime/cluster-errors.js';
 import { ClusterClient, loadKubeConfig } from '../../runtime/index.js';
 import { InputError, UsageError } from '../terminal.js';
 
@@ -38,7 +39,10 @@ export function registerPromote(program: Command): void {
       const namespace =
         opts.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
       const client = new ClusterClient(kubeConfig);
-      const outcome = await requestPromotion(client, namespace, useCase, opts.to, new Date());
+      const outcome = await withCluster(kubeConfig, async () => {
+        await checkNamespaceExists(client, namespace);
+        return requestPromotion(client, namespace, useCase, opts.to, new Date());
+      });
       if ('refused' in outcome) {
         const lines = outcome.gates.filter((g) => !g.passed).map((g) => `  FAIL ${g.name}: ${g.message}`);
         throw new InputError(

@@ -1,0 +1,168 @@
+// What a newcomer sees when a command cannot do its work against the cluster: a cluster that does not answer
+// (npm start not running, KUBECONFIG pointing elsewhere), or a namespace that does not exist. One line each,
+// exit 1, no stack trace, and no empty record that reads as "nothing happened".
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { installCrds, readCrds } from '../controller/src/apply/index.js';
+import { run } from '../controller/src/cli/main.js';
+import { type LocalCluster, startLocalCluster } from '../controller/src/local-cluster/index.js';
+import { kubeconfigFor } from '../controller/src/local-cluster/kubeconfig.js';
+import { ClusterClient, loadKubeConfig } from '../controller/src/runtime/index.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+let work: string;
+let closedServer: string;
+let closedKubeconfig: string;
+let cluster: LocalCluster;
+
+/** `vigil ...args` in process, as main.ts runs it: what a terminal would show and the exit code. */
+async function vigil(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const sink = { out: '', err: '' };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    sink.out += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    sink.err += String(chunk);
+    return true;
+  });
+  const cwd = process.cwd();
+  // No .vigil/forge.json here: the audit reads the cluster alone.
+  process.chdir(work);
+  try {
+    const code = await run([process.execPath, 'vigil', ...args]);
+    return { code, ...sink };
+  } finally {
+    process.chdir(cwd);
+    process.exitCode = undefined;
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'vigil-cluster-errors-'));
+  closedServer = `http://127.0.0.1:${await closedPort()}`;
+  closedKubeconfig = join(work, 'closed.kubeconfig');
+  writeFileSync(closedKubeconfig, kubeconfigFor(closedServer));
+  cluster = await startLocalCluster({ kubeconfigPath: join(work, 'kubeconfig') });
+  await installCrds(
+    new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
+    readCrds(join(ROOT, 'crd')),
+  );
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('a cluster that does not answer', () => {
+  const expected = () =>
+    `vigil: cannot reach the cluster at ${closedServer}; is \`npm start\` running, is KUBECONFIG set?\n`;
+
+  it('vigil promote says so in one line', async () => {
+    const r = await vigil(
+      'promote',
+      'ambient-documentation',
+      '--to',
+      'pilot-department',
+      '-n',
+      'clinical-documentation',
+      '--kubeconfig',
+      closedKubeconfig,
+    );
+    expect(r).toEqual({ code: 1, out: '', err: expected() });
+  });
+
+  it('vigil audit says so in one line', async () => {
+    const r = await vigil('audit', '--no-forge', '--kubeconfig', closedKubeconfig);
+    expect(r).toEqual({ code: 1, out: '', err: expected() });
+  });
+
+  it('vigil audit -n NS says so in one line', async () => {
+    const r = await vigil('audit', '-n', 'care-management', '--no-forge', '--kubeconfig', closedKubeconfig);
+    expect(r).toEqual({ code: 1, out: '', err: expected() });
+  });
+
+  it('vigil controller says so in one line before it starts, rather than retrying for ever', async () => {
+    const r = await vigil(
+      'controller',
+      '--kubeconfig',
+      closedKubeconfig,
+      '--metrics-port',
+      '0',
+      '--log-level',
+      'silent',
+    );
+    expect(r).toEqual({ code: 1, out: '', err: expected() });
+  });
+
+  it('KUBECONFIG is read the same way as --kubeconfig', async () => {
+    const before = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = closedKubeconfig;
+    try {
+      const r = await vigil('audit', '--no-forge');
+      expect(r).toEqual({ code: 1, out: '', err: expected() });
+    } finally {
+      if (before === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = before;
+    }
+  });
+});
+
+describe('a namespace that does not exist', () => {
+  it('vigil audit reports it instead of an empty record', async () => {
+    const r = await vigil(
+      'audit',
+      '-n',
+      'no-such-namespace',
+      '--no-forge',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+    );
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: `vigil: namespace "no-such-namespace" does not exist in the cluster at ${cluster.url}\n`,
+    });
+  });
+
+  it('vigil promote reports it instead of a missing use case', async () => {
+    const r = await vigil(
+      'promote',
+      'ambient-documentation',
+      '--to',
+      'pilot-department',
+      '-n',
+      'no-such-namespace',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+    );
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: `vigil: namespace "no-such-namespace" does not exist in the cluster at ${cluster.url}\n`,
+    });
+  });
+
+  it('an existing namespace with nothing in it is still an empty record, not an error', async () => {
+    const r = await vigil('audit', '-n', 'default', '--no-forge', '--kubeconfig', cluster.kubeconfigPath);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      'No promotions, rollbacks or surveillance actions were found for namespace default',
+    );
+  });
+});
