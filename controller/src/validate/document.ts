@@ -6,7 +6,9 @@ import { jsonSchemaFor } from '../../../specs/generate.js';
 import { KINDS, kindByName } from '../../../specs/kinds.js';
 import { type Diagnostic, formatPath, type PathSegment } from '../diagnostics.js';
 import { describeFound, numberWhereStringHint, type SourceDocument, valueAt } from '../yaml/index.js';
+import { checkSemantics } from './semantics.js';
 import { closest } from './suggest.js';
+import { suggestTimeZone } from './time-zones.js';
 
 /** A document that passed its kind's schema, with the values the schema normalised (defaults filled). */
 export interface ValidObject {
@@ -125,7 +127,7 @@ export function validateDocument(doc: SourceDocument): DocumentResult {
   const object = parsed.data as ValidObject['object'];
   return {
     outcome: 'valid',
-    diagnostics: [],
+    diagnostics: checkSemantics(kind, object.spec, doc),
     object: {
       kind,
       name: object.metadata.name,
@@ -254,7 +256,11 @@ function describeIssue(doc: SourceDocument, issue: z.core.$ZodIssue, kind: strin
       const value = valueAt(doc.value, path);
       const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
       const found = scalar && issue.message.startsWith('must ') ? `; found ${describeFound(doc, path)}` : '';
-      return [make(path, 'schema.rule', `${issue.message}${found}`)];
+      const zone =
+        path.at(-1) === 'timeZone' && typeof value === 'string' ? suggestTimeZone(value) : undefined;
+      return [
+        make(path, 'schema.rule', `${issue.message}${found}`, zone ? `did you mean "${zone}"?` : undefined),
+      ];
     }
   }
 }

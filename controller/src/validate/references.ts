@@ -28,11 +28,18 @@ export type KindFacts =
       riskClass: string;
       targetStages: string[];
       versionStages: string[];
-      candidate?: { changeTicket?: string; hasRollbackPlan: boolean };
+      candidate?: { changeTicket?: string; hasRollbackPlan: boolean; evidence: string[] };
     }
   | { kind: 'DataContract'; version: string; consumers: { useCase: string; namespace?: string }[] }
   | { kind: 'SignoffPolicy'; riskClasses: string[] }
-  | { kind: 'ReleaseTrain'; stages: string[]; changeTicketPattern?: string; rollbackPlanRequired: boolean }
+  | {
+      kind: 'ReleaseTrain';
+      stages: string[];
+      changeTicketPattern?: string;
+      rollbackPlanRequired: boolean;
+      /** Metrics its evaluation gates hold candidates to, each with the first stage that does. */
+      gateMetrics: { metric: string; stage: string }[];
+    }
   | { kind: 'other' };
 
 /** The facts of a valid object, taken from the parsed object (defaults applied). */
@@ -64,6 +71,7 @@ function factsOf(o: ValidObject): KindFacts {
               candidate: {
                 ...(candidate.changeTicket !== undefined ? { changeTicket: candidate.changeTicket } : {}),
                 hasRollbackPlan: candidate.rollbackPlan !== undefined,
+                evidence: candidate.evaluation.results.map((r) => r.metric),
               },
             }
           : {}),
@@ -87,11 +95,16 @@ function factsOf(o: ValidObject): KindFacts {
     }
     case 'ReleaseTrain': {
       const spec = o.object.spec as unknown as ReleaseTrainSpec;
+      const gateMetrics = new Map<string, string>();
+      for (const stage of spec.stages)
+        for (const gate of stage.gates.evaluation)
+          if (!gateMetrics.has(gate.metric)) gateMetrics.set(gate.metric, stage.name);
       return {
         kind: 'ReleaseTrain',
         stages: spec.stages.map((s) => s.name),
         ...(spec.changeTicketPattern !== undefined ? { changeTicketPattern: spec.changeTicketPattern } : {}),
         rollbackPlanRequired: spec.rollbackPlanRequired === true,
+        gateMetrics: [...gateMetrics].map(([metric, stage]) => ({ metric, stage })),
       };
     }
     default:
@@ -323,6 +336,7 @@ function stagesOnTrain(o: ReferencedObject, spec: UseCaseFacts, t: ReleaseTrainF
         );
       }
     }
+    out.push(...evidenceNames(o, spec.releaseTrain, candidate.evidence, t));
     if (t.rollbackPlanRequired && !candidate.hasRollbackPlan) {
       out.push(
         diagnostic(
@@ -333,6 +347,45 @@ function stagesOnTrain(o: ReferencedObject, spec: UseCaseFacts, t: ReleaseTrainF
         ),
       );
     }
+  }
+  return out;
+}
+
+/**
+ * A gate metric the evidence names only with another case or spelling ("AUROC", "aucroc" for "auroc"): the gate
+ * finds no result under its own name, so the candidate cannot board. A warning at the evidence, where the fix
+ * usually is.
+ */
+function evidenceNames(
+  o: ReferencedObject,
+  train: string,
+  evidence: readonly string[],
+  t: ReleaseTrainFacts,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const named = new Set(evidence);
+  const gated = t.gateMetrics.map((g) => g.metric);
+  const reported = new Set<number>();
+  for (const { metric, stage } of t.gateMetrics) {
+    if (named.has(metric)) continue;
+    const index = evidence.findIndex(
+      (e, i) =>
+        !reported.has(i) &&
+        !gated.includes(e) &&
+        (e.toLowerCase() === metric.toLowerCase() || closest(e, [metric]) === metric),
+    );
+    if (index < 0) continue;
+    reported.add(index);
+    out.push(
+      diagnostic(
+        o,
+        ['spec', 'candidate', 'evaluation', 'results', index, 'metric'],
+        'ref.evidence-metric',
+        `ReleaseTrain "${train}" gates stage "${stage}" on metric "${metric}"; the evidence has "${evidence[index]}" and no "${metric}", so that gate finds no result`,
+        'warning',
+        `did you mean "${metric}"?`,
+      ),
+    );
   }
   return out;
 }
