@@ -198,9 +198,12 @@ export function registerStart(program: Command): void {
         say('');
         say('Press Ctrl-C to stop.');
         await new Promise<void>((done) => {
+          let stopping = false;
+          // Under `npm start` one Ctrl-C arrives twice (from the terminal, and forwarded by npm): the second must
+          // not cut the stop short and leave temporary directories behind.
           const stop = () => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
+            if (stopping) return;
+            stopping = true;
             say('Stopping ...');
             void stopAll().then(done, done);
           };
