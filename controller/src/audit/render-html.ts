@@ -10,6 +10,7 @@ import {
   notFromForge,
   outcome,
   periodText,
+  quietSurveillanceText,
   scopeText,
   triggerText,
   when,
@@ -126,7 +127,7 @@ function promotionHtml(p: PromotionRecord): string {
   return out.join('\n');
 }
 
-function sectionHtml(s: UseCaseSection): string {
+function sectionHtml(s: UseCaseSection, report: AuditReport): string {
   const title = s.title ? `${s.title} (${s.namespace}/${s.name})` : `${s.namespace}/${s.name}`;
   const out = [`<section class="usecase"><h2>${escapeHtml(title)}</h2>`];
   if (!s.declared) {
@@ -146,7 +147,7 @@ function sectionHtml(s: UseCaseSection): string {
   out.push('<h3>Surveillance breaches and actions taken</h3>');
   out.push(
     s.breaches.length === 0
-      ? '<p>No surveillance action in this period.</p>'
+      ? `<p>${escapeHtml(quietSurveillanceText(s, report))}</p>`
       : table(
           ['When', 'Policy', 'Metric', 'Tier reached', 'Action taken', 'Reference'],
           s.breaches.map((b) => [when(b.at), b.policy, b.metric, b.tier, b.action, b.reference]),
@@ -203,7 +204,7 @@ export function renderHtml(report: AuditReport): string {
       ),
     );
   }
-  for (const s of report.useCases) body.push(sectionHtml(s));
+  for (const s of report.useCases) body.push(sectionHtml(s, report));
   if (report.sources.forgeProblems.length > 0) {
     body.push('<h2>Forge problems</h2><ul>');
     for (const p of report.sources.forgeProblems) body.push(`<li>${escapeHtml(p)}</li>`);

@@ -9,6 +9,7 @@ import {
   notFromForge,
   outcome,
   periodText,
+  quietSurveillanceText,
   scopeText,
   triggerText,
   when,
@@ -86,7 +87,7 @@ function promotionMd(p: PromotionRecord): string[] {
   return out;
 }
 
-function sectionMd(s: UseCaseSection): string[] {
+function sectionMd(s: UseCaseSection, report: AuditReport): string[] {
   const out = [
     `## ${mdText(s.title ? `${s.title} (${s.namespace}/${s.name})` : `${s.namespace}/${s.name}`)}`,
     '',
@@ -105,7 +106,7 @@ function sectionMd(s: UseCaseSection): string[] {
   if (s.promotions.length === 0) out.push('No promotion or rollback in this period.', '');
   for (const p of s.promotions) out.push(...promotionMd(p));
   out.push('### Surveillance breaches and actions taken', '');
-  if (s.breaches.length === 0) out.push('No surveillance action in this period.', '');
+  if (s.breaches.length === 0) out.push(mdText(quietSurveillanceText(s, report)), '');
   else {
     out.push(...head(['When', 'Policy', 'Metric', 'Tier reached', 'Action taken', 'Reference']));
     for (const b of s.breaches)
@@ -158,7 +159,7 @@ export function renderMarkdown(report: AuditReport): string {
     }
     out.push('');
   }
-  for (const s of report.useCases) out.push(...sectionMd(s));
+  for (const s of report.useCases) out.push(...sectionMd(s, report));
   if (report.sources.forgeProblems.length > 0) {
     out.push('## Forge problems', '');
     for (const p of report.sources.forgeProblems) out.push(`- ${mdText(p)}`);

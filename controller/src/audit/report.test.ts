@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePeriod } from './period.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-md.js';
-import { type AuditInputs, assembleAuditReport, type ForgePullRequest } from './report.js';
+import { type AuditInputs, type AuditReport, assembleAuditReport, type ForgePullRequest } from './report.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const URL = 'https://github.example/northwind-health/ai-deployments/pull/7';
@@ -257,6 +257,44 @@ describe('assembleAuditReport', () => {
     expect(quiet.empty).toBe(true);
     expect(quiet.useCases[0]!.promotions).toEqual([]);
     expect(renderMarkdown(quiet)).toContain('No promotions, rollbacks or surveillance actions were found');
+  });
+
+  it('says surveillance was not evaluated, rather than that it took no action, when it was not', () => {
+    const april = parsePeriod('2026-04-01', '2026-04-30');
+    if ('error' in april) throw new Error(april.error);
+    const withEvaluation = (lastEvaluated: string | undefined) => {
+      const base = inputs({ period: april.period });
+      const [sp] = base.surveillancePolicies;
+      return assembleAuditReport({
+        ...base,
+        surveillancePolicies: [
+          { ...sp!, status: { ...sp!.status, ...(lastEvaluated ? { lastEvaluated } : {}) } },
+        ],
+      });
+    };
+    const lines = (r: AuditReport) => [renderMarkdown(r), renderHtml(r)];
+
+    for (const text of lines(withEvaluation(undefined))) {
+      expect(text).toContain(
+        'Surveillance not evaluated in this period: SurveillancePolicy denials-triage-surveillance has never been evaluated.',
+      );
+      expect(text).not.toContain('No surveillance action');
+    }
+    for (const text of lines(withEvaluation('2026-03-28T06:00:00Z'))) {
+      expect(text).toContain(
+        'Surveillance not evaluated in this period: SurveillancePolicy denials-triage-surveillance was last evaluated 2026-03-28 06:00 UTC, before it.',
+      );
+    }
+    for (const text of lines(withEvaluation('2026-04-29T06:00:00Z'))) {
+      expect(text).toContain(
+        'No surveillance action in this period; SurveillancePolicy denials-triage-surveillance was last evaluated 2026-04-29 06:00 UTC.',
+      );
+    }
+    const missing = assembleAuditReport(inputs({ period: april.period, surveillancePolicies: [] }));
+    expect(renderMarkdown(missing)).toContain(
+      'Surveillance not evaluated in this period: SurveillancePolicy denials-triage-surveillance is not in the cluster.',
+    );
+    expect(missing.useCases[0]!.surveillance).toEqual({ found: false });
   });
 
   it('keeps to the scope, and keeps promotions of a use case no longer declared', () => {

@@ -169,6 +169,8 @@ export interface UseCaseSection {
   declared: boolean;
   promotions: PromotionRecord[];
   breaches: BreachRecord[];
+  /** Whether the surveillance policy is in the cluster, and when its metrics were last evaluated. */
+  surveillance?: { found: boolean; lastEvaluated?: string };
 }
 
 export interface SummaryRow {
@@ -384,6 +386,18 @@ function breachesByUseCase(inputs: AuditInputs): Map<string, BreachRecord[]> {
   return out;
 }
 
+/** The policy's evaluation as the cluster holds it: only the last one is kept, so that is what can be said. */
+function surveillanceOf(
+  inputs: AuditInputs,
+  namespace: string,
+  policy: string,
+): { found: boolean; lastEvaluated?: string } {
+  const sp = inputs.surveillancePolicies.find(
+    (p) => p.metadata.namespace === namespace && p.metadata.name === policy,
+  );
+  return { found: sp !== undefined, ...opt('lastEvaluated', sp?.status?.lastEvaluated) };
+}
+
 export function assembleAuditReport(inputs: AuditInputs): AuditReport {
   const { scope, period, generatedAt } = inputs;
   const inScope = (namespace: string | undefined, useCase: string | undefined) =>
@@ -414,6 +428,9 @@ export function assembleAuditReport(inputs: AuditInputs): AuditReport {
       ...opt('productionVersion', u.status?.productionVersion),
       ...opt('signoffPolicy', spec.signoffPolicy),
       ...opt('surveillancePolicy', spec.surveillancePolicy),
+      ...(spec.surveillancePolicy
+        ? { surveillance: surveillanceOf(inputs, namespace, spec.surveillancePolicy) }
+        : {}),
     });
   }
 

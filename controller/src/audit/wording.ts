@@ -1,5 +1,5 @@
 // The plain-language phrases the Markdown and HTML renderings share, so both say the same thing the same way.
-import type { AuditReport, PromotionRecord } from './report.js';
+import type { AuditReport, PromotionRecord, UseCaseSection } from './report.js';
 
 /** "1 March 2026 to 31 March 2026", or an open end said as such. */
 export function periodText(report: AuditReport): string {
@@ -89,4 +89,26 @@ export function forgeText(report: AuditReport): string {
 export function notFromForge(p: PromotionRecord): string | undefined {
   if (!p.mergedAt) return undefined;
   return p.pullRequest?.state ? 'not reported by the forge' : 'not known: the forge was not read';
+}
+
+/**
+ * What to say of surveillance when no action was taken: "no action" only when the metrics were evaluated, since
+ * an auditor reads it as "evaluated and healthy". The cluster keeps the last evaluation only.
+ */
+export function quietSurveillanceText(s: UseCaseSection, report: AuditReport): string {
+  const policy = s.surveillancePolicy;
+  if (!policy) return 'No surveillance policy is declared for this use case.';
+  const notEvaluated = 'Surveillance not evaluated in this period';
+  if (!s.surveillance?.found) return `${notEvaluated}: SurveillancePolicy ${policy} is not in the cluster.`;
+  const last = s.surveillance.lastEvaluated;
+  if (!last) return `${notEvaluated}: SurveillancePolicy ${policy} has never been evaluated.`;
+  const t = Date.parse(last);
+  const { from, to } = report.period;
+  if (from && t < Date.parse(from)) {
+    return `${notEvaluated}: SurveillancePolicy ${policy} was last evaluated ${when(last)}, before it.`;
+  }
+  if (to && t > Date.parse(to)) {
+    return `No surveillance action recorded in this period; SurveillancePolicy ${policy} was last evaluated ${when(last)}, after it.`;
+  }
+  return `No surveillance action in this period; SurveillancePolicy ${policy} was last evaluated ${when(last)}.`;
 }
