@@ -19,6 +19,42 @@ import { FORGE_STATE_FILE } from '../../forge/local/state-file.js';
 import { formatTable, InputError, UsageError } from '../terminal.js';
 
 const DEFAULT_REPO = 'northwind-health/ai-deployments';
+const SIGNOFF_CHECK = 'vigil/sign-off';
+
+export interface NotCountedReview {
+  reviewId: number;
+  login: string;
+  /** As the check shows it, e.g. "approved on 1a2b3c4". */
+  state: string;
+  /** The reason, e.g. "Self-approval by the author". */
+  why: string;
+  details: string;
+}
+
+/**
+ * The rows of the sign-off check's "Reviews that did not count" table (controller/src/signoff/render.ts writes
+ * it): the check run is where the controller publishes its decision, so the CLI reads it from there.
+ */
+export function reviewsThatDidNotCount(text: string | null | undefined): NotCountedReview[] {
+  if (!text) return [];
+  const start = text.indexOf('### Reviews that did not count');
+  if (start < 0) return [];
+  const out: NotCountedReview[] = [];
+  for (const line of text.slice(start).split('\n').slice(1)) {
+    if (line.startsWith('###')) break;
+    if (!line.startsWith('| #')) continue;
+    // Cells are separated by pipes; a pipe inside a cell is escaped as \|.
+    const cells = line
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim().replace(/\\\|/g, '|').replace(/`/g, ''));
+    const [id, login, state, , why, details] = cells;
+    const reviewId = Number(id?.slice(1));
+    if (!Number.isInteger(reviewId) || !login || !state || !why) continue;
+    out.push({ reviewId, login, state, why, details: details ?? '' });
+  }
+  return out;
+}
 
 interface CommonOptions {
   forge?: string;
@@ -226,6 +262,7 @@ export function registerForge(program: Command): void {
         return;
       }
       const rows: string[][] = [];
+      const notCounted: string[] = [];
       for (const p of pulls.sort((a, b) => a.number - b.number)) {
         const [{ data: reviews }, { data: checks }] = await Promise.all([
           call(s, `reviews of #${p.number}`, () =>
@@ -251,6 +288,14 @@ export function registerForge(program: Command): void {
           checks.check_runs
             .map((c) => `${c.name}:${c.status === 'completed' ? c.conclusion : c.status}`)
             .join(' ') || '-';
+        const signoff = checks.check_runs
+          .filter((c) => c.name === SIGNOFF_CHECK)
+          .sort((a, b) => b.id - a.id)[0];
+        for (const r of reviewsThatDidNotCount(signoff?.output?.text)) {
+          notCounted.push(
+            `  #${p.number}  review ${r.reviewId} by ${r.login} (${r.state}): ${r.why}${r.details ? `: ${r.details}` : ''}`,
+          );
+        }
         rows.push([
           `#${p.number}`,
           p.title,
@@ -261,6 +306,11 @@ export function registerForge(program: Command): void {
         ]);
       }
       say(formatTable(['PR', 'TITLE', 'HEAD', 'AUTHOR', 'REVIEWS', 'CHECKS'], rows));
+      if (notCounted.length > 0) {
+        say('');
+        say(`Reviews that did not count, and why (from the ${SIGNOFF_CHECK} check):`);
+        for (const line of notCounted) say(line);
+      }
     });
 
   withCommon(withAs(forge.command('approve').argument('<pr>', 'pull request number')))
