@@ -439,6 +439,14 @@ describe('the vigil validate command', () => {
       }),
     );
 
+  const vigilWithInput = (args: string[], input: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['bin/vigil.js', 'validate', ...args], (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr }),
+      );
+      child.stdin?.end(input);
+    });
+
   it('exits 0 on a valid set and says what it read', async () => {
     const r = await vigil([governanceRepo()]);
     expect(r.code).toBe(0);
@@ -490,12 +498,56 @@ describe('the vigil validate command', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('reports a path that does not exist as unreadable, exit 1', async () => {
-    const r = await vigil([join(root, 'no-such-dir')]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(
-      /no-such-dir: error: cannot read the file: no such file or directory \(ENOENT\)/,
+  it('refuses a path that does not exist as a usage error, exit 2, reading nothing', async () => {
+    const missing = join(root, 'no-such-dir');
+    const r = await vigil([governanceRepo(), missing]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `vigil: ${missing} does not exist; name files or directories of governance YAML, or - for standard input\n`,
     );
+  });
+
+  it('reports a named file that is empty or holds only comments, rather than counting it valid', async () => {
+    const dir = governanceRepo();
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    writeFileSync(join(dir, 'notes.yaml'), '# the readmission use case goes here\n---\n# nothing yet\n');
+    const named = await vigil([join(dir, 'empty.yaml'), join(dir, 'notes.yaml'), join(dir, 'train.yaml')]);
+    expect(named.code).toBe(1);
+    const none =
+      'error: expected at least one YAML document; found none (the file is empty or holds only comments)';
+    expect(named.stdout).toBe(
+      `${join(dir, 'empty.yaml')}: ${none}\n${join(dir, 'notes.yaml')}: ${none}\n` +
+        'invalid: 2 errors, 0 warnings in 1 document in 3 files\n',
+    );
+    // Found by walking a directory, such a file is passed over.
+    expect((await vigil([dir])).stdout).toBe(
+      'valid: 4 documents in 4 files (1 ReleaseTrain, 1 SignoffPolicy, 1 SurveillancePolicy, 1 UseCase)\n',
+    );
+  });
+
+  it('reads standard input for -, naming it <stdin>', async () => {
+    const { text, line } = editLine(USECASE, '    samplePercent: 20', '    samplePercent: 150');
+    const r = await vigilWithInput(
+      ['-', governanceRepo()],
+      text.replace('name: readmission-risk', 'name: other'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `<stdin>:${line}:20: error: spec.humanOversight.samplePercent: must be at most 100; found the number 150\n` +
+        'invalid: 1 error, 0 warnings in 5 documents in 5 files\n',
+    );
+    const empty = await vigilWithInput(['-'], '# nothing\n');
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toContain('<stdin>: error: expected at least one YAML document; found none');
+  });
+
+  it('with no path, at the root of this repository, reads the example governance repository only', async () => {
+    const atRoot = await vigil([]);
+    const examples = await vigil(['examples']);
+    expect(atRoot.code).toBe(0);
+    expect(atRoot.stdout).toBe(examples.stdout);
+    expect(atRoot.stdout).toMatch(/^valid: 24 documents in 24 files \(4 DataContract, /);
   });
 });
 

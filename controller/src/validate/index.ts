@@ -8,12 +8,14 @@ import {
   findYamlFiles,
   type LoadedYaml,
   LocatorPacker,
+  loadYamlSource,
   type PortableLocator,
   readYamlFile,
   type SourceDocument,
   unpackLocators,
   type YamlLoadOptions,
 } from '../yaml/index.js';
+import { resolveLimits } from '../yaml/limits.js';
 import { type ObjectIdentity, type ValidObject, validateDocument } from './document.js';
 import { validateInWorkers, WORKER_SCRIPT } from './parallel.js';
 import { checkReferences, type ReferencedObject, referencedObject } from './references.js';
@@ -56,7 +58,14 @@ export interface ValidateOptions extends YamlLoadOptions {
    * whichever way. Worker threads need `keepObjects: false` and `phi`, if any, given as options.
    */
   threads?: number | 'auto';
+  /** Where the path `-` is read from: standard input unless given. */
+  stdin?: AsyncIterable<Uint8Array | string>;
 }
+
+/** The path that stands for standard input, as on most command lines. */
+export const STDIN_PATH = '-';
+/** How documents read from standard input are named in diagnostics. */
+export const STDIN_NAME = '<stdin>';
 
 /** With `threads: 'auto'`, a tree of more files than this is shared out among worker threads. */
 export const PARALLEL_FROM = 200;
@@ -79,27 +88,50 @@ export async function validatePaths(
   paths: readonly string[],
   options: ValidateOptions = {},
 ): Promise<ValidationReport> {
-  const { phi, keepObjects, threads = 1, ...load } = options;
-  const { files, diagnostics } = await findYamlFiles(paths);
+  const { phi, keepObjects, threads = 1, stdin, ...load } = options;
+  const { files, diagnostics } = await findYamlFiles(paths.filter((p) => p !== STDIN_PATH));
+  // A file named on the command line, not found by walking a directory: one with nothing in it is reported.
+  const found = new Set(files);
+  const named = new Set(paths.filter((p) => found.has(p)));
   const validation = new Validation({ phi, keepObjects });
   validation.addDiagnostics(diagnostics);
+  if (paths.includes(STDIN_PATH)) {
+    const text = await readStream(stdin ?? process.stdin, resolveLimits(load).maxBytes);
+    validation.addLoaded(loadYamlSource(text, STDIN_NAME, load), STDIN_NAME);
+  }
   const count = threadCount(threads, files.length, options);
   if (count > 1) {
     // This thread only shares the files out and gathers the parts: it stays free to answer the workers at once,
     // which keeps them busier than taking a share itself would.
-    const setup: WorkerSetup = { load, phi: phi as PhiScanOptions | undefined };
+    const setup: WorkerSetup = { load, phi: phi as PhiScanOptions | undefined, named: [...named] };
     for (const part of await validateInWorkers<ValidationPart>(files, count, setup)) validation.addPart(part);
   } else {
     // Each file is checked as it is read, so its documents need not outlive it.
-    for (const file of files) validation.addLoaded(readYamlFile(file, load));
+    for (const file of files)
+      validation.addLoaded(readYamlFile(file, load), named.has(file) ? file : undefined);
   }
   return validation.finish();
+}
+
+/** A stream's bytes, up to one more than `maxBytes`: enough for the loader to refuse an oversized input. */
+async function readStream(stream: AsyncIterable<Uint8Array | string>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    chunks.push(bytes);
+    size += bytes.byteLength;
+    if (size > maxBytes) break;
+  }
+  return Buffer.concat(chunks);
 }
 
 /** What a worker thread is started with: how to load files and how to scan them for PHI. */
 export interface WorkerSetup {
   load: YamlLoadOptions;
   phi: PhiScanOptions | undefined;
+  /** Files named on the command line rather than found in a directory. */
+  named?: string[];
 }
 
 /**
@@ -108,7 +140,9 @@ export interface WorkerSetup {
  */
 export function validateFilesPart(files: readonly string[], setup: WorkerSetup): ValidationPart {
   const validation = new Validation({ phi: setup.phi, keepObjects: false });
-  for (const file of files) validation.addLoaded(readYamlFile(file, setup.load));
+  const named = new Set(setup.named);
+  for (const file of files)
+    validation.addLoaded(readYamlFile(file, setup.load), named.has(file) ? file : undefined);
   return validation.part();
 }
 
@@ -142,6 +176,19 @@ export interface ValidationPart {
   texts: string[];
 }
 
+/** A named file that holds no document: empty, or comments only. It is not valid; there is nothing to check. */
+function nothingIn(file: string): Diagnostic {
+  return {
+    file,
+    line: 0,
+    col: 0,
+    path: '',
+    code: 'yaml.empty',
+    message: 'expected at least one YAML document; found none (the file is empty or holds only comments)',
+    severity: 'error',
+  };
+}
+
 /** One run: documents checked one at a time, then the references across all of them. */
 class Validation {
   private readonly diagnostics: Diagnostic[] = [];
@@ -165,7 +212,10 @@ class Validation {
     for (const d of diagnostics) this.diagnostics.push(d);
   }
 
-  addLoaded(loaded: LoadedYaml): void {
+  /** `named`: the file, when it was named on the command line, so that finding nothing in it is reported. */
+  addLoaded(loaded: LoadedYaml, named?: string): void {
+    if (named !== undefined && loaded.documents.length === 0 && loaded.diagnostics.length === 0)
+      this.addDiagnostics([nothingIn(named)]);
     this.addDiagnostics(loaded.diagnostics);
     for (const doc of loaded.documents) this.addDocument(doc);
   }

@@ -1,6 +1,13 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../diagnostics.js';
-import { MAX_THREADS, PARALLEL_FROM, type ValidationReport, validatePaths } from '../../validate/index.js';
+import {
+  MAX_THREADS,
+  PARALLEL_FROM,
+  STDIN_PATH,
+  type ValidationReport,
+  validatePaths,
+} from '../../validate/index.js';
 import { formatData, palette, parseOutputFormat, UsageError, useColour } from '../terminal.js';
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
@@ -12,7 +19,10 @@ export function registerValidate(program: Command): void {
       'Validate governance YAML: every document against its kind, then every reference across the set.\n' +
         'Exit status: 0 valid, 1 invalid input, 2 usage error.',
     )
-    .argument('[paths...]', 'files or directories to read (default: the current directory)')
+    .argument(
+      '[paths...]',
+      'files or directories to read, "-" for standard input (default: the current directory)',
+    )
     .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
     .option('--strict', 'treat warnings as errors')
     .option('--mrn-pattern <regex...>', 'extra medical record number patterns the PHI guard refuses')
@@ -23,8 +33,10 @@ export function registerValidate(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  vigil validate examples/\n  vigil validate usecases/readmission.yaml -o json\n\n' +
-        'A directory is read recursively (*.yaml, *.yml); a .vigilignore file in it lists paths to skip.',
+      '\nExamples:\n  vigil validate examples/\n  vigil validate usecases/readmission.yaml -o json\n' +
+        '  git show main:usecases/readmission.yaml | vigil validate -\n\n' +
+        'A directory is read recursively (*.yaml, *.yml); a .vigilignore file in it lists paths to skip.\n' +
+        'A file named here that holds no document (empty, or comments only) is an error.',
     )
     .action(async (paths: string[], opts: Options) => {
       const format = parseOutputFormat(opts.output, FORMATS) as (typeof FORMATS)[number];
@@ -38,8 +50,14 @@ export function registerValidate(program: Command): void {
           );
         }
       });
+      const targets = paths.length ? paths : ['.'];
+      for (const path of targets)
+        if (path !== STDIN_PATH && !existsSync(path))
+          throw new UsageError(
+            `${path} does not exist; name files or directories of governance YAML, or - for standard input`,
+          );
       // The PHI guard is given as options, not as a function, so that worker threads can be given it too.
-      const report = await validatePaths(paths.length ? paths : ['.'], {
+      const report = await validatePaths(targets, {
         phi: mrnPatterns.length ? { mrnPatterns } : {},
         keepObjects: false,
         threads,
