@@ -5,6 +5,7 @@
 // whether the kind accepts strategic merge patch.
 import { createHash } from 'node:crypto';
 import { OBJECT_META_SCHEMA } from './builtins.js';
+import { encodeOpenApiV2 } from './openapi-v2-protobuf.js';
 import type { ResourceCatalogue, ResourceType } from './resources.js';
 import { PATCH_TYPES } from './rest.js';
 
@@ -270,7 +271,9 @@ export function openapiV3Paths(
 export class OpenApiCache {
   private generation = -1;
   private docs = new Map<string, { text: string; hash: string }>();
-  private v2: string | undefined;
+  private v2: Json | undefined;
+  private v2Text: string | undefined;
+  private v2Protobuf: Buffer | undefined;
 
   constructor(private readonly catalogue: ResourceCatalogue) {}
 
@@ -279,6 +282,8 @@ export class OpenApiCache {
     this.generation = this.catalogue.generation;
     this.docs = new Map();
     this.v2 = undefined;
+    this.v2Text = undefined;
+    this.v2Protobuf = undefined;
     for (const p of openapiV3Paths(this.catalogue)) {
       const doc = openapiV3Document(this.catalogue, p.group, p.version);
       if (!doc) continue;
@@ -301,7 +306,21 @@ export class OpenApiCache {
     return this.docs.get(key);
   }
 
+  /** The v2 document as JSON text. */
   swagger(): string {
+    this.refresh();
+    this.v2Text ??= JSON.stringify(this.swaggerDocument());
+    return this.v2Text;
+  }
+
+  /** The v2 document as gnostic protobuf, the form kubectl up to 1.26 asks for. */
+  swaggerProtobuf(): Buffer {
+    this.refresh();
+    this.v2Protobuf ??= encodeOpenApiV2(this.swaggerDocument());
+    return this.v2Protobuf;
+  }
+
+  private swaggerDocument(): Json {
     this.refresh();
     if (this.v2) return this.v2;
     const definitions: Json = {};
@@ -309,33 +328,50 @@ export class OpenApiCache {
     for (const p of openapiV3Paths(this.catalogue)) {
       const doc = openapiV3Document(this.catalogue, p.group, p.version) as Json;
       const schemas = (doc.components as Json).schemas as Json;
-      for (const [name, schema] of Object.entries(schemas)) definitions[name] = rewriteRefs(schema);
+      for (const [name, schema] of Object.entries(schemas)) definitions[name] = v2Schema(schema);
       for (const [path, item] of Object.entries(doc.paths as Json))
         paths[path] = swaggerPathItem(item as Json);
     }
-    this.v2 = JSON.stringify({
+    this.v2 = {
       swagger: '2.0',
       info: { title: 'Kubernetes', version: 'v1.32.0' },
       paths,
       definitions,
-    });
+    };
     return this.v2;
   }
 }
 
-function rewriteRefs(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(rewriteRefs);
-  if (value && typeof value === 'object') {
-    const out: Json = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] =
-        k === '$ref' && typeof v === 'string'
-          ? v.replace('#/components/schemas/', '#/definitions/')
-          : rewriteRefs(v);
-    }
-    return out;
+/**
+ * A v3 schema as the API server publishes it in v2, which has no nullable, oneOf, anyOf or not: the same
+ * reductions as apiextensions-apiserver's ToStructuralOpenAPIV2, so kubectl's client-side validation
+ * accepts what the server accepts (a nullable or free-form field loses the type or fields it cannot check).
+ */
+export function v2Schema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(v2Schema);
+  if (!value || typeof value !== 'object') return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '$ref' && typeof v === 'string') out[k] = v.replace('#/components/schemas/', '#/definitions/');
+    else if (k === 'oneOf' || k === 'anyOf' || k === 'not' || k === 'nullable') continue;
+    else if (k === 'properties' && v && typeof v === 'object') {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, v2Schema(sub)]));
+    } else if (k === 'enum' || k === 'default' || k === 'example' || k.startsWith('x-')) out[k] = v;
+    else out[k] = v2Schema(v);
   }
-  return value;
+  const source = value as Json;
+  if (source.nullable === true || source['x-kubernetes-int-or-string'] === true) delete out.type;
+  if (source.nullable === true || source['x-kubernetes-preserve-unknown-fields'] === true) {
+    delete out.items;
+    delete out.properties;
+  }
+  if (out.type === 'array' && out.items === undefined) delete out.type;
+  if (Array.isArray(out.required) && source.properties && typeof source.properties === 'object') {
+    const props = source.properties as Record<string, Json>;
+    out.required = out.required.filter((name) => props[name as string]?.nullable !== true);
+    if ((out.required as unknown[]).length === 0) delete out.required;
+  }
+  return out;
 }
 
 function swaggerPathItem(item: Json): Json {

@@ -1,6 +1,7 @@
 // Decoding of the Kubernetes protobuf encoding for the built-in kinds served here, because kubectl's typed
 // commands (`create namespace`, `create configmap`, `create secret`) send their bodies that way. Replies
-// are always JSON, which those clients also accept.
+// are JSON, which those clients also accept; the one exception is the OpenAPI v2 document, which kubectl
+// before 1.27 reads only as protobuf (see openapi-v2-protobuf.ts, which writes with ProtoWriter).
 import { badRequest } from './errors.js';
 import type { KubeObject } from './resources.js';
 
@@ -16,7 +17,7 @@ type Field =
   | { name: string; kind: 'repeated-string' }
   | { name: string; kind: 'repeated-message'; message: MessageSpec };
 
-type MessageSpec = Record<number, Field>;
+export type MessageSpec = Record<number, Field>;
 
 const OWNER_REFERENCE: MessageSpec = {
   1: { name: 'kind', kind: 'string' },
@@ -117,7 +118,8 @@ function listAt(out: Json, name: string): unknown[] {
   return out[name] as unknown[];
 }
 
-function decodeMessage(buf: Buffer, spec: MessageSpec): Json {
+/** Decode the fields `spec` names from one protobuf message; others are skipped. */
+export function decodeMessage(buf: Buffer, spec: MessageSpec): Json {
   const out: Json = {};
   readFields(buf, (num, wireType, r) => {
     const f = spec[num];
@@ -183,4 +185,64 @@ export function decodeKubernetesProtobuf(body: Buffer): KubeObject {
   if (!spec) throw badRequest(`protobuf bodies are not supported for ${key}; send JSON`);
   const raw = Buffer.from(String(unknown.raw ?? ''), 'base64');
   return { apiVersion: typeMeta.apiVersion, kind: typeMeta.kind, ...decodeMessage(raw, spec) } as KubeObject;
+}
+
+/** Writes protobuf fields in the order they are given; nested messages are written by a child writer. */
+export class ProtoWriter {
+  private readonly chunks: Buffer[] = [];
+
+  private tag(field: number, wireType: number): void {
+    this.varint(BigInt((field << 3) | wireType));
+  }
+
+  private varint(value: bigint): void {
+    let v = BigInt.asUintN(64, value);
+    const bytes: number[] = [];
+    do {
+      let b = Number(v & 0x7fn);
+      v >>= 7n;
+      if (v !== 0n) b |= 0x80;
+      bytes.push(b);
+    } while (v !== 0n);
+    this.chunks.push(Buffer.from(bytes));
+  }
+
+  string(field: number, value: string): this {
+    return this.bytes(field, Buffer.from(value, 'utf8'));
+  }
+
+  bytes(field: number, value: Buffer): this {
+    this.tag(field, 2);
+    this.varint(BigInt(value.length));
+    this.chunks.push(value);
+    return this;
+  }
+
+  bool(field: number, value: boolean): this {
+    this.tag(field, 0);
+    this.varint(value ? 1n : 0n);
+    return this;
+  }
+
+  int(field: number, value: number): this {
+    this.tag(field, 0);
+    this.varint(BigInt(Math.trunc(value)));
+    return this;
+  }
+
+  double(field: number, value: number): this {
+    this.tag(field, 1);
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(value);
+    this.chunks.push(b);
+    return this;
+  }
+
+  message(field: number, inner: ProtoWriter): this {
+    return this.bytes(field, inner.finish());
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }

@@ -78,6 +78,23 @@ export function negotiate(accept: string | undefined): Negotiated {
   return { as: 'object', yaml: false };
 }
 
+/** The media type kubectl up to 1.26 asks for, and the spelling without `@` that later clients use. */
+const OPENAPI_V2_PROTOBUF: readonly [string, string] = [
+  'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+  'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+];
+
+/** The first representation of the v2 document the client accepts, in the order it lists them. */
+export function openapiV2Format(accept: string | undefined): 'json' | 'protobuf' {
+  if (!accept || accept.trim() === '') return 'json';
+  for (const part of accept.split(',')) {
+    const media = (part.split(';')[0] ?? '').trim();
+    if (OPENAPI_V2_PROTOBUF.includes(media)) return 'protobuf';
+    if (media === 'application/json' || media === 'application/*' || media === '*/*') return 'json';
+  }
+  throw notAcceptable(['application/json', OPENAPI_V2_PROTOBUF[0]]);
+}
+
 interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
@@ -137,8 +154,11 @@ export class ApiHttpServer {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://local');
     try {
-      const accept = negotiate(req.headers.accept);
-      await this.dispatch({ req, res, url, accept }, parsePath(url.pathname));
+      const route = parsePath(url.pathname);
+      // The OpenAPI v2 document negotiates its own media types, protobuf among them.
+      const accept =
+        route.kind === 'openapiV2' ? { as: 'object' as const, yaml: false } : negotiate(req.headers.accept);
+      await this.dispatch({ req, res, url, accept }, route);
     } catch (e) {
       const err = e instanceof ApiError ? e : internalError(e instanceof Error ? e.message : String(e));
       if (!(e instanceof ApiError))
@@ -229,10 +249,19 @@ export class ApiHttpServer {
         return sendText(res, 200, doc.text, 'application/json', headers);
       }
       case 'openapiV2': {
-        const accept = ctx.req.headers.accept ?? '';
-        if (accept !== '' && !/application\/json|\*\/\*/.test(accept))
-          throw notAcceptable(['application/json']);
-        return sendText(res, 200, c.openapi.swagger(), 'application/json');
+        const headers = { Vary: 'Accept' };
+        if (openapiV2Format(ctx.req.headers.accept) === 'protobuf') {
+          const body = c.openapi.swaggerProtobuf();
+          res.writeHead(200, {
+            // The spelling without `@`: Go's mime parser, which kubectl runs on every reply, refuses the other.
+            'Content-Type': OPENAPI_V2_PROTOBUF[1],
+            'Content-Length': body.length,
+            ...headers,
+          });
+          res.end(body);
+          return;
+        }
+        return sendText(res, 200, c.openapi.swagger(), 'application/json', headers);
       }
       case 'notFound':
         throw pathNotFound();
