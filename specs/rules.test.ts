@@ -423,7 +423,7 @@ describe('SurveillancePolicy spec', () => {
       'two sources',
       { 'metrics.0.source': { sql: 'select 1', prometheus: 'up' } },
       'metrics.0.source',
-      /exactly one of sql, prometheus or drift; found 2/,
+      /exactly one of sql, prometheus, drift or builtin; found 2/,
     ],
     ['no source', { 'metrics.0.source': {} }, 'metrics.0.source', /found 0/],
     ['sql without inference log', { inferenceLog: DELETE }, 'metrics.0.source', /set spec.inferenceLog/],

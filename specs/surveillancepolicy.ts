@@ -55,6 +55,113 @@ const driftSource = z
   })
   .describe('A built-in drift statistic between a baseline and a current window.');
 
+export const BUILTIN_STATISTICS = [
+  'auroc',
+  'expected-calibration-error',
+  'brier',
+  'psi',
+  'ks',
+  'subgroup-gap',
+  'override-rate',
+  'missing-share',
+  'volume',
+] as const;
+export type BuiltinStatistic = (typeof BUILTIN_STATISTICS)[number];
+/** What a subgroup gap compares between segments. */
+export const SUBGROUP_STATISTICS = ['auroc', 'expected-calibration-error', 'brier', 'override-rate'] as const;
+
+const flag = z
+  .strictObject({
+    column: z.string().min(1).describe('Column holding the outcome or flag, read as text.'),
+    positive: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe(
+        'Values (as text) that count as positive; any other value is negative. When omitted the column must hold true/false or 1/0, and anything else is out of range.',
+      ),
+  })
+  .describe('A yes/no column: the values that mean yes.');
+
+const range = z
+  .strictObject({
+    min: z.number().describe('Smallest value accepted.'),
+    max: z.number().describe('Largest value accepted.'),
+  })
+  .refine((r) => r.min <= r.max, { message: 'min must not be greater than max', path: ['min'] })
+  .describe('Values outside [min, max] are excluded from the metric and counted as out of range.');
+
+const builtinSource = z
+  .strictObject({
+    statistic: z
+      .enum(BUILTIN_STATISTICS)
+      .describe('The built-in metric; docs/surveillance-metrics.md gives the definition of each.'),
+    score: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Column holding the predicted probability (auroc, expected-calibration-error, brier).'),
+    scoreRange: range
+      .default({ min: 0, max: 1 })
+      .describe('Scores outside this range are excluded and counted; a probability lies in 0..1.'),
+    label: flag.optional().describe('The observed outcome; rows without one are unlabelled and excluded.'),
+    override: flag.optional().describe('override-rate: the column saying a person overrode the model.'),
+    column: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('psi, ks: the score or feature compared between windows; missing-share: the column watched.'),
+    range: range.optional().describe('psi, ks: values outside it are excluded and counted.'),
+    of: z
+      .enum(SUBGROUP_STATISTICS)
+      .optional()
+      .describe('subgroup-gap: the statistic compared between the segments of the metric.'),
+    reference: z
+      .number()
+      .optional()
+      .describe(
+        "subgroup-gap: the statistic's validated value each segment is held against; the overall value in the window when omitted.",
+      ),
+    bins: z
+      .number()
+      .int()
+      .min(2)
+      .max(100)
+      .default(10)
+      .describe('psi: baseline quantile bins; expected-calibration-error: equal-width bins over 0..1.'),
+    window: duration
+      .default('30d')
+      .describe('Length of the window read (the current window for psi and ks).'),
+    lag: duration
+      .default('0s')
+      .describe('How long before now the window ends, for outcomes that take time to mature.'),
+    baselineWindow: duration
+      .optional()
+      .describe('psi, ks: length of the baseline window, ending where the current one starts.'),
+  })
+  .superRefine((b, ctx) => {
+    const need = (field: keyof typeof b, why: string) => {
+      if (b[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `${why} needs ${field}` });
+      }
+    };
+    const stat = b.statistic === 'subgroup-gap' ? b.of : b.statistic;
+    if (b.statistic === 'subgroup-gap') need('of', 'subgroup-gap');
+    if (stat === 'auroc' || stat === 'expected-calibration-error' || stat === 'brier') {
+      need('score', stat);
+      need('label', stat);
+    }
+    if (stat === 'override-rate') need('override', 'override-rate');
+    if (stat === 'psi' || stat === 'ks') {
+      need('column', stat);
+      need('baselineWindow', stat);
+    }
+    if (stat === 'missing-share') need('column', 'missing-share');
+  })
+  .describe(
+    'A built-in metric over named columns of the inference log, computed by the engine that holds it.',
+  );
+
 const metricSource = z
   .strictObject({
     sql: z
@@ -64,14 +171,15 @@ const metricSource = z
       .describe('SQL over the inference log returning columns value and samples.'),
     prometheus: z.string().min(1).optional().describe('A Prometheus query returning one value.'),
     drift: driftSource.optional(),
+    builtin: builtinSource.optional(),
   })
   .superRefine((s, ctx) => {
-    const set = [s.sql, s.prometheus, s.drift].filter((v) => v !== undefined).length;
+    const set = [s.sql, s.prometheus, s.drift, s.builtin].filter((v) => v !== undefined).length;
     if (set !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: `a metric source needs exactly one of sql, prometheus or drift; found ${set}`,
+        message: `a metric source needs exactly one of sql, prometheus, drift or builtin; found ${set}`,
       });
     }
   })
@@ -102,7 +210,9 @@ const metric = z
       .int()
       .min(1)
       .default(100)
-      .describe('Below this many samples the metric is not judged.'),
+      .describe(
+        'Below this many samples (in either window, for psi and ks) the metric is insufficient data: shown, never judged.',
+      ),
     tiers: z.array(tier).min(1).describe('Tiers in strictly ascending order of degradation.'),
   })
   .superRefine((m, ctx) => {
@@ -149,6 +259,13 @@ const metric = z
         }
       });
     }
+    if (m.source.builtin?.statistic === 'subgroup-gap' && m.segments.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['segments'],
+        message: 'a subgroup-gap compares segments; list the segment columns in segments',
+      });
+    }
     if (m.source.drift && m.kind !== 'drift') {
       ctx.addIssue({
         code: 'custom',
@@ -191,11 +308,11 @@ export const surveillancePolicySpec = z
         });
       }
       names.add(m.name);
-      if ((m.source.sql || m.source.drift) && !p.inferenceLog) {
+      if ((m.source.sql || m.source.drift || m.source.builtin) && !p.inferenceLog) {
         ctx.addIssue({
           code: 'custom',
           path: ['metrics', i, 'source'],
-          message: 'sql and drift sources read the inference log; set spec.inferenceLog',
+          message: 'sql, drift and builtin sources read the inference log; set spec.inferenceLog',
         });
       }
       if (m.source.prometheus && !p.prometheusUrl) {
@@ -215,7 +332,17 @@ const metricStatus = z.strictObject({
   value: z.number().optional().describe('Last value.'),
   baseline: z.number().optional().describe('Baseline.'),
   degradation: z.number().optional().describe('Degradation, as used for tiers.'),
-  samples: z.number().int().optional().describe('Samples behind the value.'),
+  samples: z.number().int().optional().describe('Samples behind the value (the current window for psi, ks).'),
+  baselineSamples: z.number().int().optional().describe('psi, ks: samples in the baseline window.'),
+  excluded: z
+    .strictObject({
+      missing: z.number().int().describe('Rows whose value is missing.'),
+      nan: z.number().int().describe('Rows whose value is NaN or not a number.'),
+      outOfRange: z.number().int().describe('Rows whose value is outside its range or not a readable flag.'),
+      unlabelled: z.number().int().describe('Rows with no outcome yet.'),
+    })
+    .optional()
+    .describe('Rows of the window left out of a builtin metric, by why.'),
   tier: z.string().optional().describe('Tier reached; none when healthy.'),
   since: dateTime.optional().describe('Since when the tier has held.'),
 });

@@ -41,3 +41,35 @@ export function readerSql(path: string, options: ReaderOptions): string {
       return `read_json_auto(${literal(path)})`;
   }
 }
+
+/**
+ * What differs between the engines metric SQL runs on. Everything else the built-in metrics write is the SQL both
+ * DuckDB and PostgreSQL accept: CAST(... AS DOUBLE PRECISION), count(*) FILTER (WHERE ...), window functions,
+ * VALUES lists, greatest/least, ln.
+ */
+export interface SqlDialect {
+  name: 'duckdb' | 'postgres';
+  /** `expr` as a double, or NULL where its text is not a number (never an error). 'NaN' and 'Infinity' read. */
+  toDouble(expr: string): string;
+  /** `expr` as text. */
+  toText(expr: string): string;
+  /** An instant as a TIMESTAMP WITH TIME ZONE literal. */
+  timestamp(at: Date): string;
+}
+
+export const DUCKDB: SqlDialect = {
+  name: 'duckdb',
+  toDouble: (expr) => `TRY_CAST(${expr} AS DOUBLE)`,
+  toText: (expr) => `CAST(${expr} AS VARCHAR)`,
+  timestamp: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE)`,
+};
+
+/** PostgreSQL has no TRY_CAST: the text is matched against what float8 input accepts before it is cast. */
+const PG_NUMBER = String.raw`^\s*[-+]?((\d+\.?\d*|\.\d+)(e[-+]?\d+)?|nan|inf|infinity)\s*$`;
+export const POSTGRES: SqlDialect = {
+  name: 'postgres',
+  toDouble: (expr) =>
+    `(CASE WHEN CAST(${expr} AS TEXT) ~* ${literal(PG_NUMBER)} THEN CAST(CAST(${expr} AS TEXT) AS DOUBLE PRECISION) END)`,
+  toText: (expr) => `CAST(${expr} AS TEXT)`,
+  timestamp: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE)`,
+};

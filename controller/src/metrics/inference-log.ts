@@ -8,13 +8,11 @@
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import { type DataEngine, withEngine } from '../data/engine.js';
 import { DataSourceError, QueryError, SqlRefusedError } from '../data/errors.js';
-import { ks, psi } from '../kinds/surveillancepolicy/statistics.js';
 import type { MetricReading } from '../kinds/surveillancepolicy/status.js';
 import { toTimestamp } from '../runtime/conditions.js';
+import { builtinOf, readBuiltin, textColumns } from './builtin.js';
 import {
   ALL_VERSIONS_VIEW,
-  driftValuesSql,
-  driftWindows,
   inSegment,
   LOG_VIEW,
   logViewSql,
@@ -66,7 +64,10 @@ export async function readMetrics(
   if (fromLog.length === 0 || !log) return result;
 
   await withEngine(options.baseDir, async (engine) => {
-    await engine.register(ALL_VERSIONS_VIEW, log.uri, log.format !== undefined ? { format: log.format } : {});
+    await engine.register(ALL_VERSIONS_VIEW, log.uri, {
+      ...(log.format !== undefined ? { format: log.format } : {}),
+      columnTypes: textColumns(spec),
+    });
     try {
       await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version));
     } catch (err) {
@@ -92,6 +93,8 @@ async function readMetric(
   now: Date,
   at: string,
 ): Promise<Shaped> {
+  // Builtins and drift sources compute in the engine, overall and per segment, in one query each.
+  if (builtinOf(m)) return readBuiltin(engine, spec.inferenceLog!, m, now, at);
   const out: Shaped = { readings: [], unread: [] };
   const add = (s: Shaped) => {
     out.readings.push(...s.readings);
@@ -99,7 +102,6 @@ async function readMetric(
   };
   const one = async (segment?: Segment): Promise<Shaped> => {
     try {
-      if (m.source.drift) return await readDrift(engine, spec, m, now, at, segment);
       const sql = segment ? inSegment(m.source.sql!, segment) : m.source.sql!;
       const rows = await engine.query(sql, { now });
       return readingsFromRows(m.name, rows, at, segment && segmentLabel(segment));
@@ -146,42 +148,4 @@ async function readMetric(
     for (const value of values) add(await one({ column, value }));
   }
   return out;
-}
-
-async function readDrift(
-  engine: DataEngine,
-  spec: SurveillancePolicySpec,
-  m: Metric,
-  now: Date,
-  at: string,
-  segment?: Segment,
-): Promise<Shaped> {
-  const drift = m.source.drift!;
-  const windows = driftWindows(drift, now);
-  const base = driftValuesSql(drift, spec.inferenceLog!);
-  const sql = segment ? inSegment(base, segment) : base;
-  const values = async (w: { from: Date; to: Date }) =>
-    (await engine.query(sql, { from: w.from, to: w.to })).map((r) => r.value as number);
-  // The current window includes now itself; the view holds nothing later.
-  const baseline = await values(windows.baseline);
-  const current = await values({
-    from: windows.current.from,
-    to: new Date(windows.current.to.getTime() + 1),
-  });
-  const value = drift.statistic === 'psi' ? psi(baseline, current, drift.bins) : ks(baseline, current);
-  const label = segment ? segmentLabel(segment) : undefined;
-  const where = { metric: m.name, ...(label !== undefined ? { segment: label } : {}) };
-  if (value === undefined) {
-    return {
-      readings: [],
-      unread: [
-        {
-          ...where,
-          reason: 'NoData',
-          message: `${m.name}${label ? ` (${label})` : ''}: ${drift.statistic} needs values in both windows; found ${baseline.length} in the baseline window and ${current.length} in the current one`,
-        },
-      ],
-    };
-  }
-  return { readings: [{ ...where, value, samples: current.length, at }], unread: [] };
 }

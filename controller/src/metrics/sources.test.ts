@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { surveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
-import {
-  driftValuesSql,
-  driftWindows,
-  inSegment,
-  logViewSql,
-  readingsFromRows,
-  segmentLabel,
-  segmentValuesSql,
-} from './sources.js';
+import { inSegment, logViewSql, readingsFromRows, segmentLabel, segmentValuesSql } from './sources.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const AT = '2026-06-01T00:00:00Z';
@@ -28,7 +20,6 @@ const policy = surveillancePolicySpec.parse({
   ],
 });
 const log = policy.inferenceLog!;
-const drift = policy.metrics[0]!.source.drift!;
 
 describe('the SQL over the inference log', () => {
   it('narrows the log to the version and to rows scored by now', () => {
@@ -58,16 +49,6 @@ describe('the SQL over the inference log', () => {
   it('labels segments as column=value', () => {
     expect(segmentLabel({ column: 'race', value: 'Caucasian' })).toBe('race=Caucasian');
     expect(segmentLabel({ column: 'race', value: null })).toBe('race=(none)');
-  });
-
-  it('puts the current window before now and the baseline window before it', () => {
-    expect(driftWindows(drift, NOW)).toEqual({
-      baseline: { from: new Date('2026-02-17T00:00:00Z'), to: new Date('2026-05-18T00:00:00Z') },
-      current: { from: new Date('2026-05-18T00:00:00Z'), to: NOW },
-    });
-    expect(driftValuesSql(drift, log)).toBe(
-      'SELECT TRY_CAST("risk_score" AS DOUBLE) AS value FROM "inference_log" WHERE CAST("scored_at" AS TIMESTAMPTZ) >= $from AND CAST("scored_at" AS TIMESTAMPTZ) < $to AND TRY_CAST("risk_score" AS DOUBLE) IS NOT NULL',
-    );
   });
 });
 

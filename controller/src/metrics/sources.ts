@@ -5,11 +5,9 @@
 // returns the columns `value` and `samples`: one row for the metric overall, or one row per segment with a
 // third column `segment` naming it. It may use `$now`, the evaluation time (a TIMESTAMP WITH TIME ZONE, UTC).
 // A metric with `segments` is read overall, then once per value of each segment column with `inference_log`
-// narrowed to that value, so the same query serves both. A drift source reads the column's values in its
-// baseline window (the baselineWindow before the current one) and its current window (the currentWindow up to
-// now) and compares them with PSI or KS.
+// narrowed to that value, so the same query serves both. Builtin and drift sources are compiled to SQL by
+// kinds/surveillancepolicy/builtin-metrics.ts and read by builtin.ts.
 
-import { parseDuration } from '../../../specs/common.js';
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import type { Cell, Row } from '../data/engine.js';
 import { ident, literal } from '../data/sql.js';
@@ -21,7 +19,6 @@ export const ALL_VERSIONS_VIEW = 'inference_log_all';
 export const MAX_SEGMENT_VALUES = 50;
 
 type InferenceLog = NonNullable<SurveillancePolicySpec['inferenceLog']>;
-export type DriftSource = NonNullable<SurveillancePolicySpec['metrics'][number]['source']['drift']>;
 
 /** The view the policy's SQL reads: one version's rows, none scored after `now`. */
 export function logViewSql(log: InferenceLog, now: Date, version?: string): string {
@@ -51,30 +48,6 @@ export function inSegment(sql: string, segment: Segment): string {
   const filter = segment.value === null ? `${col} IS NULL` : `${col} = ${literal(segment.value)}`;
   const query = sql.trim().replace(/;\s*$/, '');
   return `WITH ${ident(LOG_VIEW)} AS (SELECT * FROM ${ident(LOG_VIEW)} WHERE ${filter}) SELECT * FROM (${query})`;
-}
-
-export interface DriftWindows {
-  baseline: { from: Date; to: Date };
-  current: { from: Date; to: Date };
-}
-
-/** The current window ends at now; the baseline window ends where the current one starts. */
-export function driftWindows(drift: DriftSource, now: Date): DriftWindows {
-  const ms = (d: string) => (parseDuration(d) ?? 0) * 1000;
-  const split = new Date(now.getTime() - ms(drift.currentWindow));
-  return {
-    baseline: { from: new Date(split.getTime() - ms(drift.baselineWindow)), to: split },
-    current: { from: split, to: now },
-  };
-}
-
-/** The column's values scored in [$from, $to), numbers only. */
-export function driftValuesSql(drift: DriftSource, log: InferenceLog): string {
-  const ts = `CAST(${ident(log.timestampColumn)} AS TIMESTAMPTZ)`;
-  return (
-    `SELECT TRY_CAST(${ident(drift.column)} AS DOUBLE) AS value FROM ${ident(LOG_VIEW)} ` +
-    `WHERE ${ts} >= $from AND ${ts} < $to AND TRY_CAST(${ident(drift.column)} AS DOUBLE) IS NOT NULL`
-  );
 }
 
 /** Why a metric (or one segment of it) has no reading this round. */

@@ -58,6 +58,16 @@ describe('psi', () => {
     expect(psi([], [1])).toBeUndefined();
     expect(psi([1], [])).toBeUndefined();
   });
+
+  it('leaves NaN and infinite values out, as if they were not there', () => {
+    // NaN sorted with a comparator returning NaN scrambles the baseline quantiles; it must not count at all.
+    const baseline = [0.1, Number.NaN, 0.2, 0.3, 0.4, Number.POSITIVE_INFINITY, 0.5, 0.6, 0.7, 0.8];
+    const current = [0.15, 0.25, Number.NaN, 0.35, 0.9, Number.NEGATIVE_INFINITY];
+    expect(psi(baseline, current, 4)).toBe(
+      psi([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], [0.15, 0.25, 0.35, 0.9], 4),
+    );
+    expect(psi([Number.NaN], [1])).toBeUndefined();
+  });
 });
 
 describe('ks', () => {
@@ -86,5 +96,12 @@ describe('ks', () => {
 
   it('is undefined without data', () => {
     expect(ks([], [1])).toBeUndefined();
+  });
+
+  it('ends, and leaves NaN and infinite values out, when a sample holds them', () => {
+    // A NaN never equals itself, so stepping over ties once never moved past it: the loop never ended.
+    expect(ks([1, Number.NaN, 2, 3], [1, 2, Number.NaN, 2])).toBe(ks([1, 2, 3], [1, 2, 2]));
+    expect(ks([Number.NaN], [1])).toBeUndefined();
+    expect(ks([1, Number.POSITIVE_INFINITY], [1])).toBe(0);
   });
 });

@@ -1,4 +1,9 @@
-// Drift statistics between a baseline window and a current window of a score or feature.
+// Drift statistics between a baseline window and a current window of a score or feature, over values in
+// memory. The controller computes them in the engine instead (builtin-metrics.ts, the same definitions); these
+// are the reference the SQL is tested against, and what a caller holding a few values in hand uses.
+
+/** The finite values: NaN and infinities are no measurement, and break sorting and stepping alike. */
+const finite = (values: readonly number[]): number[] => values.filter(Number.isFinite);
 
 /** Share given to an empty bin: without it one empty bin makes PSI infinite (ln 0). */
 export const PSI_EMPTY_BIN_SHARE = 1e-4;
@@ -7,10 +12,16 @@ export const PSI_EMPTY_BIN_SHARE = 1e-4;
  * Population stability index: sum over bins of (current% - baseline%) * ln(current% / baseline%). Bins are the
  * baseline's quantiles (deciles for 10), the usual definition in model monitoring, so each holds an equal share
  * of the baseline; tied values merge bins rather than split a value across two. A bin is [edge, next edge),
- * the first and last open-ended, so current values outside the baseline's range still count. Undefined when
- * either sample is empty.
+ * the first and last open-ended, so current values outside the baseline's range still count. NaN and infinite
+ * values are left out. Undefined when either sample has no finite value.
  */
-export function psi(baseline: readonly number[], current: readonly number[], bins = 10): number | undefined {
+export function psi(
+  baselineValues: readonly number[],
+  currentValues: readonly number[],
+  bins = 10,
+): number | undefined {
+  const baseline = finite(baselineValues);
+  const current = finite(currentValues);
   if (baseline.length === 0 || current.length === 0) return undefined;
   const sorted = [...baseline].sort((a, b) => a - b);
   const edges: number[] = [];
@@ -46,12 +57,13 @@ function binOf(v: number, edges: readonly number[]): number {
 
 /**
  * Two-sample Kolmogorov-Smirnov statistic: the largest distance between the two empirical distribution
- * functions. Ties are stepped over together, so equal samples give 0. Undefined when either sample is empty.
+ * functions. Ties are stepped over together, so equal samples give 0. NaN and infinite values are left out.
+ * Undefined when either sample has no finite value.
  */
 export function ks(baseline: readonly number[], current: readonly number[]): number | undefined {
-  if (baseline.length === 0 || current.length === 0) return undefined;
-  const a = [...baseline].sort((x, y) => x - y);
-  const b = [...current].sort((x, y) => x - y);
+  const a = finite(baseline).sort((x, y) => x - y);
+  const b = finite(current).sort((x, y) => x - y);
+  if (a.length === 0 || b.length === 0) return undefined;
   let i = 0;
   let j = 0;
   let d = 0;

@@ -36,7 +36,12 @@ export interface MetricReading {
   /** e.g. "payer_type=medicaid"; the overall value when omitted. */
   segment?: string;
   value: number;
+  /** Samples behind the value; for a comparison of two windows (psi, ks), those in the current one. */
   samples: number;
+  /** Samples in the baseline window of a comparison; both windows must reach minSamples to be judged. */
+  baselineSamples?: number;
+  /** Rows of the window a builtin metric left out, by why. */
+  excluded?: MetricStatus['excluded'];
   /** When the value was read. */
   at: Date | string;
 }
@@ -116,13 +121,15 @@ export function decideSurveillanceStatus(
     for (const r of mine) {
       const key = actionMetric(metric.name, r.segment);
       const last = before.get(key);
-      const judgement = degradationTier(metric, r.value, r.samples);
+      const judgement = degradationTier(metric, r.value, r.samples, r.baselineSamples);
       const base = {
         name: metric.name,
         ...(r.segment !== undefined ? { segment: r.segment } : {}),
         value: r.value,
         ...(metric.baseline !== undefined ? { baseline: metric.baseline } : {}),
         samples: r.samples,
+        ...(r.baselineSamples !== undefined ? { baselineSamples: r.baselineSamples } : {}),
+        ...(r.excluded !== undefined ? { excluded: r.excluded } : {}),
       };
       if (!judgement.judged) {
         const carried = tierNamed(metric, last?.tier);

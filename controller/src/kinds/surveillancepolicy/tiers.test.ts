@@ -51,9 +51,20 @@ describe('degradationTier', () => {
     expect(degradationTier(accuracy, 0.5, 299)).toEqual({
       judged: false,
       reason: 'InsufficientSamples',
-      message: 'top1-accuracy: 299 samples, fewer than the 300 needed to judge it',
+      message: 'top1-accuracy: insufficient data: 299 samples, fewer than the 300 needed to judge it',
     });
     expect(degradationTier(accuracy, 0.5, 300)).toMatchObject({ judged: true, name: 'black' });
+  });
+
+  it('does not judge a comparison whose baseline window is thin, however large the current one', () => {
+    // A two-row baseline gives a PSI or KS that means nothing; it must never reach a tier.
+    expect(degradationTier(gap, 0.5, 5000, 2)).toEqual({
+      judged: false,
+      reason: 'InsufficientSamples',
+      message:
+        'payer-type-accuracy-gap: insufficient data: 2 samples in the baseline window, fewer than the 600 needed to judge it',
+    });
+    expect(degradationTier(gap, 0.5, 5000, 600)).toMatchObject({ judged: true, name: 'rollback' });
   });
 });
 

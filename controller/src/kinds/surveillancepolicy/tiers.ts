@@ -39,13 +39,26 @@ export type TierJudgement =
       name: string;
     };
 
-/** The highest tier whose `at` the degradation reaches; not judged below minSamples. */
-export function degradationTier(metric: Metric, value: number, samples: number): TierJudgement {
-  if (samples < metric.minSamples) {
+/**
+ * The highest tier whose `at` the degradation reaches. Insufficient data, not judged, when the samples (or, for a
+ * comparison of two windows, the baseline window's samples) fall below minSamples: a statistic over a handful of
+ * rows says nothing, and must never open a review or a rollback.
+ */
+export function degradationTier(
+  metric: Metric,
+  value: number,
+  samples: number,
+  baselineSamples?: number,
+): TierJudgement {
+  if (samples < metric.minSamples || (baselineSamples !== undefined && baselineSamples < metric.minSamples)) {
+    const thin =
+      samples < metric.minSamples
+        ? `${samples} samples`
+        : `${baselineSamples} samples in the baseline window`;
     return {
       judged: false,
       reason: 'InsufficientSamples',
-      message: `${metric.name}: ${samples} samples, fewer than the ${metric.minSamples} needed to judge it`,
+      message: `${metric.name}: insufficient data: ${thin}, fewer than the ${metric.minSamples} needed to judge it`,
     };
   }
   const d = degradation(metric, value);
