@@ -2,6 +2,7 @@
 // Promotion; the controller opens the pull request. Refuses (exit 1) with the failing gates otherwise. It makes
 // promotions only: a rollback, and break-glass with it, comes from the controller when surveillance breaches.
 import { type Command, Option } from 'commander';
+import type { GateResult } from '../../kinds/usecase/gates.js';
 import { requestPromotion } from '../../promotion/manual.js';
 import { checkNamespaceExists, withCluster } from '../../runtime/cluster-errors.js';
 import { ClusterClient, loadKubeConfig } from '../../runtime/index.js';
@@ -44,7 +45,7 @@ export function registerPromote(program: Command): void {
         return requestPromotion(client, namespace, useCase, opts.to, new Date());
       });
       if ('refused' in outcome) {
-        const lines = outcome.gates.filter((g) => !g.passed).map((g) => `  FAIL ${g.name}: ${g.message}`);
+        const lines = outcome.gates.filter((g) => !g.passed).map((g) => `  FAIL ${gateLine(g)}`);
         throw new InputError(
           [`not promoting ${useCase} to ${opts.to}: ${outcome.refused}`, ...lines].join('\n'),
         );
@@ -56,4 +57,16 @@ export function registerPromote(program: Command): void {
       out.write(`Follow it: kubectl get promo -n ${namespace} -w\n`);
       out.write(`Details:   kubectl describe promo ${outcome.name} -n ${namespace}\n`);
     });
+}
+
+/**
+ * A gate and its result on one line. A metric's gate is named for the metric ("evaluation: auroc") and its
+ * message starts with it ("auroc 0.81 is below ..."), so the line says the metric once.
+ */
+export function gateLine(gate: GateResult): string {
+  const subject = /^[^:]+: (.+)$/.exec(gate.name)?.[1];
+  if (subject && gate.message.startsWith(`${subject} `)) {
+    return `${gate.name}${gate.message.slice(subject.length)}`;
+  }
+  return `${gate.name}: ${gate.message}`;
 }
