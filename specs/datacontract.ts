@@ -498,6 +498,13 @@ const propertyFields = {
     .optional()
     .describe('Confidentiality classification in the organisation\'s scheme, e.g. "public", "restricted".'),
   phi: phiClass,
+  phiAssumed: z
+    .boolean()
+    .optional()
+    .describe(
+      'True when no person classified the property: phi is the default given on import (Vigil). An export ' +
+        'leaves such a class out, so the contract still reads as unclassified wherever it goes.',
+    ),
   nullMarkers,
   encryptedName: z.string().optional().describe('Name of the property holding the encrypted value.'),
   transformSourceObjects: z.array(z.string()).optional().describe('Objects the value is derived from.'),
@@ -932,6 +939,20 @@ export const consumer = z
   })
   .describe('A use case that reads the data (Vigil).');
 
+// --- what an import keeps for export ----------------------------------------------------------------------------
+
+export const odcsRestoreStep = z
+  .strictObject({
+    at: z
+      .string()
+      .regex(/^(\/[^/]*)+$/, { message: 'must be a JSON pointer such as "/status"' })
+      .describe('Where in the ODCS document, as a JSON pointer, e.g. "/status".'),
+    write: anyValue('What the document said there.').optional(),
+    drop: z.boolean().optional().describe('True when the document had no such field: leave it out.'),
+    over: anyValue('What Vigil writes there; the step applies only while it still does.').optional(),
+  })
+  .describe('One place where the imported ODCS document said something other than what Vigil writes.');
+
 // --- the spec ---------------------------------------------------------------------------------------------------
 
 export const CONTRACT_STATUSES = ['proposed', 'draft', 'active', 'deprecated', 'retired'] as const;
@@ -988,6 +1009,13 @@ export const dataContractSpec = z
     previousVersion: semverString
       .optional()
       .describe('The version this one replaces; breaking changes are reported against it.'),
+    odcsRestore: z
+      .array(odcsRestoreStep)
+      .optional()
+      .describe(
+        'Where the imported ODCS document differs from what Vigil writes (its apiVersion, free-text status, ' +
+          'fields Vigil does not act on): export writes these back, so the document goes out as it came in.',
+      ),
   })
   .superRefine((s, ctx) => {
     if (s.previousVersion && semver.valid(s.previousVersion) && semver.valid(s.version)) {

@@ -1,42 +1,45 @@
-// ODCS v3 documents in and out of Vigil's DataContract: import checks the document against the standard's own
-// JSON Schema, then against the kind; export writes a plain ODCS v3.1.0 document that any ODCS tool reads.
-// Vigil's additions travel in ODCS customProperties (vigilPhi, vigilNullMarkers, vigilOwnerTeam, vigilConsumers,
-// vigilPreviousVersion), so an exported contract stays valid ODCS and a re-import restores them.
-import { Ajv2019, type ErrorObject, type ValidateFunction } from 'ajv/dist/2019.js';
+// ODCS v3 documents in and out of Vigil's DataContract. Import checks the document against the JSON Schema of the
+// ODCS version it declares (v3.0.0 to v3.1.0), reads it into the kind, and keeps what Vigil reads differently or
+// not at all (spec.odcsRestore), so that export gives the document back as it came in. A contract that came from
+// nowhere else exports as plain ODCS v3.1.0. Vigil's additions travel in ODCS customProperties (vigilPhi,
+// vigilNullMarkers, vigilOwnerTeam, vigilConsumers, vigilPreviousVersion), so an export stays valid ODCS and a
+// re-import restores them.
 import type { z } from 'zod';
 import { API_GROUP_VERSION, objectName, TEAM_PATTERN } from '../../../../specs/common.js';
 import {
-  type AnyProperty,
   DataContract,
   type DataContractObject,
   type DataContractSpec,
   type PhiClass,
   phiClass,
-  type SchemaObject,
+  QUALITY_METRICS,
 } from '../../../../specs/datacontract.js';
 import { compareDiagnostics, type Diagnostic, formatPath, type PathSegment } from '../../diagnostics.js';
-import { addFormats } from '../../json-schema.js';
-// The standard's JSON Schema as published by the Bitol project (Apache License 2.0); content unmodified.
-import odcsJsonSchema from './odcs-json-schema-v3.1.0.json' with { type: 'json' };
+import { plainOdcs, VIGIL_PROPERTIES, type VigilField } from './odcs-export.js';
+import { restoreSteps } from './odcs-restore.js';
+import {
+  found,
+  isOdcsVersion,
+  ODCS_VERSIONS,
+  type OdcsProblem,
+  type OdcsVersion,
+  shown,
+  typeOf,
+  validateOdcs,
+} from './odcs-schema.js';
+import { setAsideUnread } from './odcs-set-aside.js';
+import { readDuration, readStatus, readVersion } from './odcs-variants.js';
 import { type Locator, NOWHERE, parseYamlWithPositions } from './yaml-positions.js';
 
-export const ODCS_API_VERSION = 'v3.1.0';
-
-/** Names of the customProperties that carry Vigil's additions inside an ODCS document. */
-export const VIGIL_PROPERTIES = {
-  phi: 'vigilPhi',
-  nullMarkers: 'vigilNullMarkers',
-  ownerTeam: 'vigilOwnerTeam',
-  consumers: 'vigilConsumers',
-  previousVersion: 'vigilPreviousVersion',
-} as const;
-type VigilField = keyof typeof VIGIL_PROPERTIES;
+export { exportOdcs, ODCS_API_VERSION, VIGIL_PROPERTIES } from './odcs-export.js';
+export { type OdcsProblem, validateOdcs } from './odcs-schema.js';
 
 /**
  * PHI classification given to a property the ODCS document does not classify. `sensitive`, not `none`: an
  * unclassified column in a clinical feed must never read as "no PHI" to a compliance reviewer, so the safe default
- * restricts handling until a person classifies it; each such property also gets a warning naming it. A feed known
- * to carry no patient data can say so explicitly with defaultPhi `none`.
+ * restricts handling until a person classifies it; each such property also gets a warning naming it, and is marked
+ * phiAssumed so that an export leaves it unclassified. A feed known to carry no patient data can say so explicitly
+ * with defaultPhi `none`.
  */
 export const DEFAULT_PHI: PhiClass = 'sensitive';
 
@@ -61,163 +64,6 @@ export interface ImportResult {
 
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-// --- the ODCS schema --------------------------------------------------------------------------------------------
-
-let compiled: ValidateFunction | undefined;
-
-/** The ODCS v3.1.0 validator, compiled on first use (compiling takes longer than validating many documents). */
-function odcsValidator(): ValidateFunction {
-  if (!compiled) {
-    // strict: false because the standard's schema uses annotations ajv's strict mode rejects (e.g. `examples` in if/then).
-    const ajv = new Ajv2019({ allErrors: true, strict: false, verbose: true });
-    addFormats(ajv);
-    compiled = ajv.compile(odcsJsonSchema);
-  }
-  return compiled;
-}
-
-/** A problem in a document, before it is located in a file. */
-export interface OdcsProblem {
-  /** Path inside the document. */
-  path: PathSegment[];
-  /** Whether the path names a field that should not be there (point at its key rather than its value). */
-  atKey: boolean;
-  code: string;
-  message: string;
-  hint?: string;
-}
-
-/** Check a document against the ODCS v3.1.0 JSON Schema; each problem with its path and a readable message. */
-export function validateOdcs(doc: unknown): OdcsProblem[] {
-  const validate = odcsValidator();
-  if (validate(doc)) return [];
-  return readableErrors(validate.errors ?? []);
-}
-
-const pointerToPath = (pointer: string): PathSegment[] =>
-  pointer === ''
-    ? []
-    : pointer
-        .slice(1)
-        .split('/')
-        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
-        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-
-const shown = (v: unknown): string => {
-  const text = JSON.stringify(v);
-  if (text === undefined) return String(v);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-};
-const typeOf = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : isRecord(v) ? 'a mapping' : typeof v;
-/** `number 1.1`, `a list ["a"]`, `null`. */
-const found = (v: unknown): string => (v === null ? 'null' : `${typeOf(v)} ${shown(v)}`);
-
-// Keywords whose errors only say "some branch failed"; the branch's own errors say what is wrong.
-const WRAPPERS = new Set(['if', 'oneOf', 'anyOf', 'allOf', 'then', 'else']);
-
-function readableErrors(all: ErrorObject[]): OdcsProblem[] {
-  // A failed if/then branch leaves the fields it would have evaluated "unevaluated": such unknown-field errors are
-  // echoes of the real problem at the same place, and vanish once it is fixed.
-  const placesWithOtherErrors = new Set(
-    all
-      .filter((e) => e.keyword !== 'unevaluatedProperties' && !WRAPPERS.has(e.keyword))
-      .map((e) => e.instancePath),
-  );
-  const errors = all.filter(
-    (e) => e.keyword !== 'unevaluatedProperties' || !placesWithOtherErrors.has(e.instancePath),
-  );
-  const specific = errors.filter((e) => !WRAPPERS.has(e.keyword));
-  const problems: OdcsProblem[] = [];
-  const seen = new Set<string>();
-  const push = (p: OdcsProblem) => {
-    const key = `${formatPath(p.path)}|${p.message}`;
-    if (!seen.has(key)) problems.push(p);
-    seen.add(key);
-  };
-  // "needs one of": every branch of a oneOf/anyOf failed only for want of its one field (the quality operators).
-  const alternatives = new Map<string, ErrorObject[]>();
-  for (const e of specific) {
-    const branch = /^(.*\/(?:oneOf|anyOf))\/\d+\/required$/.exec(e.schemaPath);
-    if (branch)
-      alternatives.set(`${e.instancePath}|${branch[1]}`, [
-        ...(alternatives.get(`${e.instancePath}|${branch[1]}`) ?? []),
-        e,
-      ]);
-  }
-  const folded = new Set<ErrorObject>();
-  for (const group of alternatives.values()) {
-    if (group.length < 2) continue;
-    for (const e of group) folded.add(e);
-    const fields = group.map((e) => String((e.params as { missingProperty: unknown }).missingProperty));
-    push({
-      path: pointerToPath(group[0]!.instancePath),
-      atKey: false,
-      code: 'odcs.required',
-      message: `needs one of ${fields.join(', ')}; found none`,
-    });
-  }
-  for (const e of errors) {
-    if (folded.has(e)) continue;
-    if (WRAPPERS.has(e.keyword)) {
-      // Keep a wrapper only when nothing more specific was said at or below its path.
-      const covered = specific.some(
-        (s) => s.instancePath === e.instancePath || s.instancePath.startsWith(`${e.instancePath}/`),
-      );
-      if (covered || e.keyword === 'if') continue;
-    }
-    push(describeError(e, pointerToPath(e.instancePath)));
-  }
-  return problems;
-}
-
-function describeError(e: ErrorObject, path: PathSegment[]): OdcsProblem {
-  const params = e.params as Record<string, unknown>;
-  const base = { path, atKey: false, code: `odcs.${e.keyword}` };
-  switch (e.keyword) {
-    case 'required':
-      return { ...base, message: `missing required field "${params.missingProperty}"` };
-    case 'unevaluatedProperties':
-    case 'additionalProperties': {
-      const field = String(params.unevaluatedProperty ?? params.additionalProperty);
-      return {
-        ...base,
-        path: [...path, field],
-        atKey: true,
-        code: 'odcs.unknown-field',
-        message: `unknown field "${field}" (not defined by ODCS v3.1.0 here; Vigil's additions go in customProperties)`,
-      };
-    }
-    case 'type': {
-      const hint =
-        params.type === 'string' && typeof e.data === 'number'
-          ? `quote it, e.g. "${String(e.data)}"`
-          : undefined;
-      return {
-        ...base,
-        message: `must be ${params.type}; found ${found(e.data)}`,
-        ...(hint ? { hint } : {}),
-      };
-    }
-    case 'enum':
-      return {
-        ...base,
-        message: `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}; found ${shown(e.data)}`,
-      };
-    case 'const':
-      return { ...base, message: `must be ${shown(params.allowedValue)}; found ${shown(e.data)}` };
-    case 'format':
-      return { ...base, message: `must be a ${params.format} value; found ${shown(e.data)}` };
-    case 'pattern':
-      return { ...base, message: `must match ${params.pattern}; found ${shown(e.data)}` };
-    case 'oneOf':
-    case 'anyOf':
-      return { ...base, message: `matches none of the forms ODCS allows here; found ${shown(e.data)}` };
-    default:
-      return { ...base, message: `${e.message ?? 'is invalid'}; found ${shown(e.data)}` };
-  }
-}
 
 // --- import -----------------------------------------------------------------------------------------------------
 
@@ -261,23 +107,35 @@ export function importOdcs(doc: unknown, opts: ImportOptions = {}): ImportResult
     };
   }
   const problems = validateOdcs(doc);
-  if (problems.length > 0) {
-    return {
-      diagnostics: problems
-        .map((p) =>
-          diag(p.path, p.code, p.message, 'error', { atKey: p.atKey, ...(p.hint ? { hint: p.hint } : {}) }),
-        )
-        .sort(compareDiagnostics),
-    };
+  if (problems.length > 0 || !isOdcsVersion(doc.apiVersion)) {
+    const diagnostics = problems.map((p) =>
+      diag(p.path, p.code, p.message, 'error', { atKey: p.atKey, ...(p.hint ? { hint: p.hint } : {}) }),
+    );
+    // Published contracts sometimes take up a later version's shapes but keep the old apiVersion.
+    const declared = doc.apiVersion;
+    const fits = isOdcsVersion(declared)
+      ? ODCS_VERSIONS.filter((v) => v !== declared && validateOdcs({ ...doc, apiVersion: v }).length === 0)
+      : [];
+    if (fits.length > 0) {
+      diagnostics.push(
+        diag(
+          ['apiVersion'],
+          'odcs.api-version-mismatch',
+          `the document declares ODCS ${String(declared)} but is written as ODCS ${fits.join(', ')} expects`,
+          'warning',
+          { hint: `if it follows ODCS ${fits[fits.length - 1]}, say apiVersion: ${fits[fits.length - 1]}` },
+        ),
+      );
+    }
+    return { diagnostics: diagnostics.sort(compareDiagnostics) };
   }
+  const version = doc.apiVersion;
 
   const diagnostics: Diagnostic[] = [];
   const defaultPhi = opts.defaultPhi ?? DEFAULT_PHI;
-  const spec = toSpec(doc, {
-    ownerTeam: opts.ownerTeam,
-    defaultPhi,
-    warn: (path, code, message, hint) => diagnostics.push(diag(path, code, message, 'warning', { hint })),
-  });
+  const warn = (path: PathSegment[], code: string, message: string, hint?: string, atKey?: boolean) =>
+    diagnostics.push(diag(path, code, message, 'warning', { hint, atKey }));
+  const spec = toSpec(structuredClone(doc), { ownerTeam: opts.ownerTeam, defaultPhi, version, warn });
   if (spec.ownerTeam === undefined) {
     diagnostics.push(
       diag(
@@ -299,6 +157,7 @@ export function importOdcs(doc: unknown, opts: ImportOptions = {}): ImportResult
     metadata: { name: name ?? '', ...(opts.namespace ? { namespace: opts.namespace } : {}) },
     spec,
   };
+  setAsideUnread(object, version, warn, (specPath) => odcsPathOf(specPath, doc));
   const parsed = DataContract.safeParse(object, { reportInput: true });
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
@@ -331,7 +190,12 @@ export function importOdcs(doc: unknown, opts: ImportOptions = {}): ImportResult
   }
   const failed = diagnostics.some((d) => d.severity === 'error');
   diagnostics.sort(compareDiagnostics);
-  return { ...(failed || !parsed.success ? {} : { value: parsed.data }), diagnostics };
+  if (failed || !parsed.success) return { diagnostics };
+  const value = parsed.data;
+  // Whatever Vigil would write differently from the document is kept, so export gives the document back.
+  const steps = restoreSteps(plainOdcs(value.spec, version), doc);
+  if (steps.length > 0) value.spec.odcsRestore = steps;
+  return { value, diagnostics };
 }
 
 /** A zod issue as a person reads it: one per unknown field (at its key), what was expected and what was found. */
@@ -386,6 +250,7 @@ function objectNameFor(doc: Json): string | undefined {
 interface ConvertContext {
   ownerTeam: string | undefined;
   defaultPhi: PhiClass;
+  version: OdcsVersion;
   warn: (path: PathSegment[], code: string, message: string, hint?: string) => void;
 }
 
@@ -416,13 +281,44 @@ function takeVigil(
 
 const asList = (v: unknown): unknown => (typeof v === 'string' ? [v] : v);
 
+const DURATION_PROPERTIES = new Set(['latency', 'frequency', 'retention', 'freshness']);
+
 function toSpec(doc: Json, cx: ConvertContext): DataContractSpec {
   const { apiVersion: _a, kind: _k, ...fields } = doc;
   const { vigil, rest } = takeVigil(fields, VIGIL_FIELDS_AT.contract);
   const out: Json = { ...rest };
+  if (typeof out.status === 'string') {
+    const read = readStatus(out.status);
+    if (!read.exact) {
+      cx.warn(
+        ['status'],
+        'odcs.status',
+        read.guessed
+          ? `status "${out.status}" is not a lifecycle Vigil knows; read as "draft" until it says proposed, draft, active, deprecated or retired`
+          : `status "${out.status}" read as "${read.status}" (Vigil's lifecycle: proposed, draft, active, deprecated, retired)`,
+      );
+    }
+    out.status = read.status;
+  }
+  if (typeof out.version === 'string') {
+    const read = readVersion(out.version);
+    if (read !== out.version) {
+      cx.warn(
+        ['version'],
+        'odcs.version',
+        read === undefined
+          ? `version "${out.version}" is not a semantic version; read as "0.0.0", so Vigil cannot tell a major change by it`
+          : `version "${out.version}" read as the semantic version "${read}"`,
+      );
+    }
+    out.version = read ?? '0.0.0';
+  }
   if (Array.isArray(out.schema)) out.schema = out.schema.map((o, i) => toSchemaObject(o, ['schema', i], cx));
   // ODCS before 3.1 wrote the team as a list of members.
   if (Array.isArray(out.team)) out.team = { members: out.team };
+  if (Array.isArray(out.slaProperties)) {
+    out.slaProperties = out.slaProperties.map((p, i) => toSlaProperty(p, ['slaProperties', i], cx));
+  }
   const ownerTeam =
     cx.ownerTeam ??
     vigil.ownerTeam ??
@@ -435,6 +331,35 @@ function toSpec(doc: Json, cx: ConvertContext): DataContractSpec {
     ...(vigil.consumers !== undefined ? { consumers: vigil.consumers } : {}),
     ...(vigil.previousVersion !== undefined ? { previousVersion: vigil.previousVersion } : {}),
   } as DataContractSpec;
+}
+
+function toSlaProperty(p: unknown, at: PathSegment[], cx: ConvertContext): unknown {
+  if (!isRecord(p)) return p;
+  const out: Json = { ...p };
+  // ODCS 3.0 named the element `column`.
+  if (out.column !== undefined && out.element === undefined) {
+    out.element = out.column;
+    delete out.column;
+  }
+  if (
+    typeof out.value === 'string' &&
+    DURATION_PROPERTIES.has(String(out.property)) &&
+    out.unit === undefined
+  ) {
+    const d = readDuration(out.value);
+    if (d) {
+      if (d.approximate) {
+        cx.warn(
+          [...at, 'value'],
+          'odcs.duration',
+          `${String(out.property)} "${out.value}" read as ${d.value} ${d.unit}, counting a year as 365 days and a month as 30`,
+        );
+      }
+      out.value = d.value;
+      out.unit = d.unit;
+    }
+  }
+  return out;
 }
 
 function toSchemaObject(o: unknown, at: PathSegment[], cx: ConvertContext): unknown {
@@ -461,6 +386,7 @@ function toProperty(p: unknown, at: PathSegment[], cx: ConvertContext, isItems: 
   if (vigil.phi !== undefined) out.phi = vigil.phi;
   else if (!isItems) {
     out.phi = cx.defaultPhi;
+    out.phiAssumed = true;
     cx.warn(
       [...at, 'name'],
       'phi.unclassified',
@@ -469,6 +395,7 @@ function toProperty(p: unknown, at: PathSegment[], cx: ConvertContext, isItems: 
     );
   }
   if (vigil.nullMarkers !== undefined) out.nullMarkers = vigil.nullMarkers;
+  if (isRecord(out.logicalTypeOptions)) out.logicalTypeOptions = toBounds(out.logicalTypeOptions);
   if (Array.isArray(out.properties))
     out.properties = out.properties.map((c, i) => toProperty(c, [...at, 'properties', i], cx, false));
   if (isRecord(out.items)) out.items = toProperty(out.items, [...at, 'items'], cx, true);
@@ -480,9 +407,29 @@ function toProperty(p: unknown, at: PathSegment[], cx: ConvertContext, isItems: 
   return out;
 }
 
+/**
+ * ODCS 3.0 wrote an exclusive bound JSON Schema draft 4's way, as `exclusiveMaximum: true` beside `maximum`;
+ * ODCS 3.1 writes the bound itself as `exclusiveMaximum`. Both say the same.
+ */
+function toBounds(o: Json): Json {
+  const out = { ...o };
+  for (const [flag, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
+    if (typeof out[flag] !== 'boolean') continue;
+    if (out[flag] === true && out[bound] !== undefined) {
+      out[flag] = out[bound];
+      delete out[bound];
+    } else delete out[flag];
+  }
+  return out;
+}
+
 function toQualityRule(q: unknown, at: PathSegment[], cx: ConvertContext): unknown {
   if (!isRecord(q) || q.rule === undefined) return q;
-  // `rule` is the deprecated name of `metric` (ODCS 3.0).
+  // `rule` is the deprecated name of `metric` (ODCS 3.0); ODCS 3.0's own rule names are not metrics Vigil runs.
+  if (!(QUALITY_METRICS as readonly unknown[]).includes(q.rule) || q.metric !== undefined) return q;
   const { rule, ...rest } = q;
   cx.warn(
     [...at, 'rule'],
@@ -490,13 +437,8 @@ function toQualityRule(q: unknown, at: PathSegment[], cx: ConvertContext): unkno
     `"rule" is deprecated in ODCS 3.1; read as metric "${String(rule)}"`,
     'rename rule to metric',
   );
-  return rest.metric === undefined ? { ...rest, metric: rule } : rest;
+  return { ...rest, metric: rule };
 }
-
-/**
- * The path in the ODCS document of a path in the spec: the same, except that Vigil's fields live in the element's
- * customProperties (and lists ODCS allowed as a single string point at that string).
- */
 function odcsPathOf(specPath: PathSegment[], doc: Json): PathSegment[] {
   const out: PathSegment[] = [];
   let node: unknown = doc;
@@ -507,99 +449,10 @@ function odcsPathOf(specPath: PathSegment[], doc: Json): PathSegment[] {
       const k = cps.findIndex((cp) => isRecord(cp) && cp.property === VIGIL_PROPERTIES[seg as VigilField]);
       return k >= 0 ? [...out, 'customProperties', k, 'value', ...specPath.slice(i + 1)] : out;
     }
+    if (seg === 'members' && Array.isArray(node)) continue;
     if (typeof seg === 'number' && !Array.isArray(node)) return out;
     out.push(seg);
     node = isRecord(node) || Array.isArray(node) ? (node as Record<PathSegment, unknown>)[seg] : undefined;
   }
   return out;
-}
-
-// --- export -----------------------------------------------------------------------------------------------------
-
-/** A DataContract (or its spec) as a plain ODCS v3.1.0 document. */
-export function exportOdcs(dc: DataContractObject | DataContractSpec): Json {
-  const spec: DataContractSpec = 'spec' in dc && 'apiVersion' in dc ? dc.spec : (dc as DataContractSpec);
-  const { ownerTeam, consumers, previousVersion, schema, id, name, version, status, ...rest } = spec;
-  const doc: Json = {
-    apiVersion: ODCS_API_VERSION,
-    kind: 'DataContract',
-    id,
-    ...(name !== undefined ? { name } : {}),
-    version,
-    status,
-    ...rest,
-  };
-  if (schema !== undefined) doc.schema = schema.map(fromSchemaObject);
-  withVigil(doc, { ownerTeam, consumers, previousVersion });
-  return orderKeys(doc, TOP_LEVEL_ORDER);
-}
-
-// The order ODCS documents are usually written in, so an export reads like a hand-written contract.
-const TOP_LEVEL_ORDER = [
-  'apiVersion',
-  'kind',
-  'id',
-  'name',
-  'version',
-  'status',
-  'domain',
-  'dataProduct',
-  'tenant',
-  'tags',
-  'description',
-  'schema',
-  'servers',
-  'slaDefaultElement',
-  'slaProperties',
-  'team',
-  'roles',
-  'support',
-  'price',
-  'authoritativeDefinitions',
-  'customProperties',
-  'contractCreatedTs',
-];
-
-function orderKeys(o: Json, order: string[]): Json {
-  const out: Json = {};
-  for (const k of order) if (o[k] !== undefined) out[k] = o[k];
-  for (const [k, v] of Object.entries(o)) if (!(k in out) && v !== undefined) out[k] = v;
-  return out;
-}
-
-/** Append Vigil's additions to an element's customProperties. */
-function withVigil(element: Json, fields: Partial<Record<VigilField, unknown>>): Json {
-  const added = (Object.keys(fields) as VigilField[])
-    .filter((f) => fields[f] !== undefined)
-    .map((f) => ({ property: VIGIL_PROPERTIES[f], value: fields[f] }));
-  if (added.length > 0) {
-    const existing = Array.isArray(element.customProperties) ? element.customProperties : [];
-    element.customProperties = [...existing, ...added];
-  }
-  return element;
-}
-
-const oneOrMany = (refs: string[]): string | string[] => (refs.length === 1 ? refs[0]! : refs);
-
-function fromSchemaObject(o: SchemaObject): Json {
-  const { nullMarkers, properties, relationships, ...rest } = o;
-  const out: Json = { ...rest };
-  if (properties !== undefined) out.properties = properties.map(fromProperty);
-  if (relationships !== undefined) {
-    // ODCS: a schema-level foreign key is either one property to one property, or lists on both sides.
-    out.relationships = relationships.map(({ from, to, ...r }) =>
-      from.length === 1 && to.length === 1 ? { ...r, from: from[0], to: to[0] } : { ...r, from, to },
-    );
-  }
-  return withVigil(out, { nullMarkers });
-}
-
-function fromProperty(p: AnyProperty): Json {
-  const { phi, nullMarkers, properties, items, relationships, ...rest } = p;
-  const out: Json = { ...rest };
-  if (properties !== undefined) out.properties = properties.map(fromProperty);
-  if (items !== undefined) out.items = fromProperty(items);
-  if (relationships !== undefined)
-    out.relationships = relationships.map(({ to, ...r }) => ({ ...r, to: oneOrMany(to) }));
-  return withVigil(out, { phi, nullMarkers });
 }
