@@ -7,6 +7,7 @@ import { SCHEMA_BASE_URL } from '../../../../specs/generate.js';
 import { compareDiagnostics, type Diagnostic, formatDiagnostic } from '../../diagnostics.js';
 import { readDataContract } from '../../kinds/datacontract/contract-document.js';
 import { exportOdcs, importOdcsText, validateOdcs } from '../../kinds/datacontract/odcs.js';
+import { loadYamlSource } from '../../yaml/index.js';
 import { InputError, parseOutputFormat, UsageError } from '../terminal.js';
 
 /** Where editors find the DataContract JSON Schema: the $id of specs/json/datacontract.json. */
@@ -64,6 +65,7 @@ export function registerContract(program: Command): void {
       const format = parseOutputFormat(opts.output, FORMATS) as (typeof FORMATS)[number];
       const defaultPhi = parsePhi(opts.defaultPhi);
       const text = await readText(file);
+      refuseSeveralDocuments(text, file);
       const result = importOdcsText(text, file, {
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
@@ -146,6 +148,24 @@ async function readText(file: string): Promise<string> {
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new InputError(`cannot read ${file}: ${why}`);
   }
+}
+
+/**
+ * An ODCS file holds one contract. Several documents in one file (a bundle, or contracts joined with `---`) are
+ * refused by name, at the second one, rather than as whatever the first parse error happens to be.
+ */
+function refuseSeveralDocuments(text: string, file: string): void {
+  const several = loadYamlSource(text, file, { single: true }).diagnostics.find(
+    (d) => d.code === 'yaml.multiple-documents',
+  );
+  if (!several) return;
+  report([
+    {
+      ...several,
+      hint: 'an ODCS file holds one contract; put each in its own file and import them one by one',
+    },
+  ]);
+  throw new InputError(`${file}: not imported (1 error)`);
 }
 
 function report(diagnostics: Diagnostic[]): void {
