@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { surveillancePolicySpec } from '../../../../specs/surveillancepolicy.js';
 import { POSTGRES } from '../../data/sql.js';
 import { type BuiltinSource, builtinWindows, compileBuiltin } from './builtin-metrics.js';
@@ -112,6 +113,15 @@ describe('the builtin source schema', () => {
     expect(issue, JSON.stringify(r.error!.issues)).toBeDefined();
     if (typeof message === 'string') expect(issue!.message).toBe(message);
     else expect(issue!.message).toMatch(message);
+  });
+
+  it('accepts the example in docs/surveillance-metrics.md', () => {
+    const doc = readFileSync(new URL('../../../../docs/surveillance-metrics.md', import.meta.url), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const spec = { inferenceLog: { uri: 'log.csv' }, ...parse(example) };
+    const r = surveillancePolicySpec.safeParse(spec);
+    expect(r.error?.issues ?? []).toEqual([]);
+    expect(r.data!.metrics.map((m) => m.source.builtin?.statistic)).toEqual(['auroc', 'psi', 'subgroup-gap']);
   });
 
   it('refuses a subgroup gap with no segments to compare', () => {
