@@ -1,8 +1,8 @@
 // Schedules that parse but cannot work: a cron with no date to fire on (30 February), and a recurring deny window
 // that covers every departure of its train, so the train never leaves.
 import { Cron } from 'croner';
+import { parseDuration } from '../../../specs/common.js';
 import type { ReleaseTrainSpec } from '../../../specs/releasetrain.js';
-import { denyWindowAt } from '../kinds/releasetrain/schedule.js';
 
 const MONTHS = [
   'January',
@@ -49,20 +49,25 @@ const HORIZON_MS = 2 * 366 * 86_400_000;
 export function coversEveryDeparture(spec: ReleaseTrainSpec, index: number, now: Date): boolean {
   const window = spec.denyWindows[index];
   if (window?.cron === undefined || window.duration === undefined) return false;
+  const lengthMs = (parseDuration(window.duration) ?? 0) * 1000;
   let schedule: Cron;
+  let opens: Cron;
   try {
     schedule = new Cron(spec.schedule.cron, { timezone: spec.schedule.timeZone, paused: true });
+    opens = new Cron(window.cron, { timezone: spec.schedule.timeZone, paused: true });
   } catch {
     return false;
   }
-  const alone = { ...spec, denyWindows: [window] };
   const end = now.getTime() + HORIZON_MS;
   let from = now;
   let seen = 0;
   for (;;) {
     const at = schedule.nextRun(from);
     if (!at || at.getTime() > end) return seen > 0;
-    if (++seen > DEPARTURES_CHECKED || !denyWindowAt(alone, at)) return false;
+    if (++seen > DEPARTURES_CHECKED) return false;
+    // As the controller decides (kinds/releasetrain/schedule.ts): covered when the window opened in (at - length, at].
+    const start = opens.nextRun(new Date(at.getTime() - lengthMs));
+    if (start === null || start.getTime() > at.getTime()) return false;
     from = at;
   }
 }
