@@ -185,7 +185,7 @@ describe('a value listed twice', () => {
     ]);
   });
 
-  it('warns on a missing-value marker listed twice', async () => {
+  it('warns on a missing-value marker or a null marker listed twice', async () => {
     const r = await lines(`${header('DataContract', 'claims')}  id: urn:northwind-health:contract:claims
   name: Claims
   version: "1.0.0"
@@ -193,6 +193,7 @@ describe('a value listed twice', () => {
   ownerTeam: northwind-health/revenue-cycle-analytics
   schema:
     - name: claims
+      nullMarkers: ["NA", "", "NA"]
       properties:
         - name: payer
           logicalType: string
@@ -204,7 +205,8 @@ describe('a value listed twice', () => {
               mustBe: 0
 `);
     expect(r.lines).toEqual([
-      '21:48: warning: spec.schema[0].properties[0].quality[0].arguments.missingValues[3]: value "?" is listed twice; first at spec.schema[0].properties[0].quality[0].arguments.missingValues[1]',
+      '14:31: warning: spec.schema[0].nullMarkers[2]: value "NA" is listed twice; first at spec.schema[0].nullMarkers[0]',
+      '22:48: warning: spec.schema[0].properties[0].quality[0].arguments.missingValues[3]: value "?" is listed twice; first at spec.schema[0].properties[0].quality[0].arguments.missingValues[1]',
     ]);
   });
 });

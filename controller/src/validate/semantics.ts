@@ -269,7 +269,7 @@ function signoffPolicy(spec: SignoffPolicySpec, report: Report, found: Found) {
   if (spec.governance?.roles) listedTwice(spec.governance.roles, ['governance', 'roles'], 'role', report);
 }
 
-/** Lists of values a quality rule accepts or treats as missing, wherever rules sit in the contract. */
+/** Lists of values a quality rule accepts or treats as missing, and a feed's null markers, wherever they sit. */
 function dataContract(spec: DataContractSpec, report: Report) {
   const visit = (node: unknown, path: PathSegment[]) => {
     if (Array.isArray(node)) {
@@ -280,8 +280,8 @@ function dataContract(spec: DataContractSpec, report: Report) {
     }
     if (typeof node !== 'object' || node === null) return;
     for (const [key, value] of Object.entries(node)) {
-      if (path.at(-1) === 'arguments' && Array.isArray(value) && VALUE_LISTS.has(key))
-        listedTwice(value, [...path, key], 'value', report);
+      const list = key === 'nullMarkers' || (path.at(-1) === 'arguments' && VALUE_LISTS.has(key));
+      if (list && Array.isArray(value)) listedTwice(value, [...path, key], 'value', report);
       else visit(value, [...path, key]);
     }
   };
