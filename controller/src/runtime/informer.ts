@@ -162,7 +162,8 @@ export class ResilientInformer<T extends KubeObject = KubeObject> {
         if (signal.aborted) break;
         if (isGone(error)) {
           this.stats.expired++;
-          this.log?.info({ resource: this.options.resource.plural }, 'watch expired (410); relisting');
+          // The resource is in the logger's bindings (the manager binds it): naming it again repeats the key.
+          this.log?.info('watch expired (410); relisting');
           this.resourceVersion = '';
           continue;
         }
@@ -171,7 +172,6 @@ export class ResilientInformer<T extends KubeObject = KubeObject> {
         const delay = backoffDelay(this.backoff, failures);
         this.log?.warn(
           {
-            resource: this.options.resource.plural,
             status: statusCodeOf(error),
             err: String(error),
             retryInMs: delay,
