@@ -176,7 +176,7 @@ const BROKEN_FILES: Record<string, string[]> = {
   ],
   'duplicate-key.yaml': ['13:3: error: spec.cutoff: duplicate key "cutoff"; first at line 9'],
   'evidence-metric-misspelled.yaml': [
-    '39:19: warning: spec.candidate.evaluation.results[0].metric: ReleaseTrain "clinical-quarterly" gates stage "silent" on metric "auroc"; the evidence has "AUROC" and no "auroc", so that gate finds no result (hint: did you mean "auroc"?)',
+    '39:19: warning: spec.candidate.evaluation.results[0].metric: "AUROC" is not a metric ReleaseTrain "clinical-quarterly" gates on; its gate for stage "silent" finds no result under its own name (hint: did you mean "auroc"?)',
   ],
   'invalid-cron.yaml': [
     '10:11: error: spec.schedule.cron: invalid cron expression "0 0 6 10 * ?": must have 5 fields (minute hour day-of-month month day-of-week); found 6',

@@ -383,7 +383,7 @@ ${signoff('')}`;
   it('warns at the evidence when the name is misspelt, with "did you mean"', async () => {
     const r = await lines(set('expected-calibraton-error'));
     expect(r.lines).toEqual([
-      '32:19: warning: spec.candidate.evaluation.results[0].metric: ReleaseTrain "monthly" gates stage "staging" on metric "expected-calibration-error"; the evidence has "expected-calibraton-error" and no "expected-calibration-error", so that gate finds no result (hint: did you mean "expected-calibration-error"?)',
+      '32:19: warning: spec.candidate.evaluation.results[0].metric: "expected-calibraton-error" is not a metric ReleaseTrain "monthly" gates on; its gate for stage "staging" finds no result under its own name (hint: did you mean "expected-calibration-error"?)',
     ]);
   });
 

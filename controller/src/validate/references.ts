@@ -381,7 +381,7 @@ function evidenceNames(
         o,
         ['spec', 'candidate', 'evaluation', 'results', index, 'metric'],
         'ref.evidence-metric',
-        `ReleaseTrain "${train}" gates stage "${stage}" on metric "${metric}"; the evidence has "${evidence[index]}" and no "${metric}", so that gate finds no result`,
+        `"${evidence[index]}" is not a metric ReleaseTrain "${train}" gates on; its gate for stage "${stage}" finds no result under its own name`,
         'warning',
         `did you mean "${metric}"?`,
       ),
