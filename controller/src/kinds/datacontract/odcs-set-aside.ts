@@ -8,7 +8,13 @@ import type { OdcsVersion } from './odcs-schema.js';
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export type Warn = (path: PathSegment[], code: string, message: string, hint?: string) => void;
+export type Warn = (
+  path: PathSegment[],
+  code: string,
+  message: string,
+  hint?: string,
+  atKey?: boolean,
+) => void;
 /** Where a path of the spec lies in the ODCS document. */
 export type WhereInDocument = (specPath: PathSegment[]) => PathSegment[];
 
@@ -43,17 +49,19 @@ const WHOLE_ITEMS: Record<string, string> = {
  * A document valid ODCS may still hold what the kind does not model (fields of servers or members ODCS 3.0 left
  * open, nesting deeper than three levels, rules without a threshold): each such part leaves the spec with a
  * warning, and odcsRestore keeps it for export. Vigil's own fields are never set aside: their problems stay errors.
+ * Returns where in the document each part set aside lies.
  */
 export function setAsideUnread(
   object: { spec: DataContractSpec },
   version: OdcsVersion,
   warn: Warn,
   whereInDocument: WhereInDocument,
-): void {
+): PathSegment[][] {
   const spec = object.spec as unknown as Json;
+  const setAside: PathSegment[][] = [];
   for (let round = 0; round < 50; round++) {
     const parsed = DataContract.safeParse(object);
-    if (parsed.success) return;
+    if (parsed.success) return setAside;
     const targets = new Map<string, { path: PathSegment[]; warning: () => void }>();
     for (const i of parsed.error.issues) {
       const path = i.path.filter((s): s is PathSegment => typeof s !== 'symbol');
@@ -90,12 +98,14 @@ export function setAsideUnread(
     const chosen = [...targets.values()]
       .filter((t) => ![...targets.values()].some((o) => o !== t && isPrefix(o.path, t.path)))
       .sort((a, b) => comparePathsDescending(a.path, b.path));
-    if (chosen.length === 0) return;
+    if (chosen.length === 0) return setAside;
     for (const t of chosen) {
       t.warning();
+      setAside.push(whereInDocument(t.path));
       removeAt(spec, t.path);
     }
   }
+  return setAside;
 }
 
 function warnUnread(
@@ -112,7 +122,9 @@ function warnUnread(
     warn(
       at,
       'odcs.nested-too-deep',
-      `Vigil reads nested properties three levels deep; what "${String(owner.name ?? 'the items')}" holds below is kept as written and exported again, but not checked`,
+      `Vigil reads properties nested three levels deep; what lies below is kept as written and exported again, but not checked`,
+      undefined,
+      true,
     );
     return;
   }
@@ -124,6 +136,8 @@ function warnUnread(
     at,
     'odcs.not-read',
     `Vigil does not read "${key}"${where} (ODCS ${version} allows it here); it is kept as written and exported again`,
+    undefined,
+    true,
   );
 }
 

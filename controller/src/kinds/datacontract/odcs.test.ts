@@ -376,3 +376,162 @@ describe('the readmission encounter feed contract', () => {
     expect(importOdcs(exported).value).toEqual(r.value);
   });
 });
+
+describe('ODCS variants, read in one form and written back as they came', () => {
+  const v300 = [
+    'apiVersion: v3.0.0', //                     1
+    'kind: DataContract', //                     2
+    'id: lab-results', //                        3
+    'version: "1.0"', //                         4
+    'status: Development', //                    5
+    'servers:', //                               6
+    '  - server: lab-events', //                 7
+    '    type: kafka', //                        8
+    '    host: kafka.lab.example:9092', //       9
+    '    topic: lab-results', //                 10
+    '    securityProtocol: SASL_SSL', //         11
+    'team:', //                                  12
+    '  - username: steward', //                  13
+    '    role: owner', //                        14
+    '    comment: on call weekdays', //          15
+    'slaProperties:', //                         16
+    '  - property: retention', //                17
+    '    value: P1Y', //                         18
+    '  - property: frequency', //                19
+    '    value: 1', //                           20
+    '    unit: d', //                            21
+    '    column: results.resulted_at', //        22
+    'schema:', //                                23
+    '  - name: results', //                      24
+    '    properties:', //                        25
+    '      - name: hba1c', //                    26
+    '        logicalType: number', //            27
+    '        logicalTypeOptions:', //            28
+    '          maximum: 20', //                  29
+    '          exclusiveMaximum: true', //       30
+    '        customProperties:', //              31
+    '          - property: vigilPhi', //         32
+    '            value: sensitive', //           33
+    '',
+  ].join('\n');
+  const r = importOdcsText(v300, 'labs.odcs.yaml', OWNER);
+  const lines = r.diagnostics.map(formatDiagnostic);
+
+  it('imports a v3.0.0 document, warning where Vigil reads less or otherwise than was written', () => {
+    expect(validateOdcs(parse(v300))).toEqual([]);
+    expect(lines).toEqual([
+      'labs.odcs.yaml:4:10: warning: version: version "1.0" read as the semantic version "1.0.0"',
+      'labs.odcs.yaml:5:9: warning: status: status "Development" read as "draft" (Vigil\'s lifecycle: proposed, draft, active, deprecated, retired)',
+      'labs.odcs.yaml:10:5: warning: servers[0].topic: Vigil does not read "topic" of a kafka server (ODCS v3.0.0 allows it here); it is kept as written and exported again',
+      'labs.odcs.yaml:11:5: warning: servers[0].securityProtocol: Vigil does not read "securityProtocol" of a kafka server (ODCS v3.0.0 allows it here); it is kept as written and exported again',
+      'labs.odcs.yaml:15:5: warning: team[0].comment: Vigil does not read "comment" (ODCS v3.0.0 allows it here); it is kept as written and exported again',
+    ]);
+  });
+
+  it('reads each variant in the form Vigil acts on', () => {
+    const spec = r.value!.spec;
+    expect(spec).toMatchObject({ version: '1.0.0', status: 'draft' });
+    expect(spec.servers).toEqual([{ server: 'lab-events', type: 'kafka', host: 'kafka.lab.example:9092' }]);
+    expect(spec.team).toEqual({ members: [{ username: 'steward', role: 'owner' }] });
+    expect(spec.slaProperties).toEqual([
+      { property: 'retention', value: 1, unit: 'y' },
+      { property: 'frequency', value: 1, unit: 'd', element: 'results.resulted_at' },
+    ]);
+    expect(spec.schema![0]!.properties![0]!.logicalTypeOptions).toEqual({ exclusiveMaximum: 20 });
+  });
+
+  it('exports the document as it came in, valid against its own version', () => {
+    const exported = exportOdcs(r.value!);
+    expect(exported).toEqual(parse(v300));
+    expect(validateOdcs(exported)).toEqual([]);
+  });
+
+  it('lets an edit made since the import win over what the document said', () => {
+    const edited = structuredClone(r.value!);
+    edited.spec.status = 'deprecated';
+    edited.spec.servers![0]!.host = 'kafka2.lab.example:9092';
+    const exported = exportOdcs(edited);
+    expect(exported).toMatchObject({ apiVersion: 'v3.0.0', status: 'deprecated', version: '1.0' });
+    expect(exported.servers).toEqual([
+      {
+        server: 'lab-events',
+        type: 'kafka',
+        host: 'kafka2.lab.example:9092',
+        topic: 'lab-results',
+        securityProtocol: 'SASL_SSL',
+      },
+    ]);
+    expect(validateOdcs(exported)).toEqual([]);
+  });
+
+  it('reads nesting deeper than Vigil models, checks the first three levels and keeps the rest', () => {
+    const text = [
+      'apiVersion: v3.1.0', //                               1
+      'kind: DataContract', //                               2
+      'id: panels', //                                       3
+      'version: 1.0.0', //                                   4
+      'status: active', //                                   5
+      'schema:', //                                          6
+      '  - name: panels', //                                 7
+      '    properties:', //                                  8
+      '      - name: series', //                             9
+      '        logicalType: array', //                       10
+      '        items:', //                                   11
+      '          logicalType: array', //                     12
+      '          items:', //                                 13
+      '            logicalType: array', //                   14
+      '            items:', //                               15
+      '              logicalType: object', //                16
+      '              properties:', //                        17
+      '                - name: loinc', //                    18
+      '                  logicalType: string', //            19
+      '        customProperties:', //                        20
+      '          - property: vigilPhi', //                   21
+      '            value: sensitive', //                     22
+      '',
+    ].join('\n');
+    const deep = importOdcsText(text, 'panels.odcs.yaml', OWNER);
+    expect(deep.diagnostics.map(formatDiagnostic)).toEqual([
+      'panels.odcs.yaml:15:13: warning: schema[0].properties[0].items.items.items: Vigil reads properties nested three levels deep; what lies below is kept as written and exported again, but not checked',
+    ]);
+    expect(deep.value!.spec.schema![0]!.properties![0]!.items!.items).toEqual({ logicalType: 'array' });
+    expect(exportOdcs(deep.value!)).toEqual(parse(text));
+  });
+
+  it('refuses a document that is not valid against the version it declares, at file:line:col', () => {
+    const text = [
+      'apiVersion: v3.1.0', //                  1
+      'kind: DataContract', //                  2
+      'id: labs', //                            3
+      'version: 1.0.0', //                      4
+      'status: active', //                      5
+      'slaProperties:', //                      6
+      '  - property: frequency', //             7
+      '    value: 1', //                        8
+      '    column: results.resulted_at', //     9
+      '',
+    ].join('\n');
+    const refused = importOdcsText(text, 'labs.odcs.yaml', OWNER);
+    expect(refused.value).toBeUndefined();
+    expect(refused.diagnostics.map(formatDiagnostic)).toEqual([
+      'labs.odcs.yaml:1:13: warning: apiVersion: the document declares ODCS v3.1.0 but is written as ODCS v3.0.0, v3.0.1, v3.0.2 expects (hint: if it follows ODCS v3.0.2, say apiVersion: v3.0.2)',
+      'labs.odcs.yaml:9:5: error: slaProperties[0].column: unknown field "column" (not defined by ODCS v3.1.0 here; Vigil\'s additions go in customProperties)',
+    ]);
+    // The same text under the version it follows imports.
+    expect(importOdcsText(text.replace('v3.1.0', 'v3.0.2'), 'labs.odcs.yaml', OWNER).value).toBeDefined();
+  });
+
+  it.each([
+    [
+      'v2.2.2',
+      'labs.odcs.yaml:1:13: error: apiVersion: must be an ODCS version Vigil reads (v3.0.0, v3.0.1, v3.0.2, v3.1.0); found "v2.2.2"',
+    ],
+    [
+      undefined,
+      'labs.odcs.yaml:1:1: error: missing required field "apiVersion" (one of v3.0.0, v3.0.1, v3.0.2, v3.1.0)',
+    ],
+  ])('refuses apiVersion %j', (apiVersion, line) => {
+    const text = `${apiVersion ? `apiVersion: ${apiVersion}\n` : ''}kind: DataContract\nid: labs\nversion: 1.0.0\nstatus: active\n`;
+    expect(importOdcsText(text, 'labs.odcs.yaml', OWNER).diagnostics.map(formatDiagnostic)).toEqual([line]);
+  });
+});

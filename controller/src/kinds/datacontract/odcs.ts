@@ -157,7 +157,15 @@ export function importOdcs(doc: unknown, opts: ImportOptions = {}): ImportResult
     metadata: { name: name ?? '', ...(opts.namespace ? { namespace: opts.namespace } : {}) },
     spec,
   };
-  setAsideUnread(object, version, warn, (specPath) => odcsPathOf(specPath, doc));
+  const setAside = setAsideUnread(object, version, warn, (specPath) => odcsPathOf(specPath, doc)).map(
+    formatPath,
+  );
+  // A property Vigil does not read needs no PHI class from it.
+  const inSetAside = (d: Diagnostic) =>
+    setAside.some((p) => d.path.startsWith(p) && /^[.[]/.test(d.path.slice(p.length)));
+  for (let k = diagnostics.length - 1; k >= 0; k--) {
+    if (diagnostics[k]!.code === 'phi.unclassified' && inSetAside(diagnostics[k]!)) diagnostics.splice(k, 1);
+  }
   const parsed = DataContract.safeParse(object, { reportInput: true });
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
