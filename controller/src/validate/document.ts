@@ -27,6 +27,11 @@ export interface ObjectIdentity {
 }
 
 export type DocumentResult =
+  /**
+   * Passed its kind's schema. `diagnostics` holds what the checks beyond the schema found (checkSemantics): errors
+   * where the object cannot work (a cron that never fires), warnings where it probably does not mean what it says.
+   * An object with an error here must not be applied, though it can still be referred to.
+   */
   | { outcome: 'valid'; object: ValidObject; diagnostics: Diagnostic[] }
   /** `identity` when the document names its kind and name, so references to it are not also reported missing. */
   | { outcome: 'invalid'; diagnostics: Diagnostic[]; identity?: ObjectIdentity }
