@@ -103,6 +103,8 @@ function acknowledged(output: string): { present: Set<string>; gone: Set<string>
 }
 
 describe('the data directory', () => {
+  // Two rounds of a child process that starts, writes until a count and is killed, each waiting up to a minute
+  // for its count on a loaded machine: more than the default 30 seconds.
   it('loads after SIGKILL in the middle of writing, with every acknowledged write kept', async () => {
     let before = new Set<string>();
     for (const round of [1, 2]) {
@@ -163,7 +165,7 @@ describe('the data directory', () => {
         await cluster.stop();
       }
     }
-  });
+  }, 150_000);
 
   it('drops a torn last record and keeps everything before it', async () => {
     const dir = join(work, 'torn');
