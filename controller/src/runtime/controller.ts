@@ -397,6 +397,8 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
     const was = readyOf(before);
     const now = readyOf(after);
     if (!now || (was && was.status === now.status && was.reason === now.reason)) return;
+    // The controller has just told this change in its own words: a second Event would repeat it.
+    if (events?.some((e) => e.reason === now.reason)) return;
     const warning = outcome.kind === 'failed' || outcome.kind === 'stalled' || now.status === 'False';
     await recorder.record(obj, {
       type: warning ? 'Warning' : 'Normal',
