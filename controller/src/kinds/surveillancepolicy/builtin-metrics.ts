@@ -172,19 +172,23 @@ function statistic(stat: string, b: BuiltinSource): [string, string][] {
   const current = `SELECT g, x, y FROM ok WHERE w = 'c'`;
   switch (stat) {
     case 'auroc':
-      // Mann-Whitney: the mean rank of the positives, tied scores sharing their average rank.
+      // Mann-Whitney over the distinct scores: each positive counts the negatives scored below it, and half
+      // those scored the same. Integer counts until the last division, so ties cost no precision.
       return [
         [
-          'ranked',
-          `SELECT g, y, ${DOUBLE('rank() OVER (PARTITION BY g ORDER BY x)')} + ` +
-            `${DOUBLE('count(*) OVER (PARTITION BY g, x) - 1')} / 2 AS r FROM (${current}) AS c`,
+          'per_score',
+          `SELECT g, x, count(*) FILTER (WHERE y = 1) AS np, count(*) FILTER (WHERE y = 0) AS nn ` +
+            `FROM (${current}) AS c GROUP BY g, x`,
+        ],
+        [
+          'below',
+          `SELECT g, np, nn, sum(nn) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - nn AS nn_below ` +
+            `FROM per_score`,
         ],
         [
           'stat',
-          `SELECT g, (sum(r) FILTER (WHERE y = 1) - ${DOUBLE('count(*) FILTER (WHERE y = 1)')} * ` +
-            `(count(*) FILTER (WHERE y = 1) + 1) / 2) / ` +
-            `NULLIF(${DOUBLE('count(*) FILTER (WHERE y = 1)')} * count(*) FILTER (WHERE y = 0), 0) AS value ` +
-            `FROM ranked GROUP BY g`,
+          `SELECT g, ${DOUBLE('sum(np * (2 * nn_below + nn))')} / ` +
+            `NULLIF(2 * ${DOUBLE('sum(np)')} * ${DOUBLE('sum(nn)')}, 0) AS value FROM below GROUP BY g`,
         ],
       ];
     case 'expected-calibration-error': {
@@ -211,14 +215,10 @@ function statistic(stat: string, b: BuiltinSource): [string, string][] {
     case 'volume':
       return [['stat', `SELECT g, count(*) AS value FROM (${current}) AS c GROUP BY g`]];
     case 'psi':
-      return psiCtes(b.bins);
+      return [PER_VALUE, ...psiCtes(b.bins)];
     case 'ks':
       return [
-        [
-          'per_value',
-          `SELECT g, x, count(*) FILTER (WHERE w = 'b') AS nb, count(*) FILTER (WHERE w = 'c') AS nc ` +
-            `FROM ok GROUP BY g, x`,
-        ],
+        PER_VALUE,
         [
           'cdf',
           `SELECT g, sum(nb) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cb, ` +
@@ -236,23 +236,33 @@ function statistic(stat: string, b: BuiltinSource): [string, string][] {
   }
 }
 
+/** How often each value occurs in each window: the baseline (nb) and the current (nc). */
+const PER_VALUE: [string, string] = [
+  'per_value',
+  `SELECT g, x, count(*) FILTER (WHERE w = 'b') AS nb, count(*) FILTER (WHERE w = 'c') AS nc FROM ok GROUP BY g, x`,
+];
+
 /**
  * PSI over the baseline's quantile bins: edge k (k = 1 .. bins-1) is the baseline value at 0-based position
  * floor(k * n / bins) in sorted order, tied edges merge, a bin is [edge, next edge), the first and last open.
+ * Worked over the distinct values: position p falls in the run of a value with `before` baseline values below it
+ * and nb of its own when before <= p < before + nb, which for p = floor(k * n / bins) is
+ * before * bins <= k * n < (before + nb) * bins, in integers.
  */
 function psiCtes(bins: number): [string, string][] {
   const ks = Array.from({ length: bins - 1 }, (_, i) => `(${i + 1})`).join(', ');
   const floor = numberLiteral(PSI_EMPTY_BIN_SHARE);
   return [
     [
-      'base',
-      `SELECT g, x, row_number() OVER (PARTITION BY g ORDER BY x) - 1 AS i, count(*) OVER (PARTITION BY g) AS n ` +
-        `FROM ok WHERE w = 'b'`,
+      'runs',
+      `SELECT g, x, nb, sum(nb) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - nb AS before ` +
+        `FROM per_value`,
     ],
     [
       'edges',
-      `SELECT DISTINCT base.g, base.x AS e FROM base JOIN (VALUES ${ks}) AS k(k) ` +
-        `ON base.i * ${bins} <= k.k * base.n AND k.k * base.n < (base.i + 1) * ${bins}`,
+      `SELECT DISTINCT runs.g, runs.x AS e FROM runs JOIN counts AS t ON t.g IS NOT DISTINCT FROM runs.g ` +
+        `JOIN (VALUES ${ks}) AS k(k) ON runs.before * ${bins} <= k.k * t.baseline_samples ` +
+        `AND k.k * t.baseline_samples < (runs.before + runs.nb) * ${bins}`,
     ],
     [
       'bounds',
@@ -261,14 +271,14 @@ function psiCtes(bins: number): [string, string][] {
     ],
     [
       'binned',
-      `SELECT ok.g, ok.w, COALESCE(bounds.bin, 0) AS bin FROM ok LEFT JOIN bounds ON bounds.g IS NOT DISTINCT FROM ok.g ` +
-        `AND ok.x >= bounds.lo AND (bounds.hi IS NULL OR ok.x < bounds.hi)`,
+      `SELECT v.g, COALESCE(bounds.bin, 0) AS bin, v.nb, v.nc FROM per_value AS v LEFT JOIN bounds ` +
+        `ON bounds.g IS NOT DISTINCT FROM v.g AND v.x >= bounds.lo AND (bounds.hi IS NULL OR v.x < bounds.hi)`,
     ],
     [
       'shares',
       `SELECT b.g, max(t.baseline_samples) AS tb, max(t.samples) AS tc, ` +
-        `greatest(${DOUBLE("count(*) FILTER (WHERE b.w = 'b')")} / NULLIF(max(t.baseline_samples), 0), ${floor}) AS pb, ` +
-        `greatest(${DOUBLE("count(*) FILTER (WHERE b.w = 'c')")} / NULLIF(max(t.samples), 0), ${floor}) AS pc ` +
+        `greatest(${DOUBLE('sum(b.nb)')} / NULLIF(max(t.baseline_samples), 0), ${floor}) AS pb, ` +
+        `greatest(${DOUBLE('sum(b.nc)')} / NULLIF(max(t.samples), 0), ${floor}) AS pc ` +
         `FROM binned AS b JOIN counts AS t ON t.g IS NOT DISTINCT FROM b.g GROUP BY b.g, b.bin`,
     ],
     // Undefined, not 0, when either window is empty.
