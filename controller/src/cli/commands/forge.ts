@@ -16,6 +16,7 @@ import {
   writeForgeStateFile,
 } from '../../forge/local/index.js';
 import { FORGE_STATE_FILE } from '../../forge/local/state-file.js';
+import { isConnectionFailure } from '../../runtime/cluster-errors.js';
 import { formatTable, InputError, UsageError } from '../terminal.js';
 
 const DEFAULT_REPO = 'northwind-health/ai-deployments';
@@ -64,6 +65,8 @@ interface CommonOptions {
 
 interface Actor {
   client: Octokit;
+  /** The forge's API URL, for a message when it does not answer. */
+  url: string;
   owner: string;
   repo: string;
   /** Every token the seed holds: scrubbed from anything printed. */
@@ -171,7 +174,7 @@ function actAs(opts: CommonOptions, as: string | undefined): Actor {
     retry: { enabled: false },
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
   });
-  return { client, owner, repo, secrets };
+  return { client, url, owner, repo, secrets };
 }
 
 /** Run a forge call; a refusal becomes the forge's own message (exit 1), with tokens redacted. */
@@ -179,6 +182,12 @@ async function call<T>(s: Actor, what: string, fn: () => Promise<T>): Promise<T>
   try {
     return await fn();
   } catch (err) {
+    // octokit reports a refused connection as HTTP 500; nothing answered, so say that instead.
+    if (isConnectionFailure(err)) {
+      throw new InputError(
+        `cannot reach the forge at ${s.url}; is \`npm start\` (or \`vigil forge serve\`) running?`,
+      );
+    }
     const e = err as {
       status?: number;
       message?: string;
