@@ -272,6 +272,27 @@ ${STAGES}`),
   });
 });
 
+describe('recurring deny windows that between them cover every departure', () => {
+  it('refuses them at the list, naming each', async () => {
+    const r = await lines(
+      train(`  schedule:
+    cron: "0 6 * * *"
+    timeZone: America/Chicago
+  denyWindows:
+    - name: weekday-clinics
+      cron: "0 0 * * 1-5"
+      duration: 1d
+    - name: weekend-maintenance
+      cron: "0 0 * * 0,6"
+      duration: 1d
+${STAGES}`),
+    );
+    expect(r.lines).toEqual([
+      '11:5: error: spec.denyWindows: deny windows "weekday-clinics", "weekend-maintenance" between them cover every departure of schedule "0 6 * * *" in America/Chicago; the train would never depart',
+    ]);
+  });
+});
+
 describe('waves whose reach shrinks', () => {
   it('warns at the narrower wave, naming the wider one before it', async () => {
     const r = await lines(

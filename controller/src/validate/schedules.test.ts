@@ -17,10 +17,10 @@ describe('neverFiresReason', () => {
   });
 });
 
-const train = (cron: string, window: { cron: string; duration: string }): ReleaseTrainSpec =>
+const train = (cron: string, ...windows: { cron: string; duration: string }[]): ReleaseTrainSpec =>
   releaseTrainSpec.parse({
     schedule: { cron, timeZone: 'America/Chicago' },
-    denyWindows: [{ name: 'w', ...window }],
+    denyWindows: windows.map((w, i) => ({ name: `w${i}`, ...w })),
     stages: [{ name: 'production' }],
   });
 
@@ -33,6 +33,17 @@ describe('coversEveryDeparture', () => {
     ['0 6 1 * *', '0 0 28 * *', '3d', false], // misses the 1st after a 31-day month
     ['0 6 * * *', '0 0 * * *', '1d', true],
   ])('train %s, window %s for %s: %s', (cron, windowCron, duration, covered) => {
-    expect(coversEveryDeparture(train(cron, { cron: windowCron, duration }), 0, NOW)).toBe(covered);
+    expect(coversEveryDeparture(train(cron, { cron: windowCron, duration }), [0], NOW)).toBe(covered);
+  });
+
+  it('holds windows together: neither covers every departure alone, both do', () => {
+    const spec = train(
+      '0 6 * * *',
+      { cron: '0 0 * * 1-5', duration: '1d' },
+      { cron: '0 0 * * 0,6', duration: '1d' },
+    );
+    expect(coversEveryDeparture(spec, [0], NOW)).toBe(false);
+    expect(coversEveryDeparture(spec, [1], NOW)).toBe(false);
+    expect(coversEveryDeparture(spec, [0, 1], NOW)).toBe(true);
   });
 });

@@ -42,32 +42,38 @@ const DEPARTURES_CHECKED = 2000;
 const HORIZON_MS = 2 * 366 * 86_400_000;
 
 /**
- * Whether the recurring deny window `index` covers every departure of the train in the next two years (so, as
- * schedules repeat, every departure). False when the train never fires, which is reported on its own, and for a
- * train departing so often that two years of departures are too many to look at.
+ * Whether the recurring deny windows `indices` between them cover every departure of the train in the next two
+ * years (so, as schedules repeat, every departure). False when the train never fires, which is reported on its
+ * own, and for a train departing so often that two years of departures are too many to look at.
  */
-export function coversEveryDeparture(spec: ReleaseTrainSpec, index: number, now: Date): boolean {
-  const window = spec.denyWindows[index];
-  if (window?.cron === undefined || window.duration === undefined) return false;
-  const lengthMs = (parseDuration(window.duration) ?? 0) * 1000;
+export function coversEveryDeparture(spec: ReleaseTrainSpec, indices: readonly number[], now: Date): boolean {
+  const zone = { timezone: spec.schedule.timeZone, paused: true };
   let schedule: Cron;
-  let opens: Cron;
+  const windows: { opens: Cron; lengthMs: number }[] = [];
   try {
-    schedule = new Cron(spec.schedule.cron, { timezone: spec.schedule.timeZone, paused: true });
-    opens = new Cron(window.cron, { timezone: spec.schedule.timeZone, paused: true });
+    schedule = new Cron(spec.schedule.cron, zone);
+    for (const i of indices) {
+      const w = spec.denyWindows[i];
+      if (w?.cron === undefined || w.duration === undefined) return false;
+      windows.push({ opens: new Cron(w.cron, zone), lengthMs: (parseDuration(w.duration) ?? 0) * 1000 });
+    }
   } catch {
     return false;
   }
+  // As the controller decides (kinds/releasetrain/schedule.ts): a window covers a departure at t when it opened
+  // in (t - length, t].
+  const covered = (t: number) =>
+    windows.some(({ opens, lengthMs }) => {
+      const start = opens.nextRun(new Date(t - lengthMs));
+      return start !== null && start.getTime() <= t;
+    });
   const end = now.getTime() + HORIZON_MS;
   let from = now;
   let seen = 0;
   for (;;) {
     const at = schedule.nextRun(from);
     if (!at || at.getTime() > end) return seen > 0;
-    if (++seen > DEPARTURES_CHECKED) return false;
-    // As the controller decides (kinds/releasetrain/schedule.ts): covered when the window opened in (at - length, at].
-    const start = opens.nextRun(new Date(at.getTime() - lengthMs));
-    if (start === null || start.getTime() > at.getTime()) return false;
+    if (++seen > DEPARTURES_CHECKED || !covered(at.getTime())) return false;
     from = at;
   }
 }

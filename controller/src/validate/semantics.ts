@@ -127,6 +127,7 @@ function releaseTrain(spec: ReleaseTrainSpec, report: Report, found: Found, now:
   }
 
   const names = new Map<string, number>();
+  let coveredAlone = false;
   spec.denyWindows.forEach((w, i) => {
     const path = ['denyWindows', i];
     const earlier = names.get(w.name);
@@ -148,7 +149,8 @@ function releaseTrain(spec: ReleaseTrainSpec, report: Report, found: Found, now:
         `cron "${w.cron}" never fires: ${windowNever}; the deny window would never open`,
         'error',
       );
-    } else if (!never && !spec.suspend && coversEveryDeparture(spec, i, now)) {
+    } else if (!never && !spec.suspend && coversEveryDeparture(spec, [i], now)) {
+      coveredAlone = true;
       report(
         [...path, 'cron'],
         'rule.deny-window-covers-all',
@@ -157,6 +159,22 @@ function releaseTrain(spec: ReleaseTrainSpec, report: Report, found: Found, now:
       );
     }
   });
+  const recurring = spec.denyWindows.flatMap((w, i) =>
+    w.cron !== undefined && !neverFiresReason(w.cron, timeZone, now) ? [i] : [],
+  );
+  if (
+    !never &&
+    !spec.suspend &&
+    !coveredAlone &&
+    recurring.length > 1 &&
+    coversEveryDeparture(spec, recurring, now)
+  )
+    report(
+      ['denyWindows'],
+      'rule.deny-window-covers-all',
+      `deny windows ${recurring.map((i) => `"${spec.denyWindows[i]!.name}"`).join(', ')} between them cover every departure of schedule "${cron}" in ${timeZone}; the train would never depart`,
+      'error',
+    );
   const oneOff = spec.denyWindows
     .map((w, i) => ({ w, i, from: Date.parse(w.from ?? ''), to: Date.parse(w.to ?? '') }))
     .filter((x) => !Number.isNaN(x.from) && !Number.isNaN(x.to));
