@@ -158,6 +158,24 @@ describe('a namespace that does not exist', () => {
     });
   });
 
+  it('vigil audit reports a use case that does not exist instead of an empty record', async () => {
+    const r = await vigil(
+      'audit',
+      '-n',
+      'default',
+      '--use-case',
+      'readmision-risk',
+      '--no-forge',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+    );
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: `vigil: no UseCase "readmision-risk" in namespace "default" at ${cluster.url} (use cases: none)\n`,
+    });
+  });
+
   it('an existing namespace with nothing in it is still an empty record, not an error', async () => {
     const r = await vigil('audit', '-n', 'default', '--no-forge', '--kubeconfig', cluster.kubeconfigPath);
     expect(r.code).toBe(0);

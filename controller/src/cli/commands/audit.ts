@@ -105,6 +105,16 @@ export function registerAudit(program: Command): void {
             : `cannot read ${server}: ${(err as Error).message.split('\n')[0]}`,
         );
       }
+      // A misspelt use case would otherwise give a record that reads as "nothing happened to it".
+      if (opts.useCase && !inputs.useCases.some((u) => u.metadata.name === opts.useCase)) {
+        if (inputs.promotions.length === 0) {
+          const where = opts.namespace ? `namespace "${opts.namespace}"` : 'any namespace';
+          const known = inputs.useCases.map((u) => u.metadata.name).sort();
+          throw new InputError(
+            `no UseCase "${opts.useCase}" in ${where} at ${serverOf(client.kubeConfig)} (use cases: ${known.join(', ') || 'none'})`,
+          );
+        }
+      }
       const report = assembleAuditReport(inputs);
       const text =
         format === 'json'
