@@ -363,7 +363,10 @@ ${tiers}`;
 });
 
 describe('evidence that names a gate metric another way', () => {
-  const set = (evidence: string) => `${header('UseCase', 'readmission-risk')}  title: Readmission risk
+  const set = (
+    evidence: string,
+    value = '0.03',
+  ) => `${header('UseCase', 'readmission-risk')}  title: Readmission risk
   ownerTeam: northwind-health/data-science
   sponsors:
     clinical: cmio-office
@@ -389,7 +392,7 @@ describe('evidence that names a gate metric another way', () => {
       evaluatedAt: "2026-10-30T12:00:00Z"
       results:
         - metric: ${evidence}
-          value: 0.03
+          value: ${value}
 ---
 ${train(`${SCHEDULE}  stages:
     - name: staging
@@ -410,5 +413,14 @@ ${signoff('')}`;
 
   it('says nothing when the evidence names it exactly', async () => {
     expect((await lines(set('expected-calibration-error'))).lines).toEqual([]);
+  });
+
+  it('warns on evidence of a rate written as a percentage', async () => {
+    const r = await lines(
+      set('expected-calibration-error\n          value: 0.03\n        - metric: hallucination-rate', '1.5'),
+    );
+    expect(r.lines).toEqual([
+      '35:18: warning: spec.candidate.evaluation.results[1].value: "hallucination-rate" is a rate, a fraction from 0 to 1; found 1.5, which reads as 150% (hint: for 1.5%, write 0.015)',
+    ]);
   });
 });

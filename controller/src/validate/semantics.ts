@@ -6,6 +6,7 @@ import type { DataContractSpec } from '../../../specs/datacontract.js';
 import type { ReleaseTrainSpec } from '../../../specs/releasetrain.js';
 import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
+import type { UseCaseSpec } from '../../../specs/usecase.js';
 import { type Diagnostic, formatPath, type PathSegment, type Severity } from '../diagnostics.js';
 import { describeFound, type SourceDocument } from '../yaml/index.js';
 import { coversEveryDeparture, neverFiresReason } from './schedules.js';
@@ -46,6 +47,9 @@ export function checkSemantics(
       break;
     case 'DataContract':
       dataContract(spec as unknown as DataContractSpec, report);
+      break;
+    case 'UseCase':
+      useCase(spec as unknown as UseCaseSpec, report);
       break;
   }
   return out;
@@ -92,11 +96,12 @@ export function isRateMetric(name: string): boolean {
 /** A rate written as a percentage (12 where 0.12 is meant): a warning with the fraction to write instead. */
 function rateAsPercent(metric: string, value: number | undefined, path: PathSegment[], report: Report) {
   if (value === undefined || value <= 1 || value > 100) return;
-  const fraction = Number((value / 100).toPrecision(6));
+  const fraction = Number((value / 100).toPrecision(12));
+  const percent = Number((value * 100).toPrecision(12));
   report(
     path,
     'rule.rate-as-percent',
-    `"${metric}" is a rate, a fraction from 0 to 1; found ${value}, which reads as ${value * 100}%`,
+    `"${metric}" is a rate, a fraction from 0 to 1; found ${value}, which reads as ${percent}%`,
     'warning',
     `for ${value}%, write ${fraction}`,
   );
@@ -285,6 +290,18 @@ function signoffPolicy(spec: SignoffPolicySpec, report: Report, found: Found) {
   listedTwice(spec.rules.objectionsDismissibleBy, ['rules', 'objectionsDismissibleBy'], 'role', report);
   if (spec.breakGlass) listedTwice(spec.breakGlass.roles, ['breakGlass', 'roles'], 'role', report);
   if (spec.governance?.roles) listedTwice(spec.governance.roles, ['governance', 'roles'], 'role', report);
+}
+
+/** Rates in the evidence and the baselines: a baseline whose unit says "percent" is one, and is left alone. */
+function useCase(spec: UseCaseSpec, report: Report) {
+  spec.candidate?.evaluation.results.forEach((r, i) => {
+    if (isRateMetric(r.metric))
+      rateAsPercent(r.metric, r.value, ['candidate', 'evaluation', 'results', i, 'value'], report);
+  });
+  spec.baselineMetrics.forEach((b, i) => {
+    if (isRateMetric(b.name) && !/^(?:percent|%|pct)$/i.test(b.unit.trim()))
+      rateAsPercent(b.name, b.value, ['baselineMetrics', i, 'value'], report);
+  });
 }
 
 /** Lists of values a quality rule accepts or treats as missing, and a feed's null markers, wherever they sit. */
