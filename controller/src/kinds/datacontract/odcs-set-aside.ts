@@ -90,6 +90,8 @@ export function setAsideUnread(
             whereInDocument(item),
             'odcs.set-aside',
             `Vigil does not act on ${what} (${formatPath(at)}: ${i.message}); it is kept as written and exported again`,
+            undefined,
+            typeof item[item.length - 1] === 'string',
           );
         },
       });
@@ -141,8 +143,13 @@ function warnUnread(
   );
 }
 
-/** The item of a list named in WHOLE_ITEMS that holds `at`, else the field itself (or its owner, if it is missing). */
+/**
+ * The item of a list named in WHOLE_ITEMS that holds `at`, else the field itself (or its owner, if it is missing).
+ * A server keeps what Vigil can use of it: a connection field its type does not take is set aside alone.
+ */
 function wholeItem(at: PathSegment[], spec: Json): PathSegment[] {
+  if (at[0] === 'servers' && at.length === 3 && typeof at[2] === 'string' && getAt(spec, at) !== undefined)
+    return at;
   for (let n = at.length - 1; n >= 1; n--) {
     const list = at[n - 1];
     if (typeof at[n] === 'number' && typeof list === 'string' && WHOLE_ITEMS[list]) return at.slice(0, n + 1);

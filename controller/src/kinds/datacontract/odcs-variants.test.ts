@@ -31,11 +31,13 @@ describe('readDuration', () => {
     ['P1DT12H', { value: 36, unit: 'h', approximate: false }],
     ['P1Y6M', { value: 18.166667, unit: 'mo', approximate: true }],
     ['p1y', { value: 1, unit: 'y', approximate: false }],
+    ['500ms', { value: 500, unit: 'ms', approximate: false }],
+    ['1.5 h', { value: 1.5, unit: 'h', approximate: false }],
   ])('reads %s', (text, reading) => {
     expect(readDuration(text)).toEqual(reading);
   });
 
-  it.each(['1Y', 'P', 'PT', 'P1H', 'yearly', '4d', ''])('is not fooled by %j', (text) => {
+  it.each(['1Y', 'P', 'PT', 'P1H', 'yearly', '4 days', '-4d', ''])('is not fooled by %j', (text) => {
     expect(readDuration(text)).toBeUndefined();
   });
 });

@@ -88,8 +88,16 @@ export interface DurationReading {
   approximate: boolean;
 }
 
-/** An ISO 8601 duration as a number and a unit (`P1Y` -> 1 y); undefined when the text is not one. */
+// A number and a unit in one string, as contracts often write a latency: "500ms", "4d", "1.5 h".
+const SHORTHAND = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)$/;
+
+/**
+ * An ISO 8601 duration (`P1Y` -> 1 y), or a number with its unit in one string (`500ms`), as a number and a
+ * unit; undefined when the text is neither.
+ */
 export function readDuration(text: string): DurationReading | undefined {
+  const short = SHORTHAND.exec(text.trim());
+  if (short) return { value: Number(short[1]), unit: short[2]!, approximate: false };
   const m = DURATION.exec(text.trim().toUpperCase());
   if (!m || text.trim().toUpperCase() === 'P' || text.trim().toUpperCase().endsWith('T')) return undefined;
   const given = PARTS.map((p, i) => ({

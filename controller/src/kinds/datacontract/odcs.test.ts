@@ -464,6 +464,34 @@ describe('ODCS variants, read in one form and written back as they came', () => 
     expect(validateOdcs(exported)).toEqual([]);
   });
 
+  it('keeps a server whose type does not take one of its fields, setting that field aside', () => {
+    const text = [
+      'apiVersion: v3.0.2', //                         1
+      'kind: DataContract', //                         2
+      'id: weather', //                                3
+      'version: 1.0.0', //                             4
+      'status: active', //                             5
+      'servers:', //                                   6
+      '  - server: api', //                            7
+      '    type: api', //                              8
+      '    location: https://api.example/weather', //  9
+      '    format: json', //                           10
+      'slaProperties:', //                             11
+      '  - property: latency', //                      12
+      '    value: 500ms', //                           13
+      '',
+    ].join('\n');
+    const r = importOdcsText(text, 'weather.odcs.yaml', OWNER);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'weather.odcs.yaml:10:5: warning: servers[0].format: Vigil does not act on this field (servers[0].format: format does not apply to a api server; it takes location); it is kept as written and exported again',
+    ]);
+    expect(r.value!.spec.servers).toEqual([
+      { server: 'api', type: 'api', location: 'https://api.example/weather' },
+    ]);
+    expect(r.value!.spec.slaProperties).toEqual([{ property: 'latency', value: 500, unit: 'ms' }]);
+    expect(exportOdcs(r.value!)).toEqual(parse(text));
+  });
+
   it('reads nesting deeper than Vigil models, checks the first three levels and keeps the rest', () => {
     const text = [
       'apiVersion: v3.1.0', //                               1
