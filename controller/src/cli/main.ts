@@ -21,6 +21,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register>]
   ['forge', async () => (await import('./commands/forge.js')).registerForge],
   ['promote', async () => (await import('./commands/promote.js')).registerPromote],
   ['audit', async () => (await import('./commands/audit.js')).registerAudit],
+  ['surveillance', async () => (await import('./commands/surveillance.js')).registerSurveillance],
 ];
 
 /** The program with the subcommand `argv` names, or with every subcommand when it names none. */
