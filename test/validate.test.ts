@@ -520,6 +520,8 @@ describe('the vigil validate command', () => {
       `${join(dir, 'empty.yaml')}: ${none}\n${join(dir, 'notes.yaml')}: ${none}\n` +
         'invalid: 2 errors, 0 warnings in 1 document in 3 files\n',
     );
+    const files = [join(dir, 'empty.yaml'), join(dir, 'notes.yaml'), join(dir, 'train.yaml')];
+    expect(await vigil(['--threads', '2', ...files]), 'on worker threads').toEqual(named);
     // Found by walking a directory, such a file is passed over.
     expect((await vigil([dir])).stdout).toBe(
       'valid: 4 documents in 4 files (1 ReleaseTrain, 1 SignoffPolicy, 1 SurveillancePolicy, 1 UseCase)\n',
