@@ -123,6 +123,22 @@ describe('a cluster that does not answer', () => {
   });
 });
 
+describe('a kubeconfig the client will not use as written', () => {
+  it('an http:// server without insecure-skip-tls-verify is named, with the missing setting', async () => {
+    const plain = join(work, 'plain-http.kubeconfig');
+    writeFileSync(plain, kubeconfigFor(closedServer).replace(/\n\s*insecure-skip-tls-verify: true/, ''));
+    const expected = {
+      code: 1,
+      out: '',
+      err: `vigil: the kubeconfig's cluster ${closedServer} is plain http://, which Vigil's client uses only with insecure-skip-tls-verify: true in that cluster's entry\n`,
+    };
+    expect(await vigil('audit', '--no-forge', '--kubeconfig', plain)).toEqual(expected);
+    expect(
+      await vigil('promote', 'ambient-documentation', '--to', 'pilot-department', '--kubeconfig', plain),
+    ).toEqual(expected);
+  });
+});
+
 describe('a namespace that does not exist', () => {
   it('vigil audit reports it instead of an empty record', async () => {
     const r = await vigil(

@@ -89,7 +89,12 @@ function exitCodeFor(err: unknown): number {
 }
 
 // By name, so that `vigil validate` does not load the Kubernetes client to check an error it never throws.
-const CLUSTER_ERRORS = new Set(['KubeConfigError', 'ClusterUnreachableError', 'NamespaceNotFoundError']);
+const CLUSTER_ERRORS = new Set([
+  'KubeConfigError',
+  'ClusterConfigError',
+  'ClusterUnreachableError',
+  'NamespaceNotFoundError',
+]);
 
 function isClusterError(err: unknown): err is Error {
   return err instanceof Error && CLUSTER_ERRORS.has(err.name);

@@ -29,6 +29,11 @@ export class NamespaceNotFoundError extends Error {
   }
 }
 
+/** The kubeconfig names a cluster the client will not talk to as written. */
+export class ClusterConfigError extends Error {
+  override readonly name = 'ClusterConfigError';
+}
+
 // The codes of a connection that never carried an answer; an HTTP error status is an answer, not one of these.
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -78,6 +83,12 @@ export async function withCluster<T>(kubeConfig: KubeConfig, fn: () => Promise<T
     return await fn();
   } catch (err) {
     if (isConnectionFailure(err)) throw new ClusterUnreachableError(serverOf(kubeConfig));
+    // client-node's own words for an http:// server without the flag; kubectl would accept it.
+    if (err instanceof Error && /HTTP protocol is not allowed when skipTLSVerify/.test(err.message)) {
+      throw new ClusterConfigError(
+        `the kubeconfig's cluster ${serverOf(kubeConfig)} is plain http://, which Vigil's client uses only with insecure-skip-tls-verify: true in that cluster's entry`,
+      );
+    }
     throw err;
   }
 }

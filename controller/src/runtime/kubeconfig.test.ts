@@ -7,6 +7,8 @@ import { KubeConfigError, kubeConfigProblem, loadKubeConfig } from './kubeconfig
 const dir = mkdtempSync(join(tmpdir(), 'vigil-kubeconfig-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const savedEnv = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+// Outside a pod, as a person at a terminal is.
+delete process.env.KUBERNETES_SERVICE_HOST;
 afterEach(() => {
   for (const [k, v] of Object.entries(savedEnv)) {
     if (v === undefined) delete process.env[k];
@@ -74,6 +76,16 @@ describe('loadKubeConfig', () => {
     writeFileSync(path, 'clusters: [');
     expect((failure({}) as Error).message).toMatch(
       new RegExp(`^${path}: not a valid kubeconfig: YAML syntax error`),
+    );
+  });
+
+  it('says there is no kubeconfig, rather than aiming at localhost:8080, when none is set and none exists', () => {
+    delete process.env.KUBECONFIG;
+    process.env.HOME = join(dir, 'no-home');
+    const err = failure({});
+    expect(err).toBeInstanceOf(KubeConfigError);
+    expect((err as Error).message).toBe(
+      `no kubeconfig: KUBECONFIG is not set, there is no ${join(dir, 'no-home', '.kube', 'config')} and this is not a pod; is \`npm start\` running, is KUBECONFIG set?`,
     );
   });
 

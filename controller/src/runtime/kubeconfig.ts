@@ -22,8 +22,11 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const kc = new KubeConfig();
   const files = kubeConfigFiles(source.kubeconfig);
   const [first, ...more] = files;
-  if (first === undefined) kc.loadFromDefault();
-  else {
+  if (first === undefined) {
+    // With nothing to read outside a pod, the client would aim at http://localhost:8080 and fail obscurely.
+    if (!process.env.KUBERNETES_SERVICE_HOST) throw new KubeConfigError(NO_KUBECONFIG());
+    kc.loadFromDefault();
+  } else {
     loadFile(kc, first);
     for (const file of more) {
       const next = new KubeConfig();
@@ -48,6 +51,9 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   }
   return kc;
 }
+
+const NO_KUBECONFIG = () =>
+  `no kubeconfig: KUBECONFIG is not set, there is no ${join(process.env.HOME || homedir(), '.kube', 'config')} and this is not a pod; is \`npm start\` running, is KUBECONFIG set?`;
 
 /** The files the rules name; none when only the in-cluster service account (or nothing) is left. */
 function kubeConfigFiles(explicit: string | undefined): string[] {

@@ -17,6 +17,7 @@ import type { Forge } from '../../forge/forge.js';
 import { createGitHubForge, tokenFromFile, tokenFromSecret } from '../../forge/github/index.js';
 import { readForgeStateFile } from '../../forge/local/index.js';
 import {
+  ClusterConfigError,
   ClusterUnreachableError,
   checkNamespaceExists,
   NamespaceNotFoundError,
@@ -96,7 +97,12 @@ export function registerAudit(program: Command): void {
           return readAuditInputs({ client, scope, period: period.period, ...(forge ? { forge } : {}) });
         });
       } catch (err) {
-        if (err instanceof ClusterUnreachableError || err instanceof NamespaceNotFoundError) throw err;
+        if (
+          err instanceof ClusterUnreachableError ||
+          err instanceof ClusterConfigError ||
+          err instanceof NamespaceNotFoundError
+        )
+          throw err;
         const server = serverOf(client.kubeConfig);
         const code = (err as { code?: number }).code;
         throw new InputError(
