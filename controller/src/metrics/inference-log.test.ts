@@ -192,7 +192,7 @@ describe('readMetrics over a small log', () => {
         metric: 'error-rate',
         reason: 'UnsupportedSource',
         message:
-          'error-rate: prometheus sources are not read yet; only sql and drift sources over the inference log are',
+          'error-rate: prometheus sources are not read yet; only sql, drift and builtin sources over the inference log are',
       },
       {
         metric: 'unknown-column',

@@ -1,5 +1,6 @@
-// Surveillance readings from the inference log: each sql and drift metric of a policy, read with DuckDB over
-// the log file the policy names (see sources.ts for what the SQL sees and must return).
+// Surveillance readings from the inference log: each sql, drift and builtin metric of a policy, read with DuckDB
+// over the log file the policy names (see sources.ts for what the SQL sees and must return, builtin.ts for the
+// built-in metrics).
 //
 // What cannot be read this round is returned beside the readings, each with a reason the reconciler can show:
 // UnsupportedSource for prometheus sources (no Prometheus adapter yet), QueryFailed for a query that fails or
@@ -54,7 +55,7 @@ export async function readMetrics(
       result.unread.push({
         metric: m.name,
         reason: 'UnsupportedSource',
-        message: `${m.name}: prometheus sources are not read yet; only sql and drift sources over the inference log are`,
+        message: `${m.name}: prometheus sources are not read yet; only sql, drift and builtin sources over the inference log are`,
       });
     } else {
       fromLog.push(m);
