@@ -344,6 +344,8 @@ describe('the readmission encounter feed contract', () => {
   it('imports without options, without a warning', () => {
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
     expect(r.value?.metadata.name).toBe('inpatient-encounters');
+    // Written as Vigil writes ODCS, so nothing needs keeping for export.
+    expect(r.value?.spec.odcsRestore).toBeUndefined();
     expect(r.value?.spec).toMatchObject({
       ownerTeam: 'northwind-health/data-platform',
       consumers: [{ useCase: 'readmission-risk' }],
