@@ -205,6 +205,21 @@ describe('edges of the log', () => {
     expect(read.readings.find((r) => r.metric === 'override')).toMatchObject({ value: 1, samples: 4 });
   });
 
+  it('reads the rows without a segment value as the segment (none)', async () => {
+    const rows = ['north', '', 'north', ''].map((site, i) => `${at(i + 0.5)},${site}`);
+    await writeFile(path.join(root, 'sites.csv'), `scored_at,site\n${rows.join('\n')}\n`);
+    const spec = surveillancePolicySpec.parse({
+      inferenceLog: { uri: 'sites.csv' },
+      metrics: [metric('volume', { statistic: 'volume' }, { segments: ['site'] })],
+    });
+    const read = await readMetrics(spec, { baseDir: root, now: NOW });
+    expect(read.readings.map((r) => [r.segment, r.value])).toEqual([
+      [undefined, 4],
+      ['site=north', 2],
+      ['site=(none)', 2],
+    ]);
+  });
+
   it('computes drift over a column holding NaN, leaving it out, without stalling', async () => {
     const baseline = [0.1, 0.2, 'NaN', 0.3, 0.4].map((v, i) => `${at(20 + i)},${v}`);
     const current = [0.3, 'NaN', 0.4, 0.5].map((v, i) => `${at(1 + i)},${v}`);
@@ -262,6 +277,12 @@ describe('edges of the log', () => {
       expect.objectContaining({ name: 'psi', samples: 200, baselineSamples: 2 }),
     ]);
     expect(decision.status.metrics![0]!.tier).toBeUndefined();
+    expect(decision.status.metrics![0]!.excluded).toEqual({
+      missing: 0,
+      nan: 0,
+      outOfRange: 0,
+      unlabelled: 0,
+    });
     expect(decision.conditions[1]).toMatchObject({ reason: 'InsufficientSamples' });
   });
 });
