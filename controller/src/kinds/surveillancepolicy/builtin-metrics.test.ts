@@ -193,13 +193,17 @@ const PG_BIN = [
   '/usr/lib/postgresql/15/bin',
   '/usr/lib/postgresql/16/bin',
   '/usr/lib/postgresql/17/bin',
-].find((d) => existsSync(path.join(d, 'initdb')));
+].find((d) => ['initdb', 'pg_ctl', 'psql'].every((bin) => existsSync(path.join(d, bin))));
+// As root, the server runs as the postgres user the Debian package creates.
+const RUNNABLE =
+  PG_BIN !== undefined &&
+  (process.getuid?.() !== 0 || spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status === 0);
 const FIXTURE = path.resolve(
   fileURLToPath(import.meta.url),
   '../../../../../test/fixtures/surveillance/inference-log.csv',
 );
 
-describe.skipIf(!PG_BIN)('the builtin queries in PostgreSQL', () => {
+describe.skipIf(!RUNNABLE)('the builtin queries in PostgreSQL', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pg-'));
   const data = path.join(dir, 'data');
   // PostgreSQL refuses to run as root; there it runs as the postgres user.
@@ -209,7 +213,7 @@ describe.skipIf(!PG_BIN)('the builtin queries in PostgreSQL', () => {
       : execFileSync(cmd, args, { stdio: 'pipe' });
   const psql = (sql: string) => {
     const r = spawnSync(
-      'psql',
+      path.join(PG_BIN!, 'psql'),
       ['-h', dir, '-U', 'postgres', '-d', 'postgres', '-X', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1'],
       {
         input: sql,
