@@ -169,11 +169,14 @@ describe('builtin metrics over the fixture log', () => {
 });
 
 describe('edges of the log', () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'vigil-builtin-'));
+  let root = '';
+  beforeAll(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'vigil-builtin-'));
+  });
   const DAY = 86_400_000;
   const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * DAY).toISOString();
   afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
+    if (root) await rm(root, { recursive: true, force: true });
   });
 
   it('reads a label or flag column that holds only NO, or only YES, as the text it is', async () => {

@@ -204,8 +204,9 @@ const FIXTURE = path.resolve(
 );
 
 describe.skipIf(!RUNNABLE)('the builtin queries in PostgreSQL', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pg-'));
-  const data = path.join(dir, 'data');
+  // Made when the tests run, not when they are collected, so a filtered run leaves nothing behind.
+  let dir = '';
+  let data = '';
   // PostgreSQL refuses to run as root; there it runs as the postgres user.
   const asServer = (cmd: string, args: string[]) =>
     process.getuid?.() === 0
@@ -225,6 +226,8 @@ describe.skipIf(!RUNNABLE)('the builtin queries in PostgreSQL', () => {
   };
 
   beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'vigil-pg-'));
+    data = path.join(dir, 'data');
     chmodSync(dir, 0o777);
     asServer(path.join(PG_BIN!, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
     asServer(path.join(PG_BIN!, 'pg_ctl'), [
@@ -243,6 +246,7 @@ describe.skipIf(!RUNNABLE)('the builtin queries in PostgreSQL', () => {
     );
   }, 60_000);
   afterAll(() => {
+    if (!dir) return;
     try {
       asServer(path.join(PG_BIN!, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
     } finally {
