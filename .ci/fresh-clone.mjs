@@ -16,7 +16,7 @@ const STOP_TIMEOUT_MS = 60_000;
 
 const say = (line) => process.stdout.write(`ci: ${line}\n`);
 const fail = (line) => {
-  process.stderr.write(`ci: FAIL ${line}\n`);
+  process.stderr.write(`ci: FAIL ${line}\nci: the clone is left in ${work} to look into\n`);
   process.exit(1);
 };
 

@@ -44,7 +44,7 @@ function npm(args) {
   if (result.error) throw new SetupError(`cannot run npm: ${result.error.message}`);
   if (result.status !== 0) {
     throw new SetupError(
-      `npm ${args[0]} failed (exit ${result.status ?? result.signal}); see its output above`,
+      `npm ${args.filter((a) => !a.startsWith('--')).join(' ')} failed (exit ${result.status ?? result.signal}); see its output above`,
     );
   }
 }
