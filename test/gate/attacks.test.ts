@@ -313,6 +313,68 @@ describe('ways around the sign-off gate, closed', { timeout: 180_000 }, () => {
     expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
   });
 
+  it('a force push in someone else’s name is seen in the timeline, without push webhooks', async () => {
+    // ds-3 opens an honest change; ds-2 then force-pushes a commit written in ds-3's name over it and approves,
+    // as data-science. Vigil has seen no push webhook: only the pull request's timeline says who pushed.
+    await branchWith('ds-3', 'force-over', { [READMISSION]: bump });
+    const pr = await open('ds-3', 'force-over');
+    const ds2 = as(local, 'ds-2');
+    const { data: main } = await ds2.rest.git.getRef({ owner: OWNER, repo: REPO, ref: 'heads/main' });
+    const { data: file } = await ds2.rest.repos.getContent({ owner: OWNER, repo: REPO, path: READMISSION });
+    if (Array.isArray(file) || file.type !== 'file') throw new Error('not a file');
+    const { data: baseCommit } = await ds2.rest.git.getCommit({
+      owner: OWNER,
+      repo: REPO,
+      commit_sha: main.object.sha,
+    });
+    const { data: tree } = await ds2.rest.git.createTree({
+      owner: OWNER,
+      repo: REPO,
+      base_tree: baseCommit.tree.sha,
+      tree: [
+        {
+          path: READMISSION,
+          mode: '100644',
+          type: 'blob',
+          content: bump(Buffer.from(file.content, 'base64').toString('utf8')),
+        },
+      ],
+    });
+    const ds3 = { name: 'Data scientist 3', email: 'ds-3@users.noreply.forge.localhost' };
+    const { data: forged } = await ds2.rest.git.createCommit({
+      owner: OWNER,
+      repo: REPO,
+      message: 'Raise the readmission model again',
+      tree: tree.sha,
+      parents: [main.object.sha],
+      author: ds3,
+      committer: ds3,
+    });
+    await ds2.rest.git.updateRef({
+      owner: OWNER,
+      repo: REPO,
+      ref: 'heads/force-over',
+      sha: forged.sha,
+      force: true,
+    });
+    expect(await headOf(pr.number)).toBe(forged.sha);
+    await approve(pr.number, 'ds-2', 'clinical-safety-lead', 'compliance-1');
+
+    const result = await evaluated(gateOver(examples), pr.number);
+    expect(result.conclusion).toBe('failure');
+    // ds-2's approval does not count: the timeline names ds-2 as the force-pusher of the head commit, which
+    // also makes that commit's pusher known, so the only thing missing is an approval nobody contributed to.
+    expect(result.ignored.find((i) => i.login === 'ds-2')?.reason).toBe('committer');
+    expect(result.blockers.map((b) => b.code)).toEqual([]);
+    expect(result.roles.filter((r) => r.missing).map((r) => r.role)).toEqual(['data-science']);
+    expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
+
+    // An honest data scientist who wrote nothing here fills the role, and the change can merge.
+    await approve(pr.number, 'ds-lead');
+    const signed = await evaluated(gateOver(examples), pr.number);
+    expect(signed.conclusion).toBe('success');
+  });
+
   it('an approver’s commit cannot hide past the 250 commits a pull request lists', {
     timeout: 600_000,
   }, async () => {

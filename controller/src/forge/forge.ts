@@ -90,6 +90,21 @@ export interface ReviewDismissalEvent {
   at?: string;
 }
 
+/** A force push to the pull request's head branch, as its timeline records it. */
+export interface ForcePushEvent {
+  /** Who force-pushed. */
+  by: string;
+  /** The head commit after the push; undefined when the forge no longer names it. */
+  sha?: string;
+  at?: string;
+}
+
+/** What the gate reads from a pull request's timeline. */
+export interface PullRequestTimeline {
+  dismissals: ReviewDismissalEvent[];
+  forcePushes: ForcePushEvent[];
+}
+
 export type PullRequestFileStatus =
   | 'added'
   | 'removed'
@@ -269,8 +284,11 @@ export interface Forge {
     number: number,
     range?: { base: string; head: string },
   ): Promise<PullRequestCommit[]>;
-  /** Every review dismissal on the pull request, from its timeline: who dismissed which review, and what it was. */
-  listReviewDismissals(repo: RepoName, number: number): Promise<ReviewDismissalEvent[]>;
+  /**
+   * From the pull request's timeline: every review dismissal (who dismissed which review, and what it was) and
+   * every force push to its head branch (who pushed, and the head it left).
+   */
+  readTimeline(repo: RepoName, number: number): Promise<PullRequestTimeline>;
   /** Every file the pull request changes (all pages; GitHub lists at most 3000). */
   listPullRequestFiles(repo: RepoName, number: number): Promise<PullRequestFile[]>;
   /** Active members' logins; a pending invitation is not a membership. NotFoundError when the team is unknown. */

@@ -57,6 +57,7 @@ function scripted(overrides: Partial<Forge> = {}) {
         message: 'm',
       },
     ],
+    readTimeline: async () => ({ dismissals: [], forcePushes: [] }),
     teamMembers: async (_org: string, team: string) =>
       ({ 'data-science': ['ds-lead'], compliance: ['compliance-1'] })[team] ?? [],
     findCheckRun: async () => stored,

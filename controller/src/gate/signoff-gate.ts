@@ -7,6 +7,7 @@ import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import {
   type CheckRun,
   ConflictError,
+  type ForcePushEvent,
   type Forge,
   ForgeUnavailableError,
   NotFoundError,
@@ -116,6 +117,8 @@ interface Gathered {
   reviews?: Review[];
   commits?: PullRequestCommit[];
   dismissals?: ReviewDismissalEvent[];
+  /** Force pushes to the head branch, from the timeline; read when a review was dismissed or a pusher is unknown. */
+  forcePushes?: ForcePushEvent[];
   teams: Record<string, TeamMembership | undefined>;
   unreadable: { what: string; error: unknown }[];
 }
@@ -180,13 +183,11 @@ export class SignoffGate {
         headSha: pr.head.sha,
         commits: (gathered.commits ?? []).map((c) => ({
           ...c,
-          pushers: [
-            ...new Set([
-              ...(request.authorPushed?.includes(c.sha) ? [pr.author] : []),
-              ...(this.pushes?.pushersOf(repository, c.sha) ?? []),
-            ]),
-          ],
+          pushers: this.pushersOf(request, pr, c.sha, gathered.forcePushes),
         })),
+        ...(gathered.forcePushes?.length
+          ? { branchPushers: [...new Set(gathered.forcePushes.map((f) => f.by))] }
+          : {}),
         ...(lastPushAt ? { lastPushAt } : {}),
       },
       reviews: gathered.reviews,
@@ -253,6 +254,25 @@ export class SignoffGate {
   }
 
   /**
+   * Who pushed a commit: Vigil itself for the commits it wrote, the pushers push webhooks named, and whoever
+   * force-pushed the branch to leave that commit as its head (from the timeline).
+   */
+  private pushersOf(
+    request: SignoffRequest,
+    pr: PullRequest,
+    sha: string,
+    forcePushes: readonly ForcePushEvent[] | undefined,
+  ): string[] {
+    return [
+      ...new Set([
+        ...(request.authorPushed?.includes(sha) ? [pr.author] : []),
+        ...(this.pushes?.pushersOf(request.repository, sha) ?? []),
+        ...(forcePushes ?? []).filter((f) => f.sha === sha).map((f) => f.by),
+      ]),
+    ];
+  }
+
+  /**
    * Reviews and commits, side by side, then the members of every team that may sign. Membership is read once
    * per evaluation and never kept from one to the next: no pull request event says a team changed, and an
    * approval must count only from who is a member when the decision is made. It is read only when a review
@@ -271,18 +291,29 @@ export class SignoffGate {
     const gathered: Gathered = { teams: {}, unreadable };
     if (reviews.status === 'fulfilled') gathered.reviews = reviews.value;
     else unreadable.push({ what: 'the reviews', error: reviews.reason });
-    // Who dismissed a review is only in the timeline; read it only when a review was dismissed.
-    if (gathered.reviews?.some((r) => r.state === 'DISMISSED')) {
-      try {
-        gathered.dismissals = await this.forge.listReviewDismissals(repository, number);
-      } catch (error) {
-        unreadable.push({ what: 'who dismissed the reviews', error });
-      }
-    }
     if (commits.status === 'fulfilled') {
       gathered.commits = commits.value;
       if (!this.commits.has(commitsKey)) remember(this.commits, commitsKey, commits.value);
     } else unreadable.push({ what: 'the commits', error: commits.reason });
+    // Who dismissed a review, and who force-pushed the branch, are only in the timeline: read it when a review
+    // was dismissed, or when there is an approval to weigh and a commit has no pusher Vigil saw (a force push
+    // names its pusher there, who may not approve).
+    const dismissed = gathered.reviews?.some((r) => r.state === 'DISMISSED') ?? false;
+    const pusherUnknown =
+      (gathered.reviews?.some((r) => r.state === 'APPROVED') ?? false) &&
+      (gathered.commits?.some((c) => this.pushersOf(request, pr, c.sha, undefined).length === 0) ?? false);
+    if (dismissed || pusherUnknown) {
+      try {
+        const timeline = await this.forge.readTimeline(repository, number);
+        gathered.dismissals = timeline.dismissals;
+        gathered.forcePushes = timeline.forcePushes;
+      } catch (error) {
+        unreadable.push({
+          what: dismissed ? 'who dismissed the reviews' : 'who pushed the commits',
+          error,
+        });
+      }
+    }
     // Without the reviews the decision fails closed whatever the teams hold: spare the calls.
     const teams = gathered.reviews && reviewsNeedMembership(gathered.reviews) ? teamsToRead(request) : [];
     const members = await Promise.allSettled(

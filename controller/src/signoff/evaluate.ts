@@ -52,6 +52,11 @@ export interface PullRequestFacts {
   commits: readonly PullRequestCommit[];
   /** When the head branch was last pushed to; approvals submitted before it are stale even on the same sha. */
   lastPushAt?: string;
+  /**
+   * Everyone the forge records force-pushing the head branch, whether or not the commits they left remain: they
+   * changed the pull request, so they cannot sign it off.
+   */
+  branchPushers?: readonly string[];
 }
 
 /** Members of one team. A user whose membership is pending (invited, not accepted) is not a member. */
@@ -290,6 +295,7 @@ export function evaluateSignoff(input: SignoffInput): SignoffResult {
         'No commits were listed for the pull request, so its committers cannot be excluded from signing off.',
     });
   }
+  for (const pusher of pullRequest.branchPushers ?? []) committers.add(key(pusher));
   for (const commit of pullRequest.commits) {
     const unlinked: string[] = [];
     for (const [who, login] of [

@@ -14,6 +14,7 @@ import {
   ConflictError,
   type Created,
   type FileAtRef,
+  type ForcePushEvent,
   type Forge,
   ForgeError,
   type NewPullRequest,
@@ -24,6 +25,7 @@ import {
   type PullRequestFile,
   type PullRequestFileStatus,
   type PullRequestReview,
+  type PullRequestTimeline,
   type RepoName,
   type RequiredChecks,
   type ReviewDismissalEvent,
@@ -398,19 +400,28 @@ export class GitHubForge implements Forge {
     return all;
   }
 
-  async listReviewDismissals(repo: RepoName, number: number): Promise<ReviewDismissalEvent[]> {
+  async readTimeline(repo: RepoName, number: number): Promise<PullRequestTimeline> {
     const events = await this.gh.paginate(this.gh.rest.issues.listEventsForTimeline, {
       ...splitRepo(repo),
       issue_number: number,
       per_page: 100,
     });
     const found: ReviewDismissalEvent[] = [];
+    const forcePushes: ForcePushEvent[] = [];
     for (const e of events as TimelineEntry[]) {
+      if (e.event === 'head_ref_force_pushed') {
+        forcePushes.push({
+          by: e.actor?.login ?? 'ghost',
+          ...(e.commit_id ? { sha: e.commit_id } : {}),
+          ...(e.created_at ? { at: e.created_at } : {}),
+        });
+        continue;
+      }
       if (e.event !== 'review_dismissed' || !e.dismissed_review) continue;
       const previousState = e.dismissed_review.state.toUpperCase() as ReviewState;
       if (!REVIEW_STATES.has(previousState)) {
         throw new ForgeError(
-          'listReviewDismissals',
+          'readTimeline',
           `a dismissal of review ${e.dismissed_review.review_id} names an unknown state "${e.dismissed_review.state}"`,
         );
       }
@@ -421,7 +432,7 @@ export class GitHubForge implements Forge {
         ...(e.created_at ? { at: e.created_at } : {}),
       });
     }
-    return found;
+    return { dismissals: found, forcePushes };
   }
 
   async listPullRequestFiles(repo: RepoName, number: number): Promise<PullRequestFile[]> {
@@ -660,6 +671,8 @@ interface TimelineEntry {
   event?: string;
   actor?: { login: string } | null;
   created_at?: string;
+  /** For head_ref_force_pushed: the head commit after the push. */
+  commit_id?: string | null;
   dismissed_review?: { state: string; review_id: number; dismissal_message?: string | null };
 }
 
