@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
 import { type Forge, ForgeUnavailableError, NotFoundError, type PullRequest } from './forge/forge.js';
+import { decisionsAtRest } from './gate/at-rest.js';
 import {
   GovernanceChangeGate,
   GovernedPullRequestGate,
@@ -76,6 +77,16 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
   };
   // What a delivery or a poll read is handed to the evaluation it triggers, so that evaluation reads it no more.
   const inHand = pullRequestsInHand(forge);
+  // What the reconcilers decided and keep until due; whatever this side hears of makes them read again.
+  const atRest = decisionsAtRest(forge);
+  const policiesAgain = () => {
+    atRest.policies.forgetAll();
+    for (const policy of cache.list(SIGNOFF_POLICIES)) {
+      manager
+        .queueFor(SIGNOFF_POLICIES)
+        ?.addAfter(`${policy.metadata.namespace}/${policy.metadata.name}`, batchMs);
+    }
+  };
   const pushes = options.pushes ?? new PushLedger(pushLedgerFile(options, logger));
   const governed = startGovernedGate(options, cache, pushes);
   // A Promotion's pull request goes to its reconciler; any other on a repository UseCases deploy from, to the
@@ -84,7 +95,11 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
   // The head branch, when known, tells a Promotion's pull request before its status records the number.
   const requeue = (ref: PullRequestRef, afterMs: number, headRef?: string) => {
     const keys = promotionKeysFor(cache, ref);
-    for (const key of keys) manager.queueFor(PROMOTIONS)?.addAfter(key, afterMs);
+    for (const key of keys) {
+      // Something happened to it at the forge: its next pass reads again, whatever it decided before.
+      atRest.promotions.forget(key);
+      manager.queueFor(PROMOTIONS)?.addAfter(key, afterMs);
+    }
     if (keys.some((key) => promotionInProgress(cache, key))) return;
     // Pull requests on the governance repository (where SignoffPolicies live) go to the same gate.
     const repo = ref.repository.toLowerCase();
@@ -115,7 +130,10 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
   };
   const onDelivery = (event: WebhookEvent) => {
     // A team's members changed: an approval counts only from a member, so every decision is made again.
-    if (event.membership) reevaluateOpen(batchMs);
+    if (event.membership) {
+      reevaluateOpen(batchMs);
+      policiesAgain();
+    }
     // A push may change who contributed to a pull request: decide again, now that the ledger knows the pusher.
     if (event.push) reevaluateOpen(batchMs, event.push);
     const delivered = pullRequestInPayload(event.payload);
@@ -174,6 +192,7 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
       if (changed.length > 0) {
         logger.info({ teams: changed }, 'team members changed: evaluating every open pull request again');
         reevaluateOpen(0);
+        policiesAgain();
       }
       return [...openPromotionPullRequests(cache), ...governed.open()];
     },

@@ -38,7 +38,10 @@ export interface SignoffGateRequest {
 }
 
 export interface PromotionSignoffGate {
-  evaluate(request: SignoffGateRequest): Promise<{ result: SignoffResult; checkRunId?: number }>;
+  /** `complete` is true when every fact the decision needs was read (nothing failed closed for want of it). */
+  evaluate(
+    request: SignoffGateRequest,
+  ): Promise<{ result: SignoffResult; checkRunId?: number; complete?: boolean }>;
   /**
    * Turn a success this gate set on the pull request into a failure that says why, when what the decision needs
    * cannot be read; true when it wrote one.

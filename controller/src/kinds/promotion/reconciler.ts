@@ -1,6 +1,7 @@
 // The Promotion reconciler: opens the pull request that changes the deployed version (branch, commit, pull
 // request, reviewers, labels — each step skipped when already done, so a restart or a second replica never
 // opens a second one), then follows it to sign-off, merge, rejection or supersession.
+import { createHash } from 'node:crypto';
 import type { DataContractSpec, DataContractStatus } from '../../../../specs/datacontract.js';
 import { dataContractSpec } from '../../../../specs/datacontract.js';
 import {
@@ -24,6 +25,7 @@ import {
   type PullRequestCommit,
   UnprocessableError,
 } from '../../forge/forge.js';
+import { decisionsAtRest } from '../../gate/at-rest.js';
 import {
   FILES_LISTED_AT_MOST,
   governedPullRequest,
@@ -169,6 +171,45 @@ export function promotionController(deps: PromotionControllerDeps) {
   const history = new DeploymentHistory(forge);
   const observed = new Map<string, ObservedPullRequest>();
 
+  const atRest = decisionsAtRest(forge).promotions;
+
+  /**
+   * What a promotion's sign-off rests on in the cluster: its own spec, the policy revision it records, whether
+   * break-glass applies, its pull request and Vigil's commit, the spec of every UseCase and SignoffPolicy and
+   * each policy's revision (a claim or a policy anywhere may change which policies apply), and the other
+   * promotions of its namespace (one may supersede it). Anything at the forge is not in it: that is forgotten by whoever hears of a change.
+   */
+  function fingerprintOf(s: Scene, obj: KubeObject): string {
+    const cache = s.ctx.cache;
+    // Specs (generation) and a policy's revision: what the decision reads of them. Their other status fields
+    // change without bearing on it.
+    const at = (o: KubeObject) =>
+      `${o.metadata.namespace}/${o.metadata.name}@${o.metadata.uid}:${o.metadata.generation}:${statusOf<{ revision?: string }>(o)?.revision ?? ''}`;
+    const parts = [
+      String(obj.metadata.generation ?? ''),
+      s.policy.revision,
+      s.breakGlass.eligible ? 'break-glass' : s.breakGlass.reason,
+      `${s.status.pullRequest?.number}:${s.status.pullRequest?.commit ?? ''}`,
+      ...cache
+        .list(USE_CASES)
+        .map((o) => `u ${at(o)}`)
+        .sort(),
+      ...cache
+        .list(SIGNOFF_POLICIES)
+        .map((o) => `p ${at(o)}`)
+        .sort(),
+      ...cache
+        .list(PROMOTIONS, s.namespace)
+        .filter((o) => o.metadata.name !== s.name)
+        .map(
+          (o) =>
+            `r ${o.metadata.name}@${o.metadata.generation}:${statusOf<PromotionStatus>(o)?.phase ?? 'Pending'}`,
+        )
+        .sort(),
+    ];
+    return createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+
   async function reconcile(ctx: ReconcileContext, obj: KubeObject): Promise<ReconcileResult> {
     const namespace = obj.metadata.namespace!;
     const name = obj.metadata.name;
@@ -222,7 +263,25 @@ export function promotionController(deps: PromotionControllerDeps) {
     try {
       if (phase === 'Merged') return await followRetrospective(scene);
       scene.breakGlass = await breakGlassFor(scene, obj.metadata.uid);
-      return withBreakGlass(scene, status.pullRequest ? await follow(scene) : await open(scene));
+      if (!status.pullRequest) return withBreakGlass(scene, await open(scene));
+      // A pass over a promotion nothing has happened to asks the forge nothing until its decision falls due.
+      const key = `${namespace}/${name}`;
+      const fingerprint = fingerprintOf(scene, obj);
+      const kept = atRest.get(key, fingerprint, ctx.now.getTime());
+      if (kept) {
+        return {
+          status: kept.value as ReconcileResult['status'],
+          requeueAfter: Math.max(1_000, kept.dueAt - ctx.now.getTime()),
+        };
+      }
+      atRest.forget(key);
+      const { restable, ...followed } = await follow(scene);
+      const result = withBreakGlass(scene, followed);
+      const phaseAfter = (result.status as PromotionStatus | undefined)?.phase;
+      if (restable && (phaseAfter === 'Open' || phaseAfter === 'SignedOff')) {
+        atRest.set(key, fingerprint, ctx.now.getTime() + (result.requeueAfter ?? poll), result.status);
+      }
+      return result;
     } catch (error) {
       throw nextStep(error, ctx.now);
     }
@@ -367,7 +426,7 @@ export function promotionController(deps: PromotionControllerDeps) {
     const opened = phaseEvent(undefined, 'Open', { pr, version: spec.version, to: spec.to });
     if (opened) events.push(opened);
     for (const e of followed.events ?? []) if (e.reason !== 'PullRequestOpened') events.push(e);
-    return { ...followed, status: { ...record, ...followed.status }, events };
+    return { ...strip(followed), status: { ...record, ...followed.status }, events };
   }
 
   async function evidenceFor(s: Scene) {
@@ -516,7 +575,7 @@ export function promotionController(deps: PromotionControllerDeps) {
     s: Scene,
     known?: PullRequest,
     opened?: { justOpened: true; commits?: PullRequestCommit[] },
-  ): Promise<ReconcileResult> {
+  ): Promise<Followed> {
     const { ctx, spec, status } = s;
     const before: PromotionPhase | undefined = status.phase;
     const number = status.pullRequest!.number;
@@ -591,7 +650,7 @@ export function promotionController(deps: PromotionControllerDeps) {
       handMade && combined.spec
         ? { ...combined.spec, rules: { ...combined.spec.rules, dismissOnPush: true } }
         : combined.spec;
-    const { result } = await gate.evaluate({
+    const { result, complete } = await gate.evaluate({
       repository: s.repo,
       number: pr.number,
       useCase: { namespace: s.namespace, name: s.useCase.name },
@@ -666,6 +725,7 @@ export function promotionController(deps: PromotionControllerDeps) {
           : []),
       ],
       requeueAfter: Math.max(1_000, Math.min(poll, reevaluateIn ?? poll)),
+      restable: complete === true,
     };
   }
 
@@ -919,4 +979,12 @@ function nextStep(error: unknown, now: Date): unknown {
   if (error instanceof ForbiddenError) return new StalledError('ForgeForbidden', error.message);
   if (error instanceof UnprocessableError) return new StalledError('ForgeRefused', error.message);
   return error;
+}
+
+/** What following a pull request found, and whether the decision rests on facts all read (it may be kept). */
+type Followed = ReconcileResult & { restable?: boolean };
+
+function strip(followed: Followed): ReconcileResult {
+  const { restable: _restable, ...result } = followed;
+  return result;
 }

@@ -10,6 +10,7 @@ import {
   ForgeUnavailableError,
   NotFoundError,
 } from '../../forge/forge.js';
+import { decisionsAtRest } from '../../gate/at-rest.js';
 import { defineController, StalledError, WaitingError } from '../../runtime/index.js';
 import { readSpec, SIGNOFF_POLICIES } from '../resources.js';
 import { decideSignoffPolicyStatus, type TeamMembership } from './status.js';
@@ -23,6 +24,7 @@ export interface SignoffPolicyControllerOptions {
 export function createSignoffPolicyController(options: SignoffPolicyControllerOptions = {}) {
   const { forge } = options;
   const recheckAfterMs = options.recheckAfterMs ?? 10 * 60_000;
+  const atRest = forge ? decisionsAtRest(forge).policies : undefined;
   return defineController({
     kind: SIGNOFF_POLICIES,
     async reconcile(ctx, obj) {
@@ -31,12 +33,22 @@ export function createSignoffPolicyController(options: SignoffPolicyControllerOp
         const decision = decideSignoffPolicyStatus({ spec });
         return { status: { ...decision.status, conditions: decision.conditions }, events: decision.events };
       }
-      const observed = await observeAtForge(forge, spec, ctx.now);
+      // Read again once due, or when the spec (generation) changed or a membership change made change control
+      // forget it; a pass before then (a resync) decides from what was read and asks GitHub nothing.
+      const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+      const fingerprint = `${obj.metadata.uid}@${obj.metadata.generation}`;
+      const nowMs = ctx.now.getTime();
+      const kept = atRest!.get(key, fingerprint, nowMs) as { value: Observed; dueAt: number } | undefined;
+      const observed = kept?.value ?? (await observeAtForge(forge, spec, ctx.now));
+      const dueAt = kept?.dueAt ?? nowMs + recheckAfterMs;
+      // Kept only once the forge knows which App it acts as: until then, a check run it writes may tell it, and
+      // the next pass must read that.
+      if (!kept && observed.protection.appId !== undefined) atRest!.set(key, fingerprint, dueAt, observed);
       const decision = decideSignoffPolicyStatus({ spec, ...observed });
       return {
         status: { ...decision.status, conditions: decision.conditions },
         events: decision.events,
-        requeueAfter: recheckAfterMs,
+        requeueAfter: Math.max(1_000, dueAt - nowMs),
       };
     },
   });
@@ -44,6 +56,8 @@ export function createSignoffPolicyController(options: SignoffPolicyControllerOp
 
 /** Without a forge: the behaviour `vigil start` has when no GitHub is configured. */
 export const signoffPolicyController = createSignoffPolicyController();
+
+type Observed = Awaited<ReturnType<typeof observeAtForge>>;
 
 /** Each role's team (an unknown team is absent) and everything that protects the enforcement branch. */
 export async function observeAtForge(

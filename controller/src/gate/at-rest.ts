@@ -1,0 +1,74 @@
+// What a reconciler last read from the forge and decided, kept until it falls due, so that a pass over objects
+// nothing has happened to (a resync, a restart of the informers, another object's change requeueing everything)
+// asks GitHub nothing at all. Each entry is tied to a fingerprint of the cluster state the decision rests on: a
+// spec, an annotation or a claim that changes gives a new fingerprint, and the next pass reads the forge again.
+// Whatever the forge may have changed is never trusted past the entry's due time (the poll interval, or an
+// approval's expiry, whichever comes first), and is forgotten at once when a webhook, the poller or a membership
+// change says something moved.
+import type { Forge } from '../forge/forge.js';
+
+interface Entry<T> {
+  fingerprint: string;
+  dueAt: number;
+  value: T;
+}
+
+export class AtRest<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly capacity: number;
+
+  constructor(capacity = 10_000) {
+    this.capacity = capacity;
+  }
+
+  /** The value kept for `key`, while its fingerprint still matches and it is not yet due; otherwise undefined. */
+  get(key: string, fingerprint: string, nowMs: number): { value: T; dueAt: number } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.fingerprint !== fingerprint || nowMs >= entry.dueAt) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return { value: entry.value, dueAt: entry.dueAt };
+  }
+
+  set(key: string, fingerprint: string, dueAt: number, value: T): void {
+    this.entries.delete(key);
+    this.entries.set(key, { fingerprint, dueAt, value });
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** Something about `key` may have changed at the forge: the next pass reads it again. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  forgetAll(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The decisions at rest for one forge: Promotions' sign-off, keyed `namespace/name`, and SignoffPolicies'. */
+export interface ForgeDecisions {
+  promotions: AtRest<unknown>;
+  policies: AtRest<unknown>;
+}
+
+const byForge = new WeakMap<Forge, ForgeDecisions>();
+
+/**
+ * The one store per forge, so that the change-control side (webhooks, the poller, the membership watch) can
+ * forget what the reconcilers of the same forge keep, without either being handed the other.
+ */
+export function decisionsAtRest(forge: Forge): ForgeDecisions {
+  let found = byForge.get(forge);
+  if (!found) {
+    found = { promotions: new AtRest(), policies: new AtRest() };
+    byForge.set(forge, found);
+  }
+  return found;
+}
