@@ -21,7 +21,8 @@ const GOVERNANCE = 'ai-governance';
 const repository = `${OWNER}/${GOVERNANCE}`;
 const POLICY = 'care-management/clinical-signoff.yaml';
 const USE_CASE = 'care-management/readmission-risk.yaml';
-const FILES = [POLICY, USE_CASE, 'utilization-management/um-signoff.yaml'];
+const SURVEILLANCE = 'care-management/readmission-surveillance.yaml';
+const FILES = [POLICY, USE_CASE, SURVEILLANCE, 'utilization-management/um-signoff.yaml'];
 const exampleText = (path: string) => readFileSync(resolve(REPO_ROOT, 'examples', path), 'utf8');
 
 /** The Northwind seed, with the governance repository holding the examples' YAML and protected as main is. */
@@ -275,6 +276,29 @@ describe('change control gates the governance repository', { timeout: 400_000 },
 
   afterAll(async () => {
     await changeControl?.stop();
+  });
+
+  it('a pull request that loosens a use case’s surveillance tiers needs the sign-off of that use case', async () => {
+    // The rollback tier moved from 15% to 40% degradation: the model would keep running far longer.
+    const gate = gateOver(examples());
+    await branchWith('ds-3', 'loosen-surveillance', {
+      [SURVEILLANCE]: (old) => old.replace('{ at: 15, action: rollback }', '{ at: 40, action: rollback }'),
+    });
+    const pr = await open('ds-3', 'loosen-surveillance');
+    await approve(pr.number, 'ds-lead');
+
+    const { changes, outcome } = await evaluated(gate, pr.number);
+    expect(changes.map((c) => c.message)).toEqual([
+      'SurveillancePolicy care-management/readmission-surveillance: changed (spec.metrics); every use case that names it is affected.',
+    ]);
+    expect(outcome.result.conclusion).toBe('failure');
+    // The governance roles of readmission-risk's policy, the use case that names this surveillance policy.
+    expect(missing(outcome.result)).toEqual(['compliance', 'clinical-safety']);
+    expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(405);
+
+    await approve(pr.number, 'compliance-1', 'clinical-safety-lead');
+    expect((await evaluated(gate, pr.number)).outcome.result.conclusion).toBe('success');
+    expect(await mergeStatus(as(local, 'ds-3'), pr.number)).toBe(200);
   });
 
   it('a pull request there whose webhooks never arrive is found by the poll and gated', async () => {

@@ -282,6 +282,24 @@ describe('readGovernanceDocs', () => {
     expect(docs.unreadable).toEqual([]);
   });
 
+  it('reads surveillance policies, data contracts and release trains, and names what changed in each', () => {
+    const train = (cron: string) =>
+      `apiVersion: vigil.dev/v1alpha1\nkind: ReleaseTrain\nmetadata: {name: quarterly, namespace: cm}\nspec: {schedule: {cron: "${cron}"}, stages: [{name: production}]}\n`;
+    const base = readGovernanceDocs([{ path: 'cm/train.yaml', content: train('0 6 1 */3 *') }]);
+    const head = readGovernanceDocs([{ path: 'cm/train.yaml', content: train('0 6 * * *') }]);
+    expect([...head.dependents.keys()]).toEqual(['ReleaseTrain cm/quarterly']);
+    expect(governanceChanges(base, head).map((c) => [c.kind, c.subject, c.code, c.message])).toEqual([
+      [
+        'ReleaseTrain',
+        'cm/quarterly',
+        'changed',
+        'ReleaseTrain cm/quarterly: changed (spec.schedule); every use case that names it is affected.',
+      ],
+    ]);
+    const gone = readGovernanceDocs([]);
+    expect(governanceChanges(base, gone).map((c) => [c.code, c.weakens])).toEqual([['removed', true]]);
+  });
+
   it('a file that does not read at head is a change of its own, gated', () => {
     const changes = governanceChanges(
       readGovernanceDocs([{ path: POLICY, content: text(POLICY) }]),

@@ -14,7 +14,19 @@ export interface GovernanceFile {
   content: string | undefined;
 }
 
-export type GovernedKind = 'SignoffPolicy' | 'UseCase';
+export type GovernedKind = 'SignoffPolicy' | 'UseCase' | DependentKind;
+
+/**
+ * Kinds a use case depends on for what reaches patients and staff: its surveillance thresholds and tiers, the
+ * data contracts it consumes, the release train that moves it. A change to one is a change to every use case
+ * that names it, and is signed off as such.
+ */
+export type DependentKind = 'SurveillancePolicy' | 'DataContract' | 'ReleaseTrain';
+export const DEPENDENT_KINDS: readonly DependentKind[] = [
+  'SurveillancePolicy',
+  'DataContract',
+  'ReleaseTrain',
+];
 
 /** A SignoffPolicy or UseCase found in a file, with its spec as written. */
 export interface GovernanceDoc {
@@ -30,13 +42,20 @@ export interface GovernanceDocs {
   /** By `namespace/name`. */
   policies: Map<string, GovernanceDoc>;
   useCases: Map<string, GovernanceDoc>;
+  /** SurveillancePolicies, DataContracts and ReleaseTrains, by `Kind namespace/name`. */
+  dependents: Map<string, GovernanceDoc>;
   /** Files that do not read as YAML, or that define an object twice: what they hold is unknown. */
   unreadable: { path: string; message: string }[];
 }
 
 /** The SignoffPolicies and UseCases in `files`: any `vigil.dev/*` apiVersion, multi-document files too. */
 export function readGovernanceDocs(files: readonly GovernanceFile[]): GovernanceDocs {
-  const docs: GovernanceDocs = { policies: new Map(), useCases: new Map(), unreadable: [] };
+  const docs: GovernanceDocs = {
+    policies: new Map(),
+    useCases: new Map(),
+    dependents: new Map(),
+    unreadable: [],
+  };
   for (const file of files) {
     if (file.content === undefined) continue;
     const loaded = loadYamlSource(file.content, file.path);
@@ -49,12 +68,14 @@ export function readGovernanceDocs(files: readonly GovernanceFile[]): Governance
       const obj = d.value as { apiVersion?: unknown; kind?: unknown; metadata?: unknown; spec?: unknown };
       if (typeof obj !== 'object' || obj === null) continue;
       if (typeof obj.apiVersion !== 'string' || !obj.apiVersion.startsWith('vigil.dev/')) continue;
-      if (obj.kind !== 'SignoffPolicy' && obj.kind !== 'UseCase') continue;
+      const kind = obj.kind as GovernedKind;
+      const dependent = DEPENDENT_KINDS.includes(kind as DependentKind);
+      if (kind !== 'SignoffPolicy' && kind !== 'UseCase' && !dependent) continue;
       const meta = (obj.metadata ?? {}) as { name?: unknown; namespace?: unknown };
       const name = typeof meta.name === 'string' ? meta.name : '';
       const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
-      const into = obj.kind === 'SignoffPolicy' ? docs.policies : docs.useCases;
-      const key = `${namespace}/${name}`;
+      const into = dependent ? docs.dependents : kind === 'SignoffPolicy' ? docs.policies : docs.useCases;
+      const key = dependent ? `${kind} ${namespace}/${name}` : `${namespace}/${name}`;
       const earlier = into.get(key);
       if (earlier) {
         docs.unreadable.push({
@@ -63,7 +84,7 @@ export function readGovernanceDocs(files: readonly GovernanceFile[]): Governance
         });
         continue;
       }
-      into.set(key, { kind: obj.kind, namespace, name, path: file.path, spec: obj.spec });
+      into.set(key, { kind, namespace, name, path: file.path, spec: obj.spec });
     }
   }
   return docs;
@@ -127,6 +148,9 @@ export function governanceChanges(base: GovernanceDocs, head: GovernanceDocs): G
   for (const key of unionKeys(base.useCases, head.useCases)) {
     changes.push(...useCaseChanges(base.useCases.get(key), head.useCases.get(key)));
   }
+  for (const key of unionKeys(base.dependents, head.dependents)) {
+    changes.push(...dependentChanges(base.dependents.get(key), head.dependents.get(key)));
+  }
   for (const u of head.unreadable) {
     changes.push({
       kind: 'File',
@@ -177,6 +201,52 @@ function policyChanges(base: GovernanceDoc | undefined, head: GovernanceDoc | un
   const found = comparePolicies(a.data, b.data).map((c) => change(c.code, c.weakens, c.message));
   // Any other edit (a description, a role's wording) is still a change to what governs, though it lowers no bar.
   return found.length > 0 ? found : [change('changed', false, 'changed (no rule, role or team).')];
+}
+
+/**
+ * A SurveillancePolicy, DataContract or ReleaseTrain created, removed or changed in any way. Which edits lower
+ * the bar (a threshold loosened, a tier dropped, a quality rule relaxed, a wave widened) is not told apart here:
+ * every edit needs the same sign-off, so weakening in two small steps is as visible as in one.
+ */
+function dependentChanges(
+  base: GovernanceDoc | undefined,
+  head: GovernanceDoc | undefined,
+): GovernanceChange[] {
+  const doc = (head ?? base)!;
+  const at = subjectOf(doc);
+  const label = `${doc.kind} ${at.subject}`;
+  if (!base)
+    return [{ ...at, code: 'created', weakens: false, message: `${label}: created in ${doc.path}.` }];
+  if (!head) {
+    return [
+      {
+        ...at,
+        path: base.path,
+        code: 'removed',
+        weakens: true,
+        message: `${label}: removed from ${base.path}.`,
+      },
+    ];
+  }
+  if (same(base.spec, head.spec)) return [];
+  const fields = changedFields(base.spec, head.spec);
+  return [
+    {
+      ...at,
+      code: 'changed',
+      weakens: false,
+      message: `${label}: changed (${fields.join(', ')}); every use case that names it is affected.`,
+    },
+  ];
+}
+
+/** The top-level spec fields that differ, e.g. `spec.tiers`. */
+function changedFields(a: unknown, b: unknown): string[] {
+  const x = (a && typeof a === 'object' ? a : {}) as Record<string, unknown>;
+  const y = (b && typeof b === 'object' ? b : {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+  const differ = keys.filter((k) => !same(x[k], y[k])).map((k) => `spec.${k}`);
+  return differ.length > 0 ? differ : ['spec'];
 }
 
 interface Found {

@@ -166,6 +166,22 @@ export function governanceRequirement(input: GovernanceRequirementInput): {
       };
       const own = typeof policyName === 'string' ? inForce(namespace, policyName) : undefined;
       found = own ? [own] : governingPath(change.path, namespace);
+    } else if (change.kind !== 'File') {
+      // A surveillance policy, data contract or release train: the sign-off of every use case that names it, as
+      // it stands (the cluster's, else the base branch's), with each one's owner team and risk class.
+      const dependents = useCasesNaming(input, change.kind, namespace, name);
+      for (const uc of dependents) {
+        const own = inForce(uc.namespace, uc.spec.signoffPolicy);
+        if (!own) continue;
+        own.touched = true;
+        own.riskClasses.add(uc.spec.riskClass);
+        own.ownerTeams.add(uc.spec.ownerTeam);
+        found.push(own);
+      }
+      if (found.length === 0) {
+        found = governingPath(change.path, namespace);
+        for (const g of found) for (const r of g.spec?.requirements ?? []) g.riskClasses.add(r.riskClass);
+      }
     } else {
       found = governingPath(change.path);
       for (const g of found) for (const r of g.spec?.requirements ?? []) g.riskClasses.add(r.riskClass);
@@ -189,6 +205,35 @@ export function governanceRequirement(input: GovernanceRequirementInput): {
     else entries.push(entry);
   }
   return { entries, blockers };
+}
+
+/**
+ * The use cases, in `namespace`, that name a SurveillancePolicy, DataContract or ReleaseTrain: those in the
+ * cluster, and those on the base branch that the cluster does not hold yet.
+ */
+function useCasesNaming(
+  input: GovernanceRequirementInput,
+  kind: string,
+  namespace: string,
+  name: string,
+): { namespace: string; name: string; spec: UseCaseSpec }[] {
+  const names = (spec: UseCaseSpec) =>
+    kind === 'SurveillancePolicy'
+      ? spec.surveillancePolicy === name
+      : kind === 'ReleaseTrain'
+        ? spec.releaseTrain === name
+        : spec.dataContracts.some((c) => c.name === name);
+  const found = new Map<string, { namespace: string; name: string; spec: UseCaseSpec }>();
+  for (const obj of input.cache.list(USE_CASES, namespace)) {
+    const spec = peekSpec(useCaseSpec, obj);
+    if (spec && names(spec)) found.set(obj.metadata.name, { namespace, name: obj.metadata.name, spec });
+  }
+  for (const doc of input.base.useCases.values()) {
+    if (doc.namespace !== namespace || found.has(doc.name)) continue;
+    const spec = parsedUseCase(doc.spec);
+    if (spec && names(spec)) found.set(doc.name, { namespace, name: doc.name, spec });
+  }
+  return [...found.values()];
 }
 
 /** One policy's governance roles as a policy of one requirement, under its own rules, without break-glass. */
