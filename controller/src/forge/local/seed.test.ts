@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadSeed, SeedError } from './seed.js';
+import { initialFiles, loadSeed, SeedError } from './seed.js';
 
 const minimal = {
   organizations: [{ login: 'northwind-health', teams: [{ slug: 'data-science', members: ['ds-lead'] }] }],
@@ -48,5 +50,20 @@ describe('loadSeed', () => {
   it('never puts a token in its errors', () => {
     const bad = { ...minimal, users: [...minimal.users, { login: 'ds-2', token: 'token-ds-lead' }] };
     expect(() => loadSeed(bad)).not.toThrow(/token-ds-lead/);
+  });
+});
+
+describe('initialFiles', () => {
+  it('keeps each directory of a list under its own name, as the governance repository of the examples does', () => {
+    const examples = fileURLToPath(new URL('../../../../examples/forge/', import.meta.url));
+    const { seed, baseDir } = loadSeed(join(examples, 'seed.yaml'));
+    const governance = seed.repositories.find((r) => r.fullName === 'northwind-health/ai-governance')!;
+    const files = [...initialFiles(governance, baseDir).keys()];
+    expect(files).toContain('care-management/clinical-signoff.yaml');
+    expect(files).toContain('utilization-management/um-signoff.yaml');
+    // Every file sits under one of the four areas the policies' spec.governance.paths name.
+    expect(new Set(files.map((f) => f.split('/')[0]))).toEqual(
+      new Set(['care-management', 'clinical-documentation', 'revenue-cycle', 'utilization-management']),
+    );
   });
 });

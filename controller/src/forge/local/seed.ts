@@ -2,7 +2,7 @@
 // initial content and how their default branch is protected. Read from YAML (examples/forge/seed.yaml) or
 // given as an object; checked before anything starts, with the field named in every error.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
@@ -121,8 +121,11 @@ const repoSeed = z.strictObject({
   description: z.string().optional(),
   defaultBranch: z.string().min(1).default('main'),
   private: z.boolean().default(true),
-  /** A directory (relative to the seed file) or a map of path -> text: the first commit on the default branch. */
-  content: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
+  /**
+   * The first commit on the default branch: a directory (relative to the seed file) whose files it holds, a list
+   * of directories each kept under its own name, or a map of path -> text.
+   */
+  content: z.union([z.string(), z.array(z.string()).min(1), z.record(z.string(), z.string())]).optional(),
   /** Who makes the first commit; the first organisation maintainer when absent. */
   initialCommitter: login.optional(),
   protection: protectionSeed.optional(),
@@ -258,18 +261,21 @@ export function crossCheck(seed: ParsedSeed): string[] {
 export function initialFiles(repo: RepoSeed, baseDir: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   if (repo.content === undefined) return files;
-  if (typeof repo.content !== 'string') {
-    for (const [path, text] of Object.entries(repo.content)) files.set(path, Buffer.from(text));
-    return files;
-  }
-  const root = resolve(baseDir, repo.content);
-  const walk = (dir: string) => {
+  const walk = (root: string, under: string, dir = root) => {
     for (const name of readdirSync(dir).sort()) {
       const abs = join(dir, name);
-      if (statSync(abs).isDirectory()) walk(abs);
-      else files.set(relative(root, abs).split(sep).join('/'), readFileSync(abs));
+      if (statSync(abs).isDirectory()) walk(root, under, abs);
+      else files.set(`${under}${relative(root, abs).split(sep).join('/')}`, readFileSync(abs));
     }
   };
-  walk(root);
+  if (typeof repo.content === 'string') walk(resolve(baseDir, repo.content), '');
+  else if (Array.isArray(repo.content)) {
+    for (const dir of repo.content) {
+      const root = resolve(baseDir, dir);
+      walk(root, `${basename(root)}/`);
+    }
+  } else {
+    for (const [path, text] of Object.entries(repo.content)) files.set(path, Buffer.from(text));
+  }
   return files;
 }
