@@ -125,7 +125,11 @@ function driftPolicy() {
     ...policy,
     spec: {
       ...policy.spec,
-      metrics: policy.spec.metrics.filter((m: { name: string }) => m.name === 'risk-score-psi'),
+      // Both windows must reach minSamples before a drift is judged. The test's log holds 415 rows of 2.4.0 in
+      // the 90-day baseline window (2.4.0 arrived late in it), fewer than the example's 500: judge from 400.
+      metrics: policy.spec.metrics
+        .filter((m: { name: string }) => m.name === 'risk-score-psi')
+        .map((m: Record<string, unknown>) => ({ ...m, minSamples: 400 })),
     },
   };
 }
