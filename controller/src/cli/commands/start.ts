@@ -15,6 +15,7 @@ import {
   loadSeed,
   removeForgeStateFile,
   startLocalForge,
+  withAbsoluteContent,
   writeForgeStateFile,
 } from '../../forge/local/index.js';
 import { startLocalCluster } from '../../local-cluster/index.js';
@@ -121,9 +122,7 @@ export function registerStart(program: Command): void {
               ...seeded,
               apps: seeded.apps.map((a) => (a === app ? { ...a, publicKey: key.publicKey } : a)),
               // Content folders are relative to the seed file.
-              repositories: seeded.repositories.map((r) =>
-                typeof r.content === 'string' ? { ...r, content: resolve(baseDir, r.content) } : r,
-              ),
+              repositories: seeded.repositories.map((r) => withAbsoluteContent(r, baseDir)),
             },
           });
           stateFile = writeForgeStateFile(process.cwd(), {

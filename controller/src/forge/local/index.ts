@@ -36,7 +36,7 @@ export type { Fault, FaultRule } from './faults.js';
 export type { Violation } from './openapi-check.js';
 export type { RateLimitOverride } from './rate-limit.js';
 export type { Seed } from './seed.js';
-export { loadSeed, SeedError } from './seed.js';
+export { loadSeed, SeedError, withAbsoluteContent } from './seed.js';
 export {
   type ForgeStateFile,
   readForgeStateFile,

@@ -257,6 +257,13 @@ export function crossCheck(seed: ParsedSeed): string[] {
   return problems;
 }
 
+/** The repository's content with its folders made absolute, so the seed can be handed on from anywhere. */
+export function withAbsoluteContent<R extends RepoSeed>(repo: R, baseDir: string): R {
+  if (typeof repo.content === 'string') return { ...repo, content: resolve(baseDir, repo.content) };
+  if (Array.isArray(repo.content)) return { ...repo, content: repo.content.map((d) => resolve(baseDir, d)) };
+  return repo;
+}
+
 /** The files of a repository's first commit, as path -> bytes. */
 export function initialFiles(repo: RepoSeed, baseDir: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
