@@ -41,6 +41,8 @@ import {
  * later at most.
  */
 export const WEBHOOK_BATCH_MS = 1_000;
+/** How long the poll waits for a deferred promotion's evaluation before it goes on regardless. */
+const DEFERRED_WAIT_MS = 60_000;
 
 export interface ChangeControlOptions {
   manager: Manager;
@@ -86,6 +88,23 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
         .queueFor(SIGNOFF_POLICIES)
         ?.addAfter(`${policy.metadata.namespace}/${policy.metadata.name}`, batchMs);
     }
+  };
+  // Promotions whose sign-off GitHub did not answer for: evaluated again, and waited for, before the poll reads.
+  const evaluateDeferredPromotions = async (): Promise<number> => {
+    const queue = manager.queueFor(PROMOTIONS);
+    const keys = atRest.deferred
+      .list()
+      .filter((key) => promotionExists(cache, key) && promotionInProgress(cache, key));
+    if (!queue || keys.length === 0) return 0;
+    await Promise.all(
+      keys.map((key) => {
+        const evaluated = atRest.deferred.next(key, DEFERRED_WAIT_MS);
+        atRest.promotions.forget(key);
+        queue.add(key);
+        return evaluated;
+      }),
+    );
+    return keys.length;
   };
   const pushes = options.pushes ?? new PushLedger(pushLedgerFile(options, logger));
   const governed = startGovernedGate(options, cache, pushes);
@@ -183,8 +202,13 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
     forge,
     // Listing first: what it finds is evaluated at once, then polled with the rest from the next interval on.
     targets: async () => {
-      // The pull requests whose events could not be acted on go first, before anything else is read.
-      const first = await governed.evaluateDeferred();
+      // The pull requests whose events could not be acted on go first, before anything else is read: the
+      // governed gate's, and the promotions' (evaluated by their reconciler; waited for here).
+      const [governedFirst, promotionsFirst] = await Promise.all([
+        governed.evaluateDeferred(),
+        evaluateDeferredPromotions(),
+      ]);
+      const first = governedFirst + promotionsFirst;
       if (first > 0)
         logger.info({ pullRequests: first }, 'evaluated first: pull requests GitHub did not answer for');
       await discovery.poll();
@@ -207,6 +231,7 @@ export async function startChangeControl(options: ChangeControlOptions): Promise
     ...(receiver ? { webhookUrl: receiver.url } : {}),
     pushes,
     async stop() {
+      atRest.deferred.release();
       await receiver?.stop();
       await poller.stop();
       await governed.stop();
@@ -326,6 +351,11 @@ function promotionInProgress(cache: CacheReader, key: string): boolean {
 }
 
 const PROMOTION_IN_PROGRESS = new Set(['Pending', 'Open', 'SignedOff']);
+
+function promotionExists(cache: CacheReader, key: string): boolean {
+  const at = key.indexOf('/');
+  return cache.get(PROMOTIONS, key.slice(0, at), key.slice(at + 1)) !== undefined;
+}
 
 /** Every team a SignoffPolicy's roles name, `org/team`. */
 function signoffTeams(cache: CacheReader): string[] {

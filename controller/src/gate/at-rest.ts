@@ -52,10 +52,57 @@ export class AtRest<T> {
   }
 }
 
+/**
+ * The promotions whose pull request's sign-off could not be evaluated because GitHub was not taking calls (the
+ * rate limit spent down to its reserve): once it does again, these are evaluated before anything else is read.
+ * Keyed `namespace/name`.
+ */
+export class DeferredPromotions {
+  private readonly keys = new Set<string>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  defer(key: string): void {
+    this.keys.add(key);
+  }
+
+  /** An evaluation of `key` ended: evaluated (`deferred` false), or deferred again. Wakes whoever waits on it. */
+  settle(key: string, deferred: boolean): void {
+    if (!deferred) this.keys.delete(key);
+    const waiting = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
+    for (const done of waiting) done();
+  }
+
+  list(): string[] {
+    return [...this.keys];
+  }
+
+  /** Resolves when the next evaluation of `key` ends, or after `timeoutMs` (a promotion deleted meanwhile). */
+  next(key: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref?.();
+      this.waiters.set(key, [
+        ...(this.waiters.get(key) ?? []),
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      ]);
+    });
+  }
+
+  /** Wake every waiter (the controller stopping). */
+  release(): void {
+    for (const key of [...this.waiters.keys()]) this.settle(key, this.keys.has(key));
+  }
+}
+
 /** The decisions at rest for one forge: Promotions' sign-off, keyed `namespace/name`, and SignoffPolicies'. */
 export interface ForgeDecisions {
   promotions: AtRest<unknown>;
   policies: AtRest<unknown>;
+  deferred: DeferredPromotions;
 }
 
 const byForge = new WeakMap<Forge, ForgeDecisions>();
@@ -67,7 +114,7 @@ const byForge = new WeakMap<Forge, ForgeDecisions>();
 export function decisionsAtRest(forge: Forge): ForgeDecisions {
   let found = byForge.get(forge);
   if (!found) {
-    found = { promotions: new AtRest(), policies: new AtRest() };
+    found = { promotions: new AtRest(), policies: new AtRest(), deferred: new DeferredPromotions() };
     byForge.set(forge, found);
   }
   return found;

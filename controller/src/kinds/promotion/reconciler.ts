@@ -34,6 +34,7 @@ import {
   pullRequestsInHand,
   remember,
   SignoffGate,
+  SignoffUnavailableError,
 } from '../../gate/index.js';
 import { type BreakGlassVerdict, breakGlassVerdict } from '../../promotion/break-glass.js';
 import { DeploymentHistory } from '../../promotion/deployment-history.js';
@@ -172,6 +173,7 @@ export function promotionController(deps: PromotionControllerDeps) {
   const observed = new Map<string, ObservedPullRequest>();
 
   const atRest = decisionsAtRest(forge).promotions;
+  const deferred = decisionsAtRest(forge).deferred;
 
   /**
    * What a promotion's sign-off rests on in the cluster: its own spec, the policy revision it records, whether
@@ -275,7 +277,19 @@ export function promotionController(deps: PromotionControllerDeps) {
         };
       }
       atRest.forget(key);
-      const { restable, ...followed } = await follow(scene);
+      let outcome: Followed;
+      try {
+        outcome = await follow(scene);
+      } catch (error) {
+        // GitHub not taking calls: evaluated first once it does again, before anything else is read.
+        const unavailable =
+          error instanceof ForgeUnavailableError || error instanceof SignoffUnavailableError;
+        if (unavailable) deferred.defer(key);
+        deferred.settle(key, unavailable);
+        throw error;
+      }
+      deferred.settle(key, false);
+      const { restable, ...followed } = outcome;
       const result = withBreakGlass(scene, followed);
       const phaseAfter = (result.status as PromotionStatus | undefined)?.phase;
       if (restable && (phaseAfter === 'Open' || phaseAfter === 'SignedOff')) {
@@ -967,7 +981,7 @@ async function readTemplate(ctx: ReconcileContext, namespace: string, name: stri
 
 /** Errors typed by what happens next: wait for the forge, or stall for a person. */
 function nextStep(error: unknown, now: Date): unknown {
-  if (error instanceof ForgeUnavailableError) {
+  if (error instanceof ForgeUnavailableError || error instanceof SignoffUnavailableError) {
     return new WaitingError('ForgeUnavailable', error.message, error.retryAt.getTime() - now.getTime(), {
       cause: error,
     });
