@@ -52,14 +52,6 @@ async function signoffCheck(sha: string) {
 beforeAll(async () => {
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
-  // No rate-limit wait is taken in-line: a block fails the call at once, as a long one does.
-  forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
-    baseUrl: local.url,
-    retryBaseMs: 10,
-    retries: 1,
-    maxWaitMs: 0,
-  });
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
   await create(
@@ -70,6 +62,19 @@ beforeAll(async () => {
     }),
   );
   await create('usecases', promotableUseCase());
+  await startVigil();
+}, 2 * PATIENCE);
+
+/** The controller as it runs: its GitHub client, every reconciler, and change control with its webhooks. */
+async function startVigil(): Promise<void> {
+  // No rate-limit wait is taken in-line: a block fails the call at once, as a long one does.
+  forge = await createGitHubForge({
+    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
+    baseUrl: local.url,
+    retryBaseMs: 10,
+    retries: 1,
+    maxWaitMs: 0,
+  });
   const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
   manager = new Manager({ client: cluster.client(), leaderElection: false, probes: false, logger });
   registerControllers(manager, { forge, dataDir: join(ROOT, 'examples'), pollIntervalMs: 300 });
@@ -83,11 +88,15 @@ beforeAll(async () => {
     webhookBatchMs: 100,
   });
   local.webhooks.add({ url: changeControl.webhookUrl!, secret: SECRET });
-}, 2 * PATIENCE);
+}
 
-afterAll(async () => {
+async function stopVigil(): Promise<void> {
   await changeControl?.stop();
   await manager?.stop();
+}
+
+afterAll(async () => {
+  await stopVigil();
   await local?.stop();
   await cluster?.stop();
 });
@@ -180,6 +189,37 @@ describe('a promotion pull request while the rate limit is spent (sign-off gate,
       expect(reviewsRead).toBeLessThan(after.indexOf(listing));
       // The promotion says so too, and is back to following its pull request.
       expect((await get('promotions', PROMOTION)).status?.phase).toBe('Open');
+    },
+    4 * PATIENCE,
+  );
+
+  it(
+    'after a restart into a spent rate limit, replaces the success it can no longer confirm',
+    async () => {
+      const open = await get('promotions', PROMOTION);
+      const number = open.status!.pullRequest!.number;
+      const head = open.status!.pullRequest!.headSha!;
+      // The objection's owner approves: signed off again.
+      await as(local, 'clinical-safety-lead').rest.pulls.createReview({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: number,
+        event: 'APPROVE',
+      });
+      await eventually(async () => expect((await signoffCheck(head))?.conclusion).toBe('success'), PATIENCE);
+
+      // Vigil restarts, remembering nothing, into a quota under its reserve.
+      await stopVigil();
+      local.setRateLimit({ user: 'vigil[bot]', remaining: 40, resetInSeconds: 10 });
+      await startVigil();
+      const replaced = await eventually(async () => {
+        const check = await signoffCheck(head);
+        expect(check?.conclusion).toBe('failure');
+        return check!;
+      }, PATIENCE);
+      expect(replaced.output.title).toMatch(/^Not signed off: GitHub rate limit in force until /);
+      // Once the limit resets, the facts are read again and the sign-off stands.
+      await eventually(async () => expect((await signoffCheck(head))?.conclusion).toBe('success'), PATIENCE);
     },
     4 * PATIENCE,
   );

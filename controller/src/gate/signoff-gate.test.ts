@@ -134,7 +134,7 @@ describe('SignoffGate', () => {
     );
   });
 
-  it('rate limited while gathering: throws, and writes nothing', async () => {
+  it('rate limited while gathering, remembering nothing: throws, and writes one failing run in place of any', async () => {
     const { forge, writes } = scripted({
       listReviews: async () => {
         throw new ForgeUnavailableError(
@@ -146,10 +146,17 @@ describe('SignoffGate', () => {
         );
       },
     });
-    const error = await new SignoffGate({ forge }).evaluate(request).catch((e: unknown) => e);
+    const gate = new SignoffGate({ forge });
+    const error = await gate.evaluate(request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SignoffUnavailableError);
     expect((error as SignoffUnavailableError).toWaitingError(now).retryAfterMs).toBe(3_600_000);
-    expect(writes).toEqual([]);
+    // A success set before a restart may stand on the head, and finding it would take a read: a new run of the
+    // check, failing and saying why, takes its place.
+    expect(writes.map((w) => [w.op, w.run.headSha, w.run.conclusion])).toEqual([['create', HEAD, 'failure']]);
+    expect(writes[0]!.run.output?.title).toMatch(/^Not signed off: GitHub rate limit in force until /);
+    // Once written, the next pass that cannot read writes nothing more.
+    await gate.evaluate(request).catch(() => undefined);
+    expect(writes).toHaveLength(1);
   });
 
   it('treats an unknown team as nobody, not as an outage', async () => {

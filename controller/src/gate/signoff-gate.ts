@@ -170,7 +170,7 @@ export class SignoffGate {
     const rateLimit = gathered.unreadable.map((u) => u.error).find(isRateLimited);
     // Rate limited: no decision before the reset; a success standing is withdrawn if a write still goes through.
     if (rateLimit) {
-      await this.withdraw(repository, number, rateLimit);
+      await this.withdraw(repository, number, rateLimit, pr.head.sha);
       throw SignoffUnavailableError.from(rateLimit);
     }
 
@@ -401,22 +401,38 @@ export class SignoffGate {
    * success this gate last set on the pull request: `failure`, saying why, written without a read (a check run
    * write may spend the rate-limit reserve kept for it). A failure standing is left as it is. True when written.
    */
-  async withdraw(repository: RepoName, number: number, error: ForgeUnavailableError): Promise<boolean> {
+  async withdraw(
+    repository: RepoName,
+    number: number,
+    error: ForgeUnavailableError,
+    headSha?: string,
+  ): Promise<boolean> {
     const standing = this.standing.get(repository, number);
-    if (standing?.conclusion !== 'success') return false;
+    // Nothing remembered (a restart) but the head is known: whatever check stands there may be a success set
+    // before, and finding it would take a read GitHub will not answer. A new run of the same name, written from
+    // the reserve, takes its place on that commit.
+    const fresh = standing === undefined && headSha !== undefined;
+    if (!fresh && standing?.conclusion !== 'success') return false;
+    const sha = standing?.headSha ?? headSha!;
     const now = new Date(this.clock.now());
     const output = withdrawnCheckRun(
       `${unavailableSentence(error.reason, error.retryAt)}; sign-off not evaluated`,
       now,
     );
-    this.written.delete(`${repository.toLowerCase()}@${standing.headSha}#${this.checkName}`);
+    this.written.delete(`${repository.toLowerCase()}@${sha}#${this.checkName}`);
+    let id = standing?.id;
     try {
-      await this.forge.updateCheckRun(repository, standing.id, {
-        status: 'completed',
-        conclusion: 'failure',
+      const completed = {
+        status: 'completed' as const,
+        conclusion: 'failure' as const,
         output: { title: output.title, summary: output.summary, text: output.text },
         completedAt: now.toISOString(),
-      });
+      };
+      if (id !== undefined) await this.forge.updateCheckRun(repository, id, completed);
+      else
+        id = (
+          await this.forge.createCheckRun(repository, { name: this.checkName, headSha: sha, ...completed })
+        ).id;
     } catch (writeError) {
       this.logger?.warn(
         { repository, pullRequest: number, err: writeError },
@@ -424,9 +440,9 @@ export class SignoffGate {
       );
       return false;
     }
-    this.standing.remember(repository, number, { ...standing, conclusion: 'failure' });
+    this.standing.remember(repository, number, { headSha: sha, id, conclusion: 'failure' });
     this.logger?.warn(
-      { repository, pullRequest: number, headSha: standing.headSha, reason: error.reason },
+      { repository, pullRequest: number, headSha: sha, reason: error.reason },
       'sign-off withdrawn: what the decision needs cannot be read',
     );
     return true;

@@ -44,7 +44,13 @@ export interface PromotionSignoffGate {
   ): Promise<{ result: SignoffResult; checkRunId?: number; complete?: boolean }>;
   /**
    * Turn a success this gate set on the pull request into a failure that says why, when what the decision needs
-   * cannot be read; true when it wrote one.
+   * cannot be read; true when it wrote one. With nothing remembered (after a restart), `headSha` names the commit
+   * on which a failing run of the check is written in place of whatever stands there.
    */
-  withdraw?(repository: string, number: number, error: ForgeUnavailableError): Promise<boolean>;
+  withdraw?(
+    repository: string,
+    number: number,
+    error: ForgeUnavailableError,
+    headSha?: string,
+  ): Promise<boolean>;
 }

@@ -599,7 +599,8 @@ export function promotionController(deps: PromotionControllerDeps) {
       pr = known ?? delivered?.pullRequest ?? (await forge.getPullRequest(s.repo, number));
     } catch (error) {
       // The pull request cannot be read: a success it carries no longer stands on known facts.
-      if (error instanceof ForgeUnavailableError) await gate.withdraw?.(s.repo, number, error);
+      if (error instanceof ForgeUnavailableError)
+        await gate.withdraw?.(s.repo, number, error, s.status.pullRequest?.headSha);
       throw error;
     }
     const reviews = known ? undefined : delivered?.reviews;
