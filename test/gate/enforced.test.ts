@@ -5,6 +5,7 @@
 // protection or by a ruleset, shows Enforced=True. Before this, a branch that merely named the check passed.
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Forge } from '../../controller/src/forge/forge.js';
@@ -339,7 +340,13 @@ describe('kubectl get so -A, with the real controller loop', { timeout: 90_000 }
     const kubectl = async (args: string[]) =>
       (
         await promisify(execFile)('kubectl', args, {
-          env: { PATH: process.env.PATH ?? '', KUBECONFIG: cluster.cluster.kubeconfigPath },
+          // A HOME of the cluster's own: without one, kubectl writes its discovery cache under the working
+          // directory (the repository).
+          env: {
+            PATH: process.env.PATH ?? '',
+            KUBECONFIG: cluster.cluster.kubeconfigPath,
+            HOME: dirname(cluster.cluster.kubeconfigPath),
+          },
         })
       ).stdout;
     // Cells are read by the header's column positions: an empty cell is blank.
