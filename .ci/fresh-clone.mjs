@@ -4,7 +4,7 @@
 // the first kubectl command it prints, stop cleanly on Ctrl-C and leave no temporary directory behind; then
 // `npm test` there must pass. Exits non-zero on the first thing that is not so.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,9 @@ const fail = (line) => {
 };
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-fresh-clone-'));
+// Readable by other users, as a clone in a home or build directory is: some tests run the CLI as an
+// unprivileged user (a file that user may not read must give a one-line error), and mkdtemp makes it 0700.
+chmodSync(work, 0o755);
 const clone = join(work, 'vigil');
 // `npm start` gets a temporary directory of its own, so that whatever it leaves there can be seen.
 const startTmp = join(work, 'tmp');
