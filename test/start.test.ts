@@ -1,6 +1,6 @@
 // `npm start` as a newcomer meets it: run it, type the kubectl commands it prints, see every example use case
 // with its columns and conditions; every use case becomes Ready; Ctrl-C stops everything cleanly.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,34 @@ describe('vigil start', () => {
     }
     // The gate that fails, and by how much.
     expect(out).toMatch(/minSoak is 30d/);
+  });
+
+  it('records each SignoffPolicy at the git commit its file was last changed in', async () => {
+    const file = join(ROOT, 'examples', 'care-management', 'clinical-signoff.yaml');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
+    // An edited, uncommitted file has no commit to name.
+    const expected = git('status', '--porcelain', '--', file)
+      ? ''
+      : git('log', '-1', '--format=%H', '--', file);
+    if (expected) expect(expected).toMatch(/^[0-9a-f]{40}$/);
+    const revision = () =>
+      kubectl([
+        'get',
+        'so',
+        'clinical-signoff',
+        '-n',
+        'care-management',
+        '-o',
+        'jsonpath={.status.revision}',
+      ]);
+    // The controller writes it on its first pass over the policy: a wait, not an assertion on time.
+    let seen = (await revision()).trim();
+    for (let i = 0; i < 120 && seen !== expected; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      seen = (await revision()).trim();
+    }
+    expect(seen).toBe(expected);
   });
 
   it('stops everything on Ctrl-C', async () => {

@@ -239,7 +239,7 @@ describe('the sign-off gate against the forge', { timeout: 60_000 }, () => {
       '1 of 3 roles required for risk class `clinical-decision-support`',
     );
     expect(check!.output.summary).toContain(
-      'Policy: `care-management/clinical-signoff` at revision `abc1234`',
+      'Policy: `care-management/clinical-signoff` at revision `abc1234def`',
     );
     for (const why of ['ds-2', 'outsider', 'compliance-1', 'clinical-safety-2'])
       expect(check!.output.text).toContain(`| ${why} |`);

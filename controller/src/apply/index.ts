@@ -10,6 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { type ClusterClient, isConflict, isNotFound, sleep, systemClock } from '../runtime/index.js';
+import { SOURCE_REVISION_ANNOTATION } from './source-revision.js';
 
 export interface AppliedObject {
   kind: string;
@@ -105,7 +106,12 @@ export async function applyObjects(
         });
         const spec = (o: KubernetesObject) => JSON.stringify((o as { spec?: unknown }).spec ?? null);
         const labels = (o: KubernetesObject) => JSON.stringify(o.metadata?.labels ?? {});
-        if (spec(existing) === spec(object) && labels(existing) === labels(object)) {
+        const revision = (o: KubernetesObject) => o.metadata?.annotations?.[SOURCE_REVISION_ANNOTATION];
+        if (
+          spec(existing) === spec(object) &&
+          labels(existing) === labels(object) &&
+          revision(existing) === revision(object)
+        ) {
           applied.push({ ...ref, action: 'unchanged' });
           break;
         }

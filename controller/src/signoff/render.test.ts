@@ -27,7 +27,7 @@ describe('renderCheckRun', () => {
     expect(out.summary).toBe(
       [
         '**Not signed off.** 2 of 3 roles required for risk class `clinical-decision-support` have approved on commit `a1b2c3d`. The change cannot merge until every role has signed off and nothing blocks it.',
-        'Policy: `care-management/clinical-signoff` at revision `9f8e7d6`.',
+        'Policy: `care-management/clinical-signoff` at revision `9f8e7d6c5b4a39281706f5e4d3c2b1a098765432`.',
         '',
         '**Blocking:**',
         '',
@@ -55,7 +55,7 @@ describe('renderCheckRun', () => {
         '',
         '### Rules in force',
         '',
-        'Policy `care-management/clinical-signoff` at revision `9f8e7d6`:',
+        'Policy `care-management/clinical-signoff` at revision `9f8e7d6c5b4a39281706f5e4d3c2b1a098765432`:',
         '',
         '- A push after an approval invalidates it: yes',
         '- The author cannot sign off: yes',

@@ -68,9 +68,7 @@ function summary(r: SignoffResult, c: CheckRunContext): string {
       `**Not signed off.** ${r.filled} of ${r.required} roles required${cls} have approved${on}. The change cannot merge until every role has signed off and nothing blocks it.`,
     );
   }
-  lines.push(
-    `Policy: \`${c.policy}\`${c.policyRevision ? ` at revision \`${short(c.policyRevision)}\`` : ''}.`,
-  );
+  lines.push(`Policy: \`${c.policy}\`${c.policyRevision ? ` at revision \`${c.policyRevision}\`` : ''}.`);
 
   if (r.blockers.length > 0) {
     lines.push('', '**Blocking:**', '');
@@ -155,7 +153,7 @@ function text(r: SignoffResult, c: CheckRunContext): string {
       '',
       '### Rules in force',
       '',
-      `Policy \`${c.policy}\`${c.policyRevision ? ` at revision \`${short(c.policyRevision)}\`` : ''}:`,
+      `Policy \`${c.policy}\`${c.policyRevision ? ` at revision \`${c.policyRevision}\`` : ''}:`,
       '',
       `- A push after an approval invalidates it: ${yes(r.rules.dismissOnPush)}`,
       `- The author cannot sign off: ${yes(r.rules.authorCannotApprove)}`,

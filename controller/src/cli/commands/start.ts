@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { repositoryRoot } from '../../../../specs/generate.js';
 import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
+import { lastCommitOf, withSourceRevision } from '../../apply/source-revision.js';
 import { type ChangeControl, startChangeControl } from '../../change-control.js';
 import { formatDiagnostic } from '../../diagnostics.js';
 import { appCredentialsFromSecret, createGitHubForge } from '../../forge/github/index.js';
@@ -98,9 +99,15 @@ export function registerStart(program: Command): void {
           const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
           const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
           say(`Installed ${crds.length} CRDs.`);
+          // Each object carries the commit its file was last changed in: the policy revision the record names.
+          const commits = new Map<string, string | undefined>();
+          const commitOf = (file: string) => {
+            if (!commits.has(file)) commits.set(file, lastCommitOf(resolve(file)));
+            return commits.get(file);
+          };
           const applied = await applyObjects(
             client,
-            loaded.documents.map((d) => d.value as KubernetesObject),
+            loaded.documents.map((d) => withSourceRevision(d.value as KubernetesObject, commitOf(d.file))),
           );
           say(`Applied ${applied.length} objects from ${governance}.`);
 

@@ -99,3 +99,23 @@ describe('signoffPolicyController', () => {
     expect((stalled as StalledError).reason).toBe('ForgeForbidden');
   });
 });
+
+describe('the policy revision', () => {
+  const annotated = (value: string): KubeObject => ({
+    ...policy,
+    metadata: { ...policy.metadata, annotations: { 'vigil.dev/source-revision': value } },
+  });
+  const commit = '3f1c2a9e8b7d6c5f4e3d2c1b0a99887766554433';
+
+  it('is the git commit the source annotation names', async () => {
+    const result = await signoffPolicyController.reconcile(ctx, annotated(commit));
+    expect((result.status as { revision?: string }).revision).toBe(commit);
+  });
+
+  it('is not recorded from an annotation that is not a full commit id', async () => {
+    for (const value of ['3f1c2a9', 'main', `${commit}\n`]) {
+      const result = await signoffPolicyController.reconcile(ctx, annotated(value));
+      expect((result.status as { revision?: string }).revision).toBeUndefined();
+    }
+  });
+});

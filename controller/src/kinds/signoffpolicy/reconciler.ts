@@ -3,6 +3,7 @@
 // through it (conditional requests: an unchanged answer costs nothing) and checked again periodically, since
 // protection can be switched off without any event reaching the controller.
 import { type SignoffPolicySpec, signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
+import { COMMIT_ID, SOURCE_REVISION_ANNOTATION } from '../../apply/source-revision.js';
 import {
   type BranchProtectionFacts,
   type Forge,
@@ -29,9 +30,16 @@ export function createSignoffPolicyController(options: SignoffPolicyControllerOp
     kind: SIGNOFF_POLICIES,
     async reconcile(ctx, obj) {
       const spec = readSpec(signoffPolicySpec, obj);
+      // The git commit the policy was applied from, as its source annotation names it: the revision every
+      // decision under it records. Anything but a full commit id is not one.
+      const source = obj.metadata.annotations?.[SOURCE_REVISION_ANNOTATION];
+      const revision = source && COMMIT_ID.test(source) ? { revision: source } : {};
       if (!forge) {
         const decision = decideSignoffPolicyStatus({ spec });
-        return { status: { ...decision.status, conditions: decision.conditions }, events: decision.events };
+        return {
+          status: { ...decision.status, ...revision, conditions: decision.conditions },
+          events: decision.events,
+        };
       }
       // Read again once due, or when the spec (generation) changed or a membership change made change control
       // forget it; a pass before then (a resync) decides from what was read and asks GitHub nothing.
@@ -46,7 +54,7 @@ export function createSignoffPolicyController(options: SignoffPolicyControllerOp
       if (!kept && observed.protection.appId !== undefined) atRest!.set(key, fingerprint, dueAt, observed);
       const decision = decideSignoffPolicyStatus({ spec, ...observed });
       return {
-        status: { ...decision.status, conditions: decision.conditions },
+        status: { ...decision.status, ...revision, conditions: decision.conditions },
         events: decision.events,
         requeueAfter: Math.max(1_000, dueAt - nowMs),
       };
