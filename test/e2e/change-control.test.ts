@@ -12,7 +12,7 @@
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,9 +67,10 @@ const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
 
 /** The compiled CLI as a person runs it: its own process, the cluster found through KUBECONFIG. */
 async function vigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cwd = mkdtempSync(join(tmpdir(), 'vigil-audit-'));
   try {
     const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], {
-      cwd: mkdtempSync(join(tmpdir(), 'vigil-audit-')),
+      cwd,
       env: { ...process.env, KUBECONFIG: cluster.cluster.kubeconfigPath, NO_COLOR: '1' },
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -77,6 +78,8 @@ async function vigil(args: string[]): Promise<{ code: number; stdout: string; st
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
   }
 }
 

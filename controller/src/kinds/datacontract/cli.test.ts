@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { registerContract } from '../../cli/commands/contract.js';
 import { InputError, UsageError } from '../../cli/terminal.js';
@@ -46,7 +46,16 @@ async function vigil(...args: string[]): Promise<number> {
   }
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'vigil-contract-'));
+// Every directory a test makes is removed once the file's tests are done.
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-contract-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('vigil contract import', () => {
   it('prints the DataContract as YAML with a schema modeline', async () => {
