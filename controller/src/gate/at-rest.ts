@@ -6,6 +6,7 @@
 // approval's expiry, whichever comes first), and is forgotten at once when a webhook, the poller or a membership
 // change says something moved.
 import type { Forge } from '../forge/forge.js';
+import { remember } from './remember.js';
 
 interface Entry<T> {
   fingerprint: string;
@@ -33,9 +34,7 @@ export class AtRest<T> {
   }
 
   set(key: string, fingerprint: string, dueAt: number, value: T): void {
-    this.entries.delete(key);
-    this.entries.set(key, { fingerprint, dueAt, value });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    remember(this.entries, key, { fingerprint, dueAt, value }, this.capacity);
   }
 
   /** Something about `key` may have changed at the forge: the next pass reads it again. */
