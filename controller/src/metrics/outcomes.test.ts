@@ -1,0 +1,224 @@
+// The stage evidence SQL against a generated log. The expected figures were computed from the same rows with
+// NumPy (numpy.percentile, linear, for P50 and P90; plain means for the rates), independently of this code, and
+// are kept here as constants.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LogRow, outcomeLog, toCsv } from '../../../test/fixtures/outcome-log.js';
+import { measureStages, type StageEvidence } from './outcomes.js';
+
+const NOW = new Date('2026-11-10T15:00:00Z');
+const DAY = 86_400_000;
+const at = (ms: number) => new Date(NOW.getTime() + ms);
+const RATES = { firstPass: 0.84, rework: 0.1, reviewed: 0.96, override: 0.12 };
+
+const ROWS = outcomeLog([
+  // The candidate in the pilot clinic: 240 drafts over 39 days, one in ten without a decision yet.
+  {
+    stage: 'pilot-clinic',
+    version: '1.4.0',
+    count: 240,
+    from: at(-40 * DAY),
+    to: at(-DAY),
+    hours: [4, 90],
+    decided: 0.9,
+    ...RATES,
+    idPrefix: 'P',
+  },
+  // The version the pilot clinic ran before: not the candidate's evidence.
+  {
+    stage: 'pilot-clinic',
+    version: '1.3.2',
+    count: 60,
+    from: at(-80 * DAY),
+    to: at(-40 * DAY),
+    hours: [10, 120],
+    ...RATES,
+    idPrefix: 'Q',
+  },
+  // Production in the twelve clinics, and a silent stage running 1.5.0 on 120 of the same requests.
+  {
+    stage: 'twelve-clinics',
+    version: '1.3.2',
+    count: 200,
+    from: at(-30 * DAY),
+    to: at(-2 * 3_600_000),
+    hours: [6, 110],
+    firstPass: 0.78,
+    rework: 0.14,
+    reviewed: 1,
+    override: 0.2,
+    idPrefix: 'T',
+  },
+  {
+    stage: 'silent',
+    version: '1.5.0',
+    count: 120,
+    from: at(-30 * DAY),
+    to: at(-12 * DAY),
+    hours: [6, 110],
+    firstPass: 0.78,
+    rework: 0.14,
+    reviewed: 0.5,
+    override: 0.1,
+    idPrefix: 'T',
+  },
+  // Drafted after the evaluation time: not seen yet.
+  {
+    stage: 'pilot-clinic',
+    version: '1.4.0',
+    count: 10,
+    from: at(3_600_000),
+    to: at(5 * DAY),
+    hours: [4, 90],
+    ...RATES,
+    idPrefix: 'F',
+  },
+]);
+
+const LOG = {
+  uri: 'data/prior-auth-drafts.csv',
+  timestampColumn: 'drafted_at',
+  versionColumn: 'bundle_version',
+};
+
+let dir: string;
+const write = (name: string, rows: readonly LogRow[] | string) =>
+  writeFileSync(path.join(dir, 'data', name), typeof rows === 'string' ? rows : toCsv(rows));
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-outcomes-'));
+  mkdirSync(path.join(dir, 'data'));
+  write('prior-auth-drafts.csv', ROWS);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const value = (e: StageEvidence, metric: string) => e.metrics.find((m) => m.metric === metric)?.value;
+
+describe('measureStages', () => {
+  it('measures the version a stage runs, up to now, against figures NumPy computed', async () => {
+    const [pilot, twelve] = (await measureStages(
+      dir,
+      LOG,
+      [
+        { stage: 'pilot-clinic', version: '1.4.0' },
+        { stage: 'twelve-clinics', version: '1.3.2' },
+      ],
+      NOW,
+    )) as StageEvidence[];
+    expect(pilot).toMatchObject({
+      stage: 'pilot-clinic',
+      version: '1.4.0',
+      firstSeen: new Date('2026-10-01T15:59:51Z'),
+      encounters: 240,
+      labelledOutcomes: 216,
+      reviewed: 225,
+      unmeasured: [],
+    });
+    expect(value(pilot!, 'cycle-time-p50-hours')).toBeCloseTo(22.38986111111111, 9);
+    expect(value(pilot!, 'cycle-time-p90-hours')).toBeCloseTo(65.10375, 9);
+    expect(value(pilot!, 'first-pass-approval-rate')).toBeCloseTo(0.8287037037037037, 12);
+    expect(value(pilot!, 'rework-rate')).toBeCloseTo(0.09722222222222222, 12);
+    expect(value(pilot!, 'override-rate')).toBeCloseTo(0.16, 12);
+    expect(pilot!.metrics.map((m) => [m.metric, m.samples])).toEqual([
+      ['cycle-time-p50-hours', 216],
+      ['cycle-time-p90-hours', 216],
+      ['first-pass-approval-rate', 216],
+      ['rework-rate', 216],
+      ['override-rate', 225],
+    ]);
+
+    expect(twelve).toMatchObject({ encounters: 200, labelledOutcomes: 187, reviewed: 200 });
+    expect(value(twelve!, 'cycle-time-p50-hours')).toBeCloseTo(33.9225, 9);
+    expect(value(twelve!, 'cycle-time-p90-hours')).toBeCloseTo(93.21161111111111, 9);
+    expect(value(twelve!, 'first-pass-approval-rate')).toBeCloseTo(0.7540106951871658, 12);
+    expect(value(twelve!, 'rework-rate')).toBeCloseTo(0.1443850267379679, 12);
+    expect(value(twelve!, 'override-rate')).toBeCloseTo(0.205, 12);
+  });
+
+  it('compares a silent stage with production on the requests both drafted', async () => {
+    const [silent] = (await measureStages(
+      dir,
+      LOG,
+      [{ stage: 'silent', version: '1.5.0', compareWith: '1.3.2' }],
+      NOW,
+    )) as StageEvidence[];
+    expect(silent).toMatchObject({ encounters: 120, reviewed: 62 });
+    const c = silent!.comparison!;
+    expect(c.version).toBe('1.3.2');
+    expect(c.inputs).toBe(120);
+    const pair = (metric: string) => c.metrics.find((m) => m.metric === metric)!;
+    const expected: [string, number, number][] = [
+      ['cycle-time-p50-hours', 34.22958333333334, 33.73125],
+      ['cycle-time-p90-hours', 88.87725, 94.12541666666668],
+      ['first-pass-approval-rate', 0.8083333333333333, 0.7583333333333333],
+      ['rework-rate', 0.13333333333333333, 0.125],
+      ['override-rate', 0.16129032258064516, 0.25],
+    ];
+    for (const [metric, candidate, other] of expected) {
+      expect(pair(metric).candidate).toBeCloseTo(candidate, 9);
+      expect(pair(metric).other).toBeCloseTo(other, 9);
+    }
+  });
+
+  it('counts nothing for a version a stage has not logged, and says why each metric has no value', async () => {
+    const [none] = (await measureStages(
+      dir,
+      LOG,
+      [{ stage: 'network', version: '1.4.0' }],
+      NOW,
+    )) as StageEvidence[];
+    expect(none).toMatchObject({ encounters: 0, labelledOutcomes: 0, reviewed: 0, metrics: [] });
+    expect(none!.firstSeen).toBeUndefined();
+    expect(none!.unmeasured.map((u) => u.reason)).toEqual([
+      'no labelled outcome yet',
+      'no labelled outcome yet',
+      'no labelled outcome yet',
+      'no labelled outcome yet',
+      'no reviewed draft yet',
+    ]);
+  });
+
+  it('leaves unmeasured what the log has no column for, and names the column', async () => {
+    const lean = ROWS.map(({ reworked: _r, human_reviewed: _h, overridden: _o, ...rest }) => rest);
+    const csv = [Object.keys(lean[0]!).join(','), ...lean.map((r) => Object.values(r).join(','))].join('\n');
+    write('lean.csv', csv);
+    const [pilot] = (await measureStages(
+      dir,
+      { ...LOG, uri: 'data/lean.csv' },
+      [{ stage: 'pilot-clinic', version: '1.4.0' }],
+      NOW,
+    )) as StageEvidence[];
+    expect(pilot!.reviewed).toBeUndefined();
+    expect(pilot!.metrics.map((m) => m.metric)).toEqual([
+      'cycle-time-p50-hours',
+      'cycle-time-p90-hours',
+      'first-pass-approval-rate',
+    ]);
+    expect(pilot!.unmeasured).toEqual([
+      { metric: 'rework-rate', reason: 'the inference log has no column reworked' },
+      { metric: 'override-rate', reason: 'the inference log has no column human_reviewed or overridden' },
+    ]);
+  });
+
+  it('reports a log without a stage column, or one that does not exist, as a problem of every stage', async () => {
+    write('no-stage.csv', 'drafted_at,bundle_version\n2026-11-01T00:00:00Z,1.4.0\n');
+    const [a] = await measureStages(
+      dir,
+      { ...LOG, uri: 'data/no-stage.csv' },
+      [{ stage: 'pilot-clinic', version: '1.4.0' }],
+      NOW,
+    );
+    expect(a).toMatchObject({
+      problem: expect.stringContaining('the inference log data/no-stage.csv has no column stage'),
+    });
+    const [b] = await measureStages(
+      dir,
+      { ...LOG, uri: 'data/absent.csv' },
+      [{ stage: 'pilot-clinic', version: '1.4.0' }],
+      NOW,
+    );
+    expect(b).toMatchObject({ stage: 'pilot-clinic', problem: expect.stringContaining('absent.csv') });
+  });
+});

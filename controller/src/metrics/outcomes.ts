@@ -1,0 +1,307 @@
+// What a stage or wave has shown on its own requests, measured from the inference and outcome log: how many
+// requests the version running there has drafted, how many have a decision (a labelled outcome), the outcome
+// metrics a release train's expansion criteria name (cycle time P50 and P90, first-pass approval, rework,
+// override), the share of drafts a person reviewed, and, where the log holds both, the candidate against
+// production on the same requests. One query per stage, run by the engine that holds the log (DuckDB here; the
+// SQL is what PostgreSQL accepts too, through the same dialect layer): no row of the log reaches the controller.
+//
+// The log is the one the use case's SurveillancePolicy names (spec.inferenceLog: its timestamp column is when the
+// request was drafted, its version column the version that drafted it); the other columns have fixed names,
+// listed in OUTCOME_COLUMNS and documented in docs/release-trains.md.
+import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
+import { type Cell, type DataEngine, withEngine } from '../data/engine.js';
+import { DataSourceError, QueryError } from '../data/errors.js';
+import { DUCKDB, ident, literal, type SqlDialect } from '../data/sql.js';
+
+export type InferenceLog = NonNullable<SurveillancePolicySpec['inferenceLog']>;
+
+/** The log's columns besides the policy's timestamp and version columns. */
+export const OUTCOME_COLUMNS = {
+  /** The stage or wave that served the request, named as on the release train. Required. */
+  stage: 'stage',
+  /** When the payer's decision arrived; empty until then. A row with a decision is a labelled outcome. */
+  decidedAt: 'decided_at',
+  /** Approved on first submission, without a request for more information (yes/no). */
+  firstPassApproved: 'first_pass_approved',
+  /** The request had to be reworked and resubmitted (yes/no). */
+  reworked: 'reworked',
+  /** A person reviewed the draft before it went out (yes/no). */
+  humanReviewed: 'human_reviewed',
+  /** The reviewer discarded or substantially rewrote the draft (yes/no). */
+  overridden: 'overridden',
+  /** The request the draft was made for; rows of two versions with the same id drafted the same input. */
+  requestId: 'request_id',
+} as const;
+
+/** The outcome metrics measured, by the names release trains and baselines use. */
+export const OUTCOME_METRICS = [
+  'cycle-time-p50-hours',
+  'cycle-time-p90-hours',
+  'first-pass-approval-rate',
+  'rework-rate',
+  'override-rate',
+] as const;
+export type OutcomeMetric = (typeof OUTCOME_METRICS)[number];
+
+/** Which column each metric needs (beyond the stage, version and timestamp). */
+const NEEDS: Record<OutcomeMetric, readonly (keyof typeof OUTCOME_COLUMNS)[]> = {
+  'cycle-time-p50-hours': ['decidedAt'],
+  'cycle-time-p90-hours': ['decidedAt'],
+  'first-pass-approval-rate': ['decidedAt', 'firstPassApproved'],
+  'rework-rate': ['decidedAt', 'reworked'],
+  'override-rate': ['humanReviewed', 'overridden'],
+};
+
+export interface StageQuery {
+  stage: string;
+  /** The version running in the stage: only its rows count. */
+  version: string;
+  /** Another version (production's) to compare with on the same requests, when the log has both. */
+  compareWith?: string;
+}
+
+export interface MetricValue {
+  metric: OutcomeMetric;
+  value: number;
+  /** Rows behind the value. */
+  samples: number;
+}
+
+export interface StageEvidence {
+  stage: string;
+  version: string;
+  /** The first request the version drafted in the stage: when the stage started for it. */
+  firstSeen?: Date;
+  /** Requests the version drafted in the stage, up to now. */
+  encounters: number;
+  /** Of those, requests with a decision by now. */
+  labelledOutcomes: number;
+  /** Of those, drafts a person reviewed; undefined when the log has no human_reviewed column. */
+  reviewed?: number;
+  metrics: MetricValue[];
+  /** Metrics without a value, and why (a column missing, no labelled outcome yet). */
+  unmeasured: { metric: OutcomeMetric; reason: string }[];
+  /** The same metrics for `compareWith`, over the requests both versions drafted. */
+  comparison?: {
+    version: string;
+    inputs: number;
+    metrics: { metric: OutcomeMetric; candidate?: number; other?: number }[];
+  };
+}
+
+export interface OutcomeQueryOptions {
+  table: string;
+  log: Pick<InferenceLog, 'timestampColumn' | 'versionColumn'>;
+  /** Columns the log has; metrics needing another are left unmeasured. All when omitted. */
+  columns?: ReadonlySet<string>;
+  now: Date;
+  dialect?: SqlDialect;
+}
+
+/** A yes/no column as 1, 0 or NULL, whatever the log stored it as: boolean, 0/1, yes/no, true/false. */
+function flag(d: SqlDialect, column: string): string {
+  const text = `lower(trim(${d.toText(ident(column))}))`;
+  return (
+    `CASE WHEN ${text} IN ('true', 't', 'yes', 'y', '1', '1.0') THEN 1 ` +
+    `WHEN ${text} IN ('false', 'f', 'no', 'n', '0', '0.0') THEN 0 END`
+  );
+}
+
+const tstz = (column: string) => `CAST(${ident(column)} AS TIMESTAMP WITH TIME ZONE)`;
+const has = (o: OutcomeQueryOptions, key: keyof typeof OUTCOME_COLUMNS) =>
+  o.columns === undefined || o.columns.has(OUTCOME_COLUMNS[key]);
+
+/**
+ * The rows of one version, classified: drafted at `t`; `hours` from draft to decision for a labelled row (a
+ * decision by now, not before the draft), else NULL; each flag 1, 0 or NULL. Every outcome is NULL for a row
+ * without a decision by now, so an outcome that has not matured never counts.
+ */
+function classifiedSql(o: OutcomeQueryOptions, where: string): string {
+  const d = o.dialect ?? DUCKDB;
+  const now = d.timestamp(o.now);
+  const t = tstz(o.log.timestampColumn);
+  const decided = has(o, 'decidedAt') ? tstz(OUTCOME_COLUMNS.decidedAt) : 'NULL';
+  const labelled = `${decided} IS NOT NULL AND ${decided} <= ${now} AND ${decided} >= ${t}`;
+  const outcome = (key: keyof typeof OUTCOME_COLUMNS) =>
+    has(o, key) ? `CASE WHEN ${labelled} THEN ${flag(d, OUTCOME_COLUMNS[key])} END` : 'NULL';
+  const reviewed = has(o, 'humanReviewed') ? flag(d, OUTCOME_COLUMNS.humanReviewed) : 'NULL';
+  const overridden = has(o, 'overridden') ? flag(d, OUTCOME_COLUMNS.overridden) : 'NULL';
+  const id = has(o, 'requestId') ? d.toText(ident(OUTCOME_COLUMNS.requestId)) : 'NULL';
+  return (
+    `SELECT ${id} AS request, ${t} AS t, ` +
+    `CASE WHEN ${labelled} THEN (EXTRACT(EPOCH FROM ${decided}) - EXTRACT(EPOCH FROM ${t})) / 3600.0 END AS hours, ` +
+    `${outcome('firstPassApproved')} AS approved, ${outcome('reworked')} AS reworked, ` +
+    `${reviewed} AS reviewed, CASE WHEN ${reviewed} = 1 THEN ${overridden} END AS overridden ` +
+    `FROM ${ident(o.table)} WHERE ${where} AND ${t} <= ${now}`
+  );
+}
+
+/** The aggregates over a classified set of rows; each metric's value and its sample count. */
+const AGGREGATES =
+  'count(*) AS encounters, min(t) AS first_seen, count(hours) AS labelled, ' +
+  'count(*) FILTER (WHERE reviewed = 1) AS reviewed, ' +
+  'percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS p50, ' +
+  'percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90, ' +
+  'avg(approved) AS approved, count(approved) AS approved_samples, ' +
+  'avg(reworked) AS reworked, count(reworked) AS reworked_samples, ' +
+  'avg(overridden) AS overridden, count(overridden) AS overridden_samples';
+
+const versionIs = (o: OutcomeQueryOptions, version: string) =>
+  `${(o.dialect ?? DUCKDB).toText(ident(o.log.versionColumn))} = ${literal(version)}`;
+const stageIs = (o: OutcomeQueryOptions, stage: string) =>
+  `${(o.dialect ?? DUCKDB).toText(ident(OUTCOME_COLUMNS.stage))} = ${literal(stage)}`;
+
+/** One row: the version's figures in the stage (see AGGREGATES). */
+export function stageEvidenceSql(q: StageQuery, o: OutcomeQueryOptions): string {
+  const rows = classifiedSql(o, `${stageIs(o, q.stage)} AND ${versionIs(o, q.version)}`);
+  return `WITH rows AS (${rows}) SELECT ${AGGREGATES} FROM rows`;
+}
+
+/**
+ * Two rows, side 'c' (the stage's version) and 'o' (the other version, in any stage), each over the requests
+ * both versions drafted: the same inputs. Needs the request_id column.
+ */
+export function pairedEvidenceSql(q: StageQuery & { compareWith: string }, o: OutcomeQueryOptions): string {
+  const mine = classifiedSql(o, `${stageIs(o, q.stage)} AND ${versionIs(o, q.version)}`);
+  const other = classifiedSql(o, versionIs(o, q.compareWith));
+  return (
+    `WITH mine AS (${mine}), other AS (${other}), ` +
+    'paired AS (SELECT request FROM mine WHERE request IS NOT NULL INTERSECT SELECT request FROM other), ' +
+    "rows AS (SELECT 'c' AS side, * FROM mine WHERE request IN (SELECT request FROM paired) " +
+    "UNION ALL SELECT 'o' AS side, * FROM other WHERE request IN (SELECT request FROM paired)) " +
+    `SELECT side, count(DISTINCT request) AS inputs, ${AGGREGATES} FROM rows GROUP BY side ORDER BY side`
+  );
+}
+
+const num = (c: Cell | undefined): number | undefined => {
+  if (c === null || c === undefined) return undefined;
+  const n = typeof c === 'number' ? c : Number(c);
+  return Number.isFinite(n) ? n : undefined;
+};
+const count = (c: Cell | undefined) => num(c) ?? 0;
+
+/** The metrics of one aggregate row, with the samples behind each. */
+function metricsOf(row: Record<string, Cell>): Map<OutcomeMetric, MetricValue> {
+  const out = new Map<OutcomeMetric, MetricValue>();
+  const put = (metric: OutcomeMetric, value: Cell | undefined, samples: number) => {
+    const v = num(value);
+    if (v !== undefined && samples > 0) out.set(metric, { metric, value: v, samples });
+  };
+  put('cycle-time-p50-hours', row.p50, count(row.labelled));
+  put('cycle-time-p90-hours', row.p90, count(row.labelled));
+  put('first-pass-approval-rate', row.approved, count(row.approved_samples));
+  put('rework-rate', row.reworked, count(row.reworked_samples));
+  put('override-rate', row.overridden, count(row.overridden_samples));
+  return out;
+}
+
+/** Why a metric has no value: a column the log lacks, or nothing to measure yet. */
+function whyUnmeasured(metric: OutcomeMetric, columns: ReadonlySet<string> | undefined): string {
+  const missing = NEEDS[metric].map((k) => OUTCOME_COLUMNS[k]).filter((c) => columns && !columns.has(c));
+  if (missing.length > 0) return `the inference log has no column ${missing.join(' or ')}`;
+  return metric === 'override-rate' ? 'no reviewed draft yet' : 'no labelled outcome yet';
+}
+
+/** The evidence of one stage from the engine's answers to stageEvidenceSql (and pairedEvidenceSql). */
+export function stageEvidenceFrom(
+  q: StageQuery,
+  row: Record<string, Cell>,
+  columns: ReadonlySet<string> | undefined,
+  paired?: readonly Record<string, Cell>[],
+): StageEvidence {
+  const measured = metricsOf(row);
+  const firstSeen = row.first_seen;
+  const evidence: StageEvidence = {
+    stage: q.stage,
+    version: q.version,
+    ...(firstSeen instanceof Date ? { firstSeen } : {}),
+    encounters: count(row.encounters),
+    labelledOutcomes: count(row.labelled),
+    ...(columns === undefined || columns.has(OUTCOME_COLUMNS.humanReviewed)
+      ? { reviewed: count(row.reviewed) }
+      : {}),
+    metrics: OUTCOME_METRICS.flatMap((m) => measured.get(m) ?? []),
+    unmeasured: OUTCOME_METRICS.filter((m) => !measured.has(m)).map((metric) => ({
+      metric,
+      reason: whyUnmeasured(metric, columns),
+    })),
+  };
+  if (q.compareWith !== undefined && paired !== undefined) {
+    const mine = paired.find((r) => r.side === 'c');
+    const other = paired.find((r) => r.side === 'o');
+    const a = mine ? metricsOf(mine) : new Map();
+    const b = other ? metricsOf(other) : new Map();
+    evidence.comparison = {
+      version: q.compareWith,
+      inputs: count(mine?.inputs),
+      metrics: OUTCOME_METRICS.filter((m) => a.has(m) || b.has(m)).map((metric) => ({
+        metric,
+        ...(a.has(metric) ? { candidate: a.get(metric)!.value } : {}),
+        ...(b.has(metric) ? { other: b.get(metric)!.value } : {}),
+      })),
+    };
+  }
+  return evidence;
+}
+
+const LOG_TABLE = 'outcome_log';
+
+/** Evidence for each query, from one engine over the log; a stage whose query fails gets `problem`. */
+export async function readStageEvidence(
+  engine: DataEngine,
+  log: InferenceLog,
+  queries: readonly StageQuery[],
+  now: Date,
+): Promise<(StageEvidence | { stage: string; version: string; problem: string })[]> {
+  await engine.register(LOG_TABLE, log.uri, {
+    ...(log.format !== undefined ? { format: log.format } : {}),
+    // Read as text, so a CSV column of only "no" is not guessed to be BOOLEAN, nor an id to be a number.
+    columnTypes: Object.fromEntries(
+      ['stage', 'firstPassApproved', 'reworked', 'humanReviewed', 'overridden', 'requestId'].map((k) => [
+        OUTCOME_COLUMNS[k as keyof typeof OUTCOME_COLUMNS],
+        'VARCHAR',
+      ]),
+    ),
+  });
+  const columns = new Set((await engine.columns(LOG_TABLE)).map((c) => c.name));
+  const required = [log.timestampColumn, log.versionColumn, OUTCOME_COLUMNS.stage].filter(
+    (c) => !columns.has(c),
+  );
+  if (required.length > 0) {
+    const problem = `the inference log ${log.uri} has no column ${required.join(', ')}; stage evidence needs ${log.timestampColumn}, ${log.versionColumn} and ${OUTCOME_COLUMNS.stage}`;
+    return queries.map((q) => ({ stage: q.stage, version: q.version, problem }));
+  }
+  const options: OutcomeQueryOptions = { table: LOG_TABLE, log, columns, now };
+  const out: (StageEvidence | { stage: string; version: string; problem: string })[] = [];
+  for (const q of queries) {
+    try {
+      const [row] = await engine.query(stageEvidenceSql(q, options));
+      const compare = q.compareWith !== undefined && columns.has(OUTCOME_COLUMNS.requestId);
+      const paired = compare
+        ? await engine.query(pairedEvidenceSql({ ...q, compareWith: q.compareWith! }, options))
+        : undefined;
+      const { compareWith: _, ...plain } = q;
+      out.push(stageEvidenceFrom(compare ? q : plain, row ?? {}, columns, paired));
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      out.push({ stage: q.stage, version: q.version, problem: `${log.uri}: ${err.message}` });
+    }
+  }
+  return out;
+}
+
+/** Open an engine over the repository at `baseDir`, read the evidence of each stage, close it. */
+export async function measureStages(
+  baseDir: string,
+  log: InferenceLog,
+  queries: readonly StageQuery[],
+  now: Date,
+): Promise<(StageEvidence | { stage: string; version: string; problem: string })[]> {
+  if (queries.length === 0) return [];
+  try {
+    return await withEngine(baseDir, (engine) => readStageEvidence(engine, log, queries, now));
+  } catch (err) {
+    if (!(err instanceof DataSourceError || err instanceof QueryError)) throw err;
+    return queries.map((q) => ({ stage: q.stage, version: q.version, problem: err.message }));
+  }
+}
