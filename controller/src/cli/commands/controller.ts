@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { parseDuration } from '../../../../specs/common.js';
+import { readServingCertificate, startAdmissionServer } from '../../admission/index.js';
 import { startChangeControl } from '../../change-control.js';
 import type { Forge } from '../../forge/forge.js';
 import {
@@ -45,6 +46,9 @@ interface ControllerOptions {
   webhookPath: string;
   webhookSecretFile?: string;
   webhookDeliveriesFile?: string;
+  admissionPort?: string;
+  admissionCertFile?: string;
+  admissionKeyFile?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -114,6 +118,15 @@ export function registerController(program: Command): void {
       '--webhook-deliveries-file <path>',
       'file recording the delivery ids already processed, so a redelivery after a restart is not processed again',
     )
+    .option(
+      '--admission-port <port>',
+      'serve the validating admission webhook over HTTPS on this port (off when absent; needs the two files below)',
+    )
+    .option(
+      '--admission-cert-file <path>',
+      "PEM certificate of the admission webhook (the caBundle's CA signed it)",
+    )
+    .option('--admission-key-file <path>', 'PEM private key of the admission webhook certificate')
     .action(async (opts: ControllerOptions) => {
       const logLevel = opts.logLevel;
       if (!LOG_LEVELS.includes(logLevel))
@@ -133,6 +146,8 @@ export function registerController(program: Command): void {
         opts.webhookPort && (opts.githubTokenFile || opts.githubAppPrivateKeyFile)
           ? await webhookSecret(opts.webhookSecretFile)
           : undefined;
+      // Read before the cluster is touched, like the secrets above: a missing file is a setup mistake.
+      const admissionTls = admissionCertificate(opts);
       const logger = pino({ level: logLevel });
       // Its forge refuses every write while this replica does not lead (see buildReplica).
       // Change control's push ledger, once it runs: the promotions' gate asks it who pushed each commit.
@@ -153,6 +168,14 @@ export function registerController(program: Command): void {
       if (opts.webhookPort && !forge) {
         logger.warn({ port: opts.webhookPort }, 'webhook receiver not started: it needs forge credentials');
       }
+      // Every replica answers admission requests: the webhook decides from the request alone and writes nothing.
+      const admission = admissionTls
+        ? await startAdmissionServer({
+            port: portOption('--admission-port', opts.admissionPort!),
+            ...admissionTls,
+            logger,
+          })
+        : undefined;
       await manager.start();
       const changeControl = forge
         ? await startChangeControl({
@@ -183,7 +206,10 @@ export function registerController(program: Command): void {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           logger.info('stopping: finishing reconciles in flight, then releasing the lease');
-          void (changeControl?.stop() ?? Promise.resolve()).then(() => manager.stop()).then(done, done);
+          void (changeControl?.stop() ?? Promise.resolve())
+            .then(() => manager.stop())
+            .then(() => admission?.stop())
+            .then(done, done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
@@ -284,6 +310,25 @@ async function forgeFrom(
     return createGitHubForge({ credentials, baseUrl: opts.githubApiUrl, logger, mayWrite });
   }
   return undefined;
+}
+
+/** The admission webhook's certificate and key, when --admission-port asks for the webhook; else undefined. */
+function admissionCertificate(opts: ControllerOptions): { cert: Buffer; key: Buffer } | undefined {
+  const files = opts.admissionCertFile !== undefined || opts.admissionKeyFile !== undefined;
+  if (opts.admissionPort === undefined) {
+    if (files) throw new UsageError('--admission-cert-file and --admission-key-file need --admission-port');
+    return undefined;
+  }
+  portOption('--admission-port', opts.admissionPort);
+  if (!opts.admissionCertFile || !opts.admissionKeyFile)
+    throw new UsageError(
+      '--admission-port needs --admission-cert-file and --admission-key-file: the webhook is served over TLS only',
+    );
+  try {
+    return readServingCertificate(opts.admissionCertFile, opts.admissionKeyFile);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** The webhook secret from its file or standard input, refused when others can read it (as credentials are). */

@@ -1,0 +1,58 @@
+// `vigil controller` serves the admission webhook only when asked, and only over TLS: a half-given or unreadable
+// certificate is a usage error before anything starts.
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { run } from '../../controller/src/cli/main.js';
+
+async function vigil(...args: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
+  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await run([process.execPath, 'vigil', ...args]);
+    return { code, err };
+  } finally {
+    process.exitCode = undefined;
+    spyErr.mockRestore();
+    spyOut.mockRestore();
+  }
+}
+
+describe('vigil controller --admission-port', () => {
+  it('needs both the certificate and the key', async () => {
+    const r = await vigil('controller', '--admission-port', '9443', '--admission-cert-file', 'tls.crt');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--admission-port needs --admission-cert-file and --admission-key-file');
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('names the file it cannot read', async () => {
+    const missing = join(import.meta.dirname, 'no-such-dir', 'tls.crt');
+    const r = await vigil(
+      'controller',
+      '--admission-port',
+      '9443',
+      '--admission-cert-file',
+      missing,
+      '--admission-key-file',
+      missing,
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot read the admission webhook's certificate at ${missing} (ENOENT)`);
+  });
+
+  it('refuses certificate files without a port', async () => {
+    const r = await vigil(
+      'controller',
+      '--admission-cert-file',
+      'tls.crt',
+      '--admission-key-file',
+      'tls.key',
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('need --admission-port');
+  });
+});
