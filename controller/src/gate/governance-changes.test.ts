@@ -334,3 +334,50 @@ describe('readGovernanceDocs', () => {
     ]);
   });
 });
+
+describe('governanceChanges: DataContract', () => {
+  const CONTRACT = 'care-management/inpatient-encounters.yaml';
+  const nextMajor = replaced(
+    'version: "1.2.0"\n  previousVersion: "1.1.0"',
+    'version: "2.0.0"\n  previousVersion: "1.2.0"',
+  );
+  const removeGender = replaced(/ {8}- name: gender\n(?: {10}.*\n)+/, '');
+
+  it('a breaking change is one more change, for the consumers, naming what breaks', () => {
+    const changes = changesOf(CONTRACT, (t) => nextMajor(removeGender(t)!));
+    expect(changes.map((c) => [c.code, c.unversioned])).toEqual([
+      ['changed', undefined],
+      ['contract-breaking', undefined],
+    ]);
+    expect(changes[1]!.message).toBe(
+      'DataContract care-management/inpatient-encounters: breaking change for its consumers (property "encounters.gender" was removed); each consumer signs it off.',
+    );
+  });
+
+  it('a breaking change in the same major version says so', () => {
+    const changes = changesOf(CONTRACT, removeGender);
+    expect(changes.find((c) => c.code === 'contract-breaking')?.unversioned).toEqual({
+      from: '1.2.0',
+      to: '1.2.0',
+    });
+  });
+
+  it('a change that breaks nothing is a change only', () => {
+    const changes = changesOf(
+      CONTRACT,
+      replaced('Administrative sex.', 'Administrative sex, as registered.'),
+    );
+    expect(changes.map((c) => c.code)).toEqual(['changed']);
+  });
+
+  it('a contract that no longer validates counts as breaking', () => {
+    const changes = changesOf(CONTRACT, replaced('logicalType: integer', 'logicalType: whole-number'));
+    expect(changes.map((c) => c.code)).toEqual(['changed', 'contract-breaking']);
+    expect(changes[1]!.message).toContain('the new version does not validate');
+  });
+
+  it('a contract removed breaks every consumer', () => {
+    const changes = changesOf(CONTRACT, () => undefined);
+    expect(changes.map((c) => c.code)).toEqual(['removed', 'contract-breaking']);
+  });
+});

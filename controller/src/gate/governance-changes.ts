@@ -3,8 +3,10 @@
 // policies, owner team or governed files change. Each such change needs the sign-off of the policy in force
 // before it. Pure: the caller reads the changed files at the base and head commits.
 import { parseDuration } from '../../../specs/common.js';
+import { dataContractSpec } from '../../../specs/datacontract.js';
 import { type SignoffPolicySpec, signoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import { type UseCaseSpec, useCaseSpec } from '../../../specs/usecase.js';
+import { breakingChanges, isMajorBump } from '../kinds/datacontract/breaking-changes.js';
 import { loadYamlSource } from '../yaml/index.js';
 import { riskRank } from './governed.js';
 
@@ -95,6 +97,8 @@ export type GovernanceChangeCode =
   | 'removed'
   | 'changed'
   | 'unreadable'
+  // DataContract: a change that breaks its consumers, who sign it off
+  | 'contract-breaking'
   // SignoffPolicy
   | 'role-undefined'
   | 'role-defined'
@@ -137,6 +141,8 @@ export interface GovernanceChange {
   weakens: boolean;
   /** In plain words, for the check. */
   message: string;
+  /** For contract-breaking: the version stays in the same major version, so the change must not merge. */
+  unversioned?: { from: string; to: string };
 }
 
 /** Every governed change from `base` to `head`, policies first, then use cases, then unreadable files. */
@@ -226,6 +232,17 @@ function dependentChanges(
         weakens: true,
         message: `${label}: removed from ${base.path}.`,
       },
+      ...(doc.kind === 'DataContract'
+        ? [
+            {
+              ...at,
+              path: base.path,
+              code: 'contract-breaking' as const,
+              weakens: false,
+              message: `${label}: removed, so every consumer loses the data it reads; each consumer signs it off.`,
+            },
+          ]
+        : []),
     ];
   }
   if (same(base.spec, head.spec)) return [];
@@ -236,6 +253,43 @@ function dependentChanges(
       code: 'changed',
       weakens: false,
       message: `${label}: changed (${fields.join(', ')}); every use case that names it is affected.`,
+    },
+    ...(doc.kind === 'DataContract' ? contractBreaks(base, head, at, label) : []),
+  ];
+}
+
+/**
+ * The breaking changes from the contract in force to the proposed one, as one change its consumers sign off. A
+ * version that does not validate on either side cannot be compared, so it counts as breaking.
+ */
+function contractBreaks(
+  base: GovernanceDoc,
+  head: GovernanceDoc,
+  at: ReturnType<typeof subjectOf>,
+  label: string,
+): GovernanceChange[] {
+  const a = dataContractSpec.safeParse(base.spec);
+  const b = dataContractSpec.safeParse(head.spec);
+  const change = { ...at, code: 'contract-breaking' as const, weakens: false };
+  if (!a.success || !b.success) {
+    const which = !b.success ? 'the new version' : 'the version in force';
+    return [
+      {
+        ...change,
+        message: `${label}: ${which} does not validate, so whether it breaks its consumers cannot be told; each consumer signs it off.`,
+      },
+    ];
+  }
+  const breaks = breakingChanges(a.data, b.data);
+  if (breaks.length === 0) return [];
+  const bumped = isMajorBump(a.data.version, b.data.version);
+  const shown = breaks.slice(0, 10).map((c) => c.message);
+  const more = breaks.length > shown.length ? `; and ${breaks.length - shown.length} more` : '';
+  return [
+    {
+      ...change,
+      message: `${label}: breaking change for its consumers (${shown.join('; ')}${more}); each consumer signs it off.`,
+      ...(bumped ? {} : { unversioned: { from: a.data.version, to: b.data.version } }),
     },
   ];
 }

@@ -88,6 +88,8 @@ interface Governing {
   spec: SignoffPolicySpec | undefined;
   revision?: string;
   ownerTeams: Set<string>;
+  /** Use cases (`namespace/name`) whose data contract breaks, by their owner team: each team signs off. */
+  consumers: Map<string, Set<string>>;
   riskClasses: Set<string>;
   /** Whether it governs a change of the pull request (not merely looked up). */
   touched: boolean;
@@ -146,6 +148,11 @@ export function governanceRequirement(input: GovernanceRequirementInput): {
     const [namespace, name] = change.kind === 'File' ? ['', ''] : splitKey(change.subject);
     let found: Governing[] = [];
     let useCase: { riskClass?: string; ownerTeam?: string } | undefined;
+    if (change.code === 'contract-breaking') {
+      // Besides the governance sign-off the contract's change already needs: each consumer's owner team.
+      blockers.push(...consumerSignoff(input, change, namespace, name, inForce));
+      continue;
+    }
     if (change.kind === 'SignoffPolicy') {
       const own = change.code === 'created' ? undefined : inForce(namespace, name);
       found = own ? [own] : governingPath(change.path, namespace);
@@ -236,6 +243,61 @@ function useCasesNaming(
   return [...found.values()];
 }
 
+/**
+ * Asks each consumer of a contract that breaks for the sign-off of its owner team, under its own SignoffPolicy's
+ * rules. Consumers are the use cases the contract in force lists and those that name it (the cluster's, else
+ * the base branch's): a pull request cannot drop a consumer from the list to skip its sign-off. Returns what
+ * blocks: a consumer that cannot be found, and a breaking change without a major version.
+ */
+function consumerSignoff(
+  input: GovernanceRequirementInput,
+  change: GovernanceChange,
+  namespace: string,
+  name: string,
+  inForce: (namespace: string, name: string) => Governing | undefined,
+): Blocker[] {
+  const blockers: Blocker[] = [];
+  const consumers = new Map<string, { namespace: string; name: string; spec?: UseCaseSpec }>();
+  for (const uc of useCasesNaming(input, 'DataContract', namespace, name)) {
+    consumers.set(`${uc.namespace}/${uc.name}`, uc);
+  }
+  const listed = (input.base.dependents.get(`DataContract ${namespace}/${name}`)?.spec ?? {}) as {
+    consumers?: unknown;
+  };
+  for (const c of Array.isArray(listed.consumers) ? listed.consumers : []) {
+    const ref = (c ?? {}) as { useCase?: unknown; namespace?: unknown };
+    if (typeof ref.useCase !== 'string') continue;
+    const ns = typeof ref.namespace === 'string' ? ref.namespace : namespace;
+    const key = `${ns}/${ref.useCase}`;
+    if (consumers.has(key)) continue;
+    const spec =
+      peekSpec(useCaseSpec, input.cache.get(USE_CASES, ns, ref.useCase)) ??
+      parsedUseCase(input.base.useCases.get(key)?.spec);
+    consumers.set(key, { namespace: ns, name: ref.useCase, ...(spec ? { spec } : {}) });
+  }
+  for (const [key, uc] of [...consumers].sort(([a], [b]) => a.localeCompare(b))) {
+    const own = uc.spec ? inForce(uc.namespace, uc.spec.signoffPolicy) : undefined;
+    if (!uc.spec || !own) {
+      blockers.push({
+        code: 'policy-unavailable',
+        message: `DataContract ${change.subject} breaks for its consumer UseCase ${key}, whose ${uc.spec ? `SignoffPolicy ${uc.spec.signoffPolicy}` : 'spec'} is not in the cluster nor on the base branch, so its owner team cannot be asked to sign off.`,
+      });
+      continue;
+    }
+    own.touched = true;
+    own.riskClasses.add(uc.spec.riskClass);
+    const team = uc.spec.ownerTeam.toLowerCase();
+    own.consumers.set(team, (own.consumers.get(team) ?? new Set()).add(key));
+  }
+  if (change.unversioned) {
+    blockers.push({
+      code: 'unversioned-breaking-change',
+      message: `DataContract ${change.subject} breaks its consumers but its version goes from ${change.unversioned.from} to ${change.unversioned.to}: a breaking change needs a new major version.`,
+    });
+  }
+  return blockers;
+}
+
 /** One policy's governance roles as a policy of one requirement, under its own rules, without break-glass. */
 function governanceEntry(g: Governing): PolicyEntry | { blocker: Blocker } {
   // The strictest class among the changed use cases; for a change to the policy itself, any class it covers.
@@ -250,12 +312,21 @@ function governanceEntry(g: Governing): PolicyEntry | { blocker: Blocker } {
   if (!g.spec) return { ...base, riskClass: strictest ?? 'medical-device', spec: undefined };
   const named = g.spec.governance?.roles;
   const roles = named ?? (g.spec.roles.some((r) => r.name === 'compliance') ? ['compliance'] : []);
-  const teams = named ? [] : [...g.ownerTeams].sort();
-  const owners = teams.map((team) => ({
-    name: teams.length === 1 ? 'use-case-owner' : `use-case-owner (${team})`,
-    team,
-    description: 'The team that owns the changed use case.',
-  }));
+  // A consumer's owner team signs once, as consumer, where it would also sign as the owner of a changed use case.
+  const consumers = [...g.consumers].sort(([a], [b]) => a.localeCompare(b));
+  const teams = named ? [] : [...g.ownerTeams].filter((t) => !g.consumers.has(t.toLowerCase())).sort();
+  const owners = [
+    ...teams.map((team) => ({
+      name: teams.length === 1 ? 'use-case-owner' : `use-case-owner (${team})`,
+      team,
+      description: 'The team that owns the changed use case.',
+    })),
+    ...consumers.map(([team, useCases]) => ({
+      name: `consumer (${[...useCases].sort().join(', ')})`,
+      team,
+      description: 'The owner team of a use case that reads a data contract the change breaks.',
+    })),
+  ];
   if (roles.length + owners.length === 0) {
     return {
       blocker: {
@@ -432,7 +503,12 @@ function parsedUseCase(spec: unknown): UseCaseSpec | undefined {
 }
 
 function fresh() {
-  return { ownerTeams: new Set<string>(), riskClasses: new Set<string>(), touched: false };
+  return {
+    ownerTeams: new Set<string>(),
+    consumers: new Map<string, Set<string>>(),
+    riskClasses: new Set<string>(),
+    touched: false,
+  };
 }
 
 function splitKey(key: string): [string, string] {

@@ -163,6 +163,7 @@ export type BlockerCode =
   | 'dismissal-unknown'
   | 'claimed-file'
   | 'too-many-files'
+  | 'unversioned-breaking-change'
   | 'changes-requested';
 
 export interface Blocker {

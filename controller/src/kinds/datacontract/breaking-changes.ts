@@ -1,6 +1,7 @@
 // What a new contract version breaks: for the producer, data that was valid may no longer be (a new required
 // property, narrowed values or ranges); for consumers, something they read is gone or means something else (a
 // removed property, a changed type or key) or must now be handled under stricter PHI rules.
+import semver from 'semver';
 import {
   type AnyProperty,
   type BreakingChange,
@@ -201,3 +202,16 @@ const keyOrder = (p: SchemaProperty, i: number) =>
   p.primaryKeyPosition !== undefined && p.primaryKeyPosition >= 1 ? p.primaryKeyPosition : 10_000 + i;
 
 const describeKey = (names: string[]) => (names.length ? `(${names.join(', ')})` : 'none');
+
+/**
+ * Whether `next` is a new major version of `previous`, as a breaking change needs. Below 1.0.0 semantic
+ * versioning lets anything change, and the convention is to raise the minor version: 0.3.x to 0.4.0 counts.
+ * A version that does not read as semver is no bump.
+ */
+export function isMajorBump(previous: string, next: string): boolean {
+  const a = semver.parse(previous);
+  const b = semver.parse(next);
+  if (!a || !b) return false;
+  if (b.major !== a.major) return b.major > a.major;
+  return a.major === 0 && b.minor > a.minor;
+}
