@@ -1,11 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { surveillancePolicySpec } from '../../../../specs/surveillancepolicy.js';
+import { POSTGRES_RUNNABLE, type PostgresServer, startPostgres } from '../../../../test/support/postgres.js';
 import { POSTGRES } from '../../data/sql.js';
 import { type BuiltinSource, builtinWindows, compileBuiltin } from './builtin-metrics.js';
 
@@ -189,70 +188,26 @@ describe('compileBuiltin', () => {
 
 // The same queries in a real PostgreSQL, over the same fixture log, giving the figures scikit-learn and SciPy gave
 // (see controller/src/metrics/builtin.test.ts). Skipped outside CI where PostgreSQL's server binaries are not installed.
-const PG_BIN = [
-  '/usr/lib/postgresql/15/bin',
-  '/usr/lib/postgresql/16/bin',
-  '/usr/lib/postgresql/17/bin',
-].find((d) => ['initdb', 'pg_ctl', 'psql'].every((bin) => existsSync(path.join(d, bin))));
-// As root, the server runs as the postgres user the Debian package creates.
-const RUNNABLE =
-  PG_BIN !== undefined &&
-  (process.getuid?.() !== 0 || spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status === 0);
 const FIXTURE = path.resolve(
   fileURLToPath(import.meta.url),
   '../../../../../test/fixtures/surveillance/inference-log.csv',
 );
 
 // In CI (.ci/run installs Debian's postgresql) it always runs, so a server missing there fails instead of skipping.
-describe.skipIf(!RUNNABLE && !process.env.CI)('the builtin queries in PostgreSQL', () => {
-  // Made when the tests run, not when they are collected, so a filtered run leaves nothing behind.
-  let dir = '';
-  let data = '';
-  // PostgreSQL refuses to run as root; there it runs as the postgres user.
-  const asServer = (cmd: string, args: string[]) =>
-    process.getuid?.() === 0
-      ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' })
-      : execFileSync(cmd, args, { stdio: 'pipe' });
-  const psql = (sql: string) => {
-    const r = spawnSync(
-      path.join(PG_BIN!, 'psql'),
-      ['-h', dir, '-U', 'postgres', '-d', 'postgres', '-X', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1'],
-      {
-        input: sql,
-        encoding: 'utf8',
-      },
-    );
-    if (r.status !== 0) throw new Error(r.stderr);
-    return r.stdout;
-  };
+describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the builtin queries in PostgreSQL', () => {
+  // Started when the tests run, not when they are collected, so a filtered run leaves nothing behind.
+  let server: PostgresServer | undefined;
+  const psql = (sql: string) => server!.psql(sql);
 
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'vigil-pg-'));
-    data = path.join(dir, 'data');
-    chmodSync(dir, 0o777);
-    asServer(path.join(PG_BIN!, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    asServer(path.join(PG_BIN!, 'pg_ctl'), [
-      '-D',
-      data,
-      '-o',
-      `-k ${dir} -c listen_addresses='' -c fsync=off`,
-      '-w',
-      '-l',
-      path.join(dir, 'log'),
-      'start',
-    ]);
+  beforeAll(async () => {
+    server = await startPostgres();
     psql(
       'CREATE TABLE inference_log (id integer, scored_at timestamptz, model_version text, score double precision, ' +
         `readmitted text, feature double precision, site text, overridden text);\n\\copy inference_log FROM '${FIXTURE}' WITH (FORMAT csv, HEADER true)\n`,
     );
   }, 60_000);
   afterAll(() => {
-    if (!dir) return;
-    try {
-      asServer(path.join(PG_BIN!, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    server?.stop();
   });
 
   const run = (source: object, groupBy?: string) => {
