@@ -320,7 +320,7 @@ describe('testContract: the schema against the data', () => {
         rule: 'schema[0].properties[1]',
         object: 'feed',
         property: 'payer',
-        message: 'payer: the data has no such column (data/feed.csv)',
+        message: 'payer: the data has no such column',
       },
     ]);
   });
@@ -381,13 +381,9 @@ describe('testContract: when the test cannot run', () => {
       '../feed.csv: resolves outside the governance repository; data paths must stay inside it',
     ],
     [
-      'only a database server',
-      {
-        servers: [
-          { server: 'warehouse', type: 'postgres', host: 'db', port: 5432, database: 'd', schema: 's' },
-        ],
-      },
-      /^no server carries a file to test .*; servers: warehouse \(postgres\)$/,
+      'only a server of a type no engine reads',
+      { servers: [{ server: 'store', type: 's3', location: 's3://bucket/feed.csv' }] },
+      /^no server of a type contract tests read .*; servers: store \(s3\)$/,
     ],
     [
       'a format it cannot read',

@@ -7,14 +7,14 @@
 // counts, shares and rule names only.
 import type { DataContractSpec, DataContractStatus } from '../../../specs/datacontract.js';
 import { toTimestamp } from '../runtime/conditions.js';
-import { type DataEngine, withEngine } from './engine.js';
+import { judgeSpanning, planSpanning, type SpanningCheck } from './contract-checks.js';
+import type { EngineName } from './contract-dialect.js';
+import { type ContractSource, type OpenSourceOptions, openSource } from './contract-source.js';
 import { DataSourceError, QueryError, SqlRefusedError } from './errors.js';
-import { fileServerOf, objectPath } from './file-server.js';
 import {
-  columnOf,
   countQuery,
+  describeCheck,
   judge,
-  type Measure,
   type ObjectPlan,
   planObject,
   type SqlRule,
@@ -26,165 +26,323 @@ type Failure = NonNullable<ContractTestResult['failures']>[number];
 export interface ContractTestOptions {
   /** The governance repository root: server paths resolve against it and may not leave it. */
   baseDir: string;
-  /** The server to read; the first that carries a file when omitted. */
+  /** The server to read; the first that an engine here reads when omitted. */
   server?: string;
+  /** A file or URL to read in place of the server's data. */
+  data?: string;
+  /** Where credentials come from; process.env when omitted. */
+  env?: OpenSourceOptions['env'];
   now: Date;
+  /** Told before each query: which step of how many, and what it checks (names and counts only). */
+  onProgress?: (progress: { step: number; steps: number; what: string }) => void;
+  /** Opens the source; openSource when omitted (tests give their own). */
+  open?: (spec: DataContractSpec, options: OpenSourceOptions) => Promise<ContractSource>;
 }
 
+/** One rule's outcome, as `vigil contract test` prints it: counts, shares and names, never a value. */
+export interface RuleResult {
+  rule: string;
+  object: string;
+  property?: string;
+  /** What was measured: "nullValues (required)", "sql query", "foreign key to patients.id". */
+  check: string;
+  /** Rows the rule looked at: the object's rows. */
+  rows: number;
+  /** Rows counted against the rule (nulls, invalid values, duplicates, orphans), for rules that count rows. */
+  failures?: number;
+  /** failures as a percentage of rows. */
+  share?: number;
+  /** The value held against the threshold: failures, their share for unit percent, a query's number. */
+  value?: number;
+  /** e.g. "must be less than 5%". */
+  threshold: string;
+  result: 'pass' | 'fail' | 'error';
+  message?: string;
+}
+
+export interface ContractTestReport {
+  /** What the DataContract's status.lastTest holds. */
+  lastTest: ContractTestResult;
+  engine?: EngineName;
+  rules: RuleResult[];
+}
+
+/** The test as status records it. */
 export async function testContract(
   spec: DataContractSpec,
   options: ContractTestOptions,
 ): Promise<ContractTestResult> {
+  return (await runContractTest(spec, options)).lastTest;
+}
+
+export async function runContractTest(
+  spec: DataContractSpec,
+  options: ContractTestOptions,
+): Promise<ContractTestReport> {
   const at = toTimestamp(options.now);
   const base = { version: spec.version, at };
-  const server = fileServerOf(spec, options.server);
-  if ('error' in server) {
-    return { ...base, result: 'Error', where: options.server ?? 'no server', message: server.error };
-  }
-  const where = `${server.server}: ${server.path}`;
-  const objects = spec.schema ?? [];
-  if (objects.length === 0) {
-    return { ...base, result: 'Error', where, message: 'the contract has no schema objects to test' };
-  }
-  const paths: string[] = [];
-  for (const o of objects) {
-    const p = objectPath(server, o.name, objects.length);
-    if (typeof p !== 'string') return { ...base, result: 'Error', where, message: p.error };
-    paths.push(p);
-  }
-
+  const open = options.open ?? openSource;
+  const where0 = options.data !== undefined ? `--data: ${options.data}` : (options.server ?? 'no server');
+  let source: ContractSource;
   try {
-    return await withEngine(options.baseDir, async (engine) => {
-      for (const [i, o] of objects.entries()) {
-        await engine.register(o.name, paths[i]!, {
-          ...(server.format !== undefined ? { format: server.format } : {}),
-          ...(o.nullMarkers ? { nullMarkers: o.nullMarkers } : {}),
-          columnTypes: textColumns(o),
-        });
-      }
-      const failures: Failure[] = [];
-      const problems: Failure[] = [];
-      let rows = 0;
-      let checked = 0;
-      for (const [i, o] of objects.entries()) {
-        const columns = (await engine.columns(o.name)).map((c) => c.name);
-        const plan = planObject(o, i, columns);
-        const outcome = await runPlan(engine, plan, paths[i]!);
-        rows += outcome.rows;
-        checked += outcome.checked;
-        failures.push(...outcome.failures);
-        problems.push(...outcome.problems);
-      }
-      const all = [...failures, ...problems];
-      const summary = {
-        ...base,
-        where,
-        rows,
-        rulesChecked: checked,
-        ...(all.length ? { failures: all } : {}),
-      };
-      if (problems.length > 0) {
-        const first = problems[0]!;
-        const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-        return {
-          ...summary,
-          result: 'Error',
-          message: `${first.rule} cannot be checked: ${first.message}${more}`,
-        };
-      }
-      return { ...summary, result: failures.length ? 'Failed' : 'Passed' };
+    source = await open(spec, {
+      baseDir: options.baseDir,
+      ...(options.server !== undefined ? { server: options.server } : {}),
+      ...(options.data !== undefined ? { data: options.data } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
     });
   } catch (err) {
-    if (err instanceof DataSourceError || err instanceof QueryError || err instanceof SqlRefusedError) {
-      return { ...base, result: 'Error', where, message: err.message };
+    if (isDataError(err)) {
+      return { lastTest: { ...base, result: 'Error', where: where0, message: err.message }, rules: [] };
     }
     throw err;
   }
+  const where = source.where;
+  const rules: RuleResult[] = [];
+  try {
+    const objects = spec.schema ?? [];
+    const plans: ObjectPlan[] = [];
+    for (const [i, o] of objects.entries()) {
+      const columns = await source.columns(o.name);
+      plans.push(planObject(o, i, columns, { dialect: source.dialect, markersInData: source.markersInData }));
+    }
+    const spanning = planSpanning(spec, {
+      dialect: source.dialect,
+      markersInData: source.markersInData,
+      now: options.now,
+    });
+    const steps = plans.reduce((n, p) => n + 1 + p.sqlRules.length, 0) + spanning.checks.length;
+    let step = 0;
+    const progress = (what: string) => options.onProgress?.({ step: ++step, steps, what });
+    const rowsOf = new Map<string, number>();
+    for (const plan of plans) {
+      const outcome = await runPlan(source, plan, progress);
+      rowsOf.set(plan.object, outcome.rows);
+      rules.push(...outcome.rules);
+    }
+    for (const p of spanning.problems) {
+      rules.push({
+        rule: p.rule,
+        object: p.object,
+        ...(p.property !== undefined ? { property: p.property } : {}),
+        check: 'cannot be checked',
+        rows: rowsOf.get(p.object) ?? 0,
+        threshold: '',
+        result: 'error',
+        message: p.message,
+      });
+    }
+    for (const c of spanning.checks) {
+      progress(`${c.object}: ${c.label}`);
+      rules.push(await runSpanning(source, c));
+    }
+  } catch (err) {
+    await source.close().catch(() => {});
+    if (isDataError(err)) {
+      return {
+        lastTest: { ...base, result: 'Error', where, message: err.message, ...summaryOf(rules) },
+        engine: source.engine,
+        rules,
+      };
+    }
+    throw err;
+  }
+  await source.close();
+
+  const summary = { ...base, where, ...summaryOf(rules) };
+  const problems = rules.filter((r) => r.result === 'error');
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    return {
+      lastTest: {
+        ...summary,
+        result: 'Error',
+        message: `${first.rule} cannot be checked: ${first.message}${more}`,
+      },
+      engine: source.engine,
+      rules,
+    };
+  }
+  const failed = rules.some((r) => r.result === 'fail');
+  return { lastTest: { ...summary, result: failed ? 'Failed' : 'Passed' }, engine: source.engine, rules };
 }
 
-/** Columns of string properties, read as text whatever the CSV sniffer would make of "Yes" and "No". */
-function textColumns(o: NonNullable<DataContractSpec['schema']>[number]): Record<string, string> {
-  return Object.fromEntries(
-    (o.properties ?? []).filter((p) => p.logicalType === 'string').map((p) => [columnOf(p), 'VARCHAR']),
-  );
+const isDataError = (err: unknown): err is Error =>
+  err instanceof DataSourceError || err instanceof QueryError || err instanceof SqlRefusedError;
+
+/** Rows read (each object's once), rules checked, and the failures and problems as status lists them. */
+function summaryOf(
+  rules: readonly RuleResult[],
+): Pick<ContractTestResult, 'rows' | 'rulesChecked' | 'failures'> {
+  const rows = new Map<string, number>();
+  for (const r of rules) rows.set(r.object, r.rows);
+  const failures: Failure[] = rules
+    .filter((r) => r.result !== 'pass')
+    .map((r) => ({
+      rule: r.rule,
+      ...(r.object ? { object: r.object } : {}),
+      ...(r.property !== undefined ? { property: r.property } : {}),
+      ...(r.value !== undefined && r.result === 'fail' ? { observed: r.value } : {}),
+      message: r.message ?? r.check,
+    }));
+  return {
+    rows: [...rows.values()].reduce((a, b) => a + b, 0),
+    rulesChecked: rules.filter((r) => r.result !== 'error').length,
+    ...(failures.length ? { failures } : {}),
+  };
 }
 
-interface PlanOutcome {
-  rows: number;
-  checked: number;
-  failures: Failure[];
-  problems: Failure[];
-}
-
-async function runPlan(engine: DataEngine, plan: ObjectPlan, path: string): Promise<PlanOutcome> {
-  const failures: Failure[] = [];
-  const problems: Failure[] = plan.problems.map((p) => ({
-    rule: p.rule,
-    object: p.object,
-    ...(p.property !== undefined ? { property: p.property } : {}),
-    message: p.message,
-  }));
-  const failure = (m: Measure | SqlRule, message: string, observed?: number): Failure => ({
+async function runPlan(
+  source: ContractSource,
+  plan: ObjectPlan,
+  progress: (what: string) => void,
+): Promise<{ rows: number; rules: RuleResult[] }> {
+  const rules: RuleResult[] = [];
+  const at = (m: { rule: string; object: string; property?: string }) => ({
     rule: m.rule,
     object: m.object,
     ...(m.property !== undefined ? { property: m.property } : {}),
-    ...(observed !== undefined ? { observed } : {}),
-    message,
   });
+  progress(`${plan.object}: ${plan.measures.length} counts in one pass`);
+  const counts = await takeCounts(source, plan);
+  const rows = counts.rows;
+  for (const p of plan.problems) {
+    rules.push({
+      ...at(p),
+      check: 'cannot be checked',
+      rows,
+      threshold: '',
+      result: 'error',
+      message: p.message,
+    });
+  }
   for (const c of plan.missingColumns) {
-    failures.push({
+    rules.push({
       rule: c.path,
       object: plan.object,
       property: c.property,
-      message: `${c.property}: the data has no such column (${path})`,
+      check: 'column present',
+      rows,
+      threshold: 'must be in the data',
+      result: 'fail',
+      message: `${c.property}: the data has no such column`,
     });
   }
-
-  const counts = await takeCounts(engine, plan);
-  const rows = counts.rows;
-  let checked = plan.missingColumns.length;
   plan.measures.forEach((m, i) => {
     const count = counts.values[i];
+    const threshold = describeCheck(m.check, m.unit);
     if (typeof count !== 'number') {
-      problems.push(
-        failure(m, `${m.property ?? m.object}: ${m.label} could not be counted: ${count?.error}`),
-      );
+      rules.push({
+        ...at(m),
+        check: m.label,
+        rows,
+        threshold,
+        result: 'error',
+        message: `${m.property ?? m.object}: ${m.label} could not be counted: ${count?.error}`,
+      });
       return;
     }
-    checked++;
     const j = judge(m, count, rows);
-    if (!j.passed) failures.push(failure(m, j.message, j.observed));
+    const countsRows = m.label !== 'rowCount';
+    rules.push({
+      ...at(m),
+      check: m.label,
+      rows,
+      ...(countsRows ? { failures: count, share: rows === 0 ? 0 : (100 * count) / rows } : {}),
+      value: j.observed,
+      threshold,
+      result: j.passed ? 'pass' : 'fail',
+      ...(j.passed ? {} : { message: j.message }),
+    });
   });
-
   for (const rule of plan.sqlRules) {
-    const value = await runSqlRule(engine, rule);
+    progress(`${plan.object}: ${rule.rule}`);
+    const value = await runSqlRule(source, rule);
+    const threshold = describeCheck(rule.check, rule.unit);
     if (typeof value !== 'number') {
-      problems.push(failure(rule, `${rule.property ?? rule.object}: sql query ${value.error}`));
+      rules.push({
+        ...at(rule),
+        check: rule.label,
+        rows,
+        threshold,
+        result: 'error',
+        message: `${rule.property ?? rule.object}: sql query ${value.error}`,
+      });
       continue;
     }
-    checked++;
     const j = judge(rule, value, rows);
-    if (!j.passed) failures.push(failure(rule, j.message, j.observed));
+    rules.push({
+      ...at(rule),
+      check: rule.label,
+      rows,
+      value: j.observed,
+      threshold,
+      result: j.passed ? 'pass' : 'fail',
+      ...(j.passed ? {} : { message: j.message }),
+    });
   }
-  return { rows, checked, failures, problems };
+  return { rows, rules };
 }
 
-/** All counts in one pass; should that fail (a pattern DuckDB's regular expressions refuse), each on its own. */
+async function runSpanning(source: ContractSource, c: SpanningCheck): Promise<RuleResult> {
+  const at = {
+    rule: c.rule,
+    object: c.object,
+    ...(c.property !== undefined ? { property: c.property } : {}),
+  };
+  const threshold = `${describeCheck(c.check, 'rows')}${c.unit ?? ''}`;
+  let row: Awaited<ReturnType<ContractSource['query']>>[number] | undefined;
+  try {
+    [row] = await source.query(c.query);
+  } catch (err) {
+    if (!(err instanceof QueryError || err instanceof SqlRefusedError)) throw err;
+    return {
+      ...at,
+      check: c.label,
+      rows: 0,
+      threshold,
+      result: 'error',
+      message: `${c.label}: ${err.message}`,
+    };
+  }
+  const rows = Number(row?.rows ?? 0);
+  const raw = row?.m0;
+  const value = raw === null || raw === undefined ? null : Number(raw);
+  const j = judgeSpanning(c, value, rows);
+  return {
+    ...at,
+    check: c.label,
+    rows,
+    ...(c.kind === 'reference' && value !== null
+      ? { failures: value, share: rows === 0 ? 0 : (100 * value) / rows }
+      : {}),
+    ...(value !== null ? { value } : {}),
+    threshold,
+    result: j.passed ? 'pass' : 'fail',
+    ...(j.passed ? {} : { message: j.message }),
+  };
+}
+
+/** All counts in one pass; should that fail (a pattern the engine's regular expressions refuse), each on its own. */
 async function takeCounts(
-  engine: DataEngine,
+  source: ContractSource,
   plan: ObjectPlan,
 ): Promise<{ rows: number; values: (number | { error: string })[] }> {
   try {
-    const [row] = await engine.query(countQuery(plan.object, plan.measures));
+    const [row] = await source.query(
+      countQuery(plan.object, plan.measures, source.dialect.ident(plan.object)),
+    );
     return { rows: Number(row!.rows), values: plan.measures.map((_, i) => Number(row![`m${i}`])) };
   } catch (err) {
     if (!(err instanceof QueryError)) throw err;
   }
-  const [total] = await engine.query(countQuery(plan.object, []));
+  const table = source.dialect.ident(plan.object);
+  const [total] = await source.query(countQuery(plan.object, [], table));
   const values: (number | { error: string })[] = [];
   for (const m of plan.measures) {
     try {
-      const [row] = await engine.query(countQuery(plan.object, [m]));
+      const [row] = await source.query(countQuery(plan.object, [m], table));
       values.push(Number(row!.m0));
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
@@ -195,10 +353,10 @@ async function takeCounts(
 }
 
 /** The one number a SQL rule's query returns, or why there is none. */
-async function runSqlRule(engine: DataEngine, rule: SqlRule): Promise<number | { error: string }> {
-  let rows: Awaited<ReturnType<DataEngine['query']>>;
+async function runSqlRule(source: ContractSource, rule: SqlRule): Promise<number | { error: string }> {
+  let rows: Awaited<ReturnType<ContractSource['query']>>;
   try {
-    rows = await engine.query(rule.query);
+    rows = await source.query(rule.query);
   } catch (err) {
     if (err instanceof QueryError || err instanceof SqlRefusedError)
       return { error: `failed: ${err.message}` };

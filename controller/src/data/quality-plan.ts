@@ -18,7 +18,8 @@
 // Messages name the property (or object), the measure, the value measured and the bound, never a value from
 // the data: status is read by many, and the data holds PHI.
 import type { QualityRule, SchemaObject, SchemaProperty } from '../../../specs/datacontract.js';
-import { ident, literal, numberLiteral } from './sql.js';
+import { type CastType, type ContractDialect, DUCKDB_CONTRACT } from './contract-dialect.js';
+import { literal, numberLiteral } from './sql.js';
 
 export type Unit = 'rows' | 'percent';
 
@@ -98,11 +99,32 @@ const OPERATORS = [
 export const columnOf = (p: Pick<SchemaProperty, 'name' | 'physicalName'>): string =>
   p.physicalName ?? p.name;
 
+export interface PlanOptions {
+  /** The engine the SQL is for; DuckDB when omitted. */
+  dialect?: ContractDialect;
+  /**
+   * Whether the object's nullMarkers are still in the data as text: true in a database, false where the file
+   * reader already turned them into NULL (DuckDB over CSV).
+   */
+  markersInData?: boolean;
+}
+
 /**
  * Plan the test of `object` (schema[index]) against data with `columns`. Markers: the object's nullMarkers,
- * which the reader already turns into NULL; a property's own nullMarkers count as NULL too.
+ * which the reader already turns into NULL (unless options.markersInData); a property's own nullMarkers count
+ * as NULL too.
  */
-export function planObject(object: SchemaObject, index: number, columns: readonly string[]): ObjectPlan {
+export function planObject(
+  object: SchemaObject,
+  index: number,
+  columns: readonly string[],
+  options: PlanOptions = {},
+): ObjectPlan {
+  const d = options.dialect ?? DUCKDB_CONTRACT;
+  const objectMarkers = options.markersInData ? (object.nullMarkers ?? []) : [];
+  const markersOf = (p: Pick<SchemaProperty, 'nullMarkers'> | undefined) => [
+    ...new Set([...objectMarkers, ...(p?.nullMarkers ?? [])]),
+  ];
   const plan: ObjectPlan = {
     object: object.name,
     measures: [],
@@ -122,7 +144,7 @@ export function planObject(object: SchemaObject, index: number, columns: readonl
       plan.missingColumns.push({ property: p.name, path });
       return;
     }
-    const col: Column = { sql: ident(column), markers: p.nullMarkers ?? [], property: p };
+    const col: Column = { sql: d.ident(column), markers: markersOf(p), property: p, d };
     const base = { object: object.name, property: p.name, unit: 'rows' as const, check: ZERO };
     if (p.required || p.primaryKey) {
       plan.measures.push({
@@ -157,14 +179,14 @@ export function planObject(object: SchemaObject, index: number, columns: readonl
       });
     }
     (p.quality ?? []).forEach((q, k) => {
-      addRule(plan, q, `${path}.quality[${k}]`, object, col, present);
+      addRule(plan, q, `${path}.quality[${k}]`, object, col, present, d, markersOf);
     });
   });
 
   if (keyParts.length > 1) {
     const cols = keyParts.flatMap((p) => {
       const c = present(columnOf(p));
-      return c === undefined ? [] : [{ sql: ident(c), markers: p.nullMarkers ?? [], property: p }];
+      return c === undefined ? [] : [{ sql: d.ident(c), markers: markersOf(p), property: p, d }];
     });
     if (cols.length === keyParts.length) {
       plan.measures.push({
@@ -180,7 +202,7 @@ export function planObject(object: SchemaObject, index: number, columns: readonl
     }
   }
   (object.quality ?? []).forEach((q, k) => {
-    addRule(plan, q, `${at}.quality[${k}]`, object, undefined, present);
+    addRule(plan, q, `${at}.quality[${k}]`, object, undefined, present, d, markersOf);
   });
   return plan;
 }
@@ -192,6 +214,7 @@ interface Column {
   /** The property's own null markers, beyond the object's (which the reader already made NULL). */
   markers: readonly string[];
   property: SchemaProperty;
+  d: ContractDialect;
 }
 
 function addRule(
@@ -201,6 +224,8 @@ function addRule(
   object: SchemaObject,
   col: Column | undefined,
   present: (name: string) => string | undefined,
+  d: ContractDialect,
+  markersOf: (p: SchemaProperty | undefined) => string[],
 ): void {
   const type = q.type ?? (q.metric !== undefined ? 'library' : undefined);
   if (type !== 'library' && type !== 'sql') return;
@@ -220,7 +245,7 @@ function addRule(
       label: 'sql query',
       unit,
       check,
-      query: expandPlaceholders(q.query ?? '', object.name, col?.property.name),
+      query: expandPlaceholders(q.query ?? '', object.name, col?.property.name, d),
     });
     return;
   }
@@ -261,7 +286,9 @@ function addRule(
       if (col) return void plan.measures.push(measure(duplicates([col])));
       const names = args.properties;
       if (names === undefined) {
-        plan.measures.push(measure('count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM __object__))'));
+        plan.measures.push(
+          measure('count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM __object__) AS distinct_rows)'),
+        );
         return;
       }
       if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
@@ -274,9 +301,10 @@ function addRule(
         if (column === undefined)
           return void problem(`arguments.properties names "${name}", which the data does not have`);
         cols.push({
-          sql: ident(column),
-          markers: p?.nullMarkers ?? [],
+          sql: d.ident(column),
+          markers: markersOf(p),
           property: p ?? ({ name } as SchemaProperty),
+          d,
         });
       }
       plan.measures.push(measure(duplicates(cols)));
@@ -387,15 +415,19 @@ export function judge(m: Measure | SqlRule, count: number, rows: number): Judgem
   };
 }
 
-/** The query of all of an object's counts, in one pass: columns `rows`, then `m0`, `m1`... per measure. */
-export function countQuery(view: string, measures: readonly Measure[]): string {
-  const counts = measures.map((m, i) => `${m.sql.replaceAll('__object__', ident(view))} AS m${i}`);
-  return `SELECT ${['count(*) AS rows', ...counts].join(', ')} FROM ${ident(view)}`;
+/**
+ * The query of all of an object's counts, in one pass: columns `rows`, then `m0`, `m1`... per measure. `table`
+ * is how the engine's SQL names the object's data: the view's quoted name when omitted.
+ */
+export function countQuery(view: string, measures: readonly Measure[], table?: string): string {
+  const from = table ?? DUCKDB_CONTRACT.ident(view);
+  const counts = measures.map((m, i) => `${m.sql.replaceAll('__object__', from)} AS m${i}`);
+  return `SELECT ${['count(*) AS rows', ...counts].join(', ')} FROM ${from}`;
 }
 
 // --- SQL pieces -----------------------------------------------------------------------------------------------
 
-const text = (c: Column) => `CAST(${c.sql} AS VARCHAR)`;
+const text = (c: Column) => c.d.text(c.sql);
 const inList = (expr: string, values: readonly string[]) => `${expr} IN (${values.map(literal).join(', ')})`;
 const countWhere = (predicate: string) => `count(*) FILTER (WHERE ${predicate})`;
 
@@ -410,7 +442,7 @@ function isMissing(c: Column, values: readonly string[]): string {
 
 function duplicates(cols: readonly Column[]): string {
   const present = cols.map((c) => `NOT ${isNull(c)}`).join(' AND ');
-  const key = cols.length === 1 ? cols[0]!.sql : `(${cols.map((c) => c.sql).join(', ')})`;
+  const key = cols.length === 1 ? cols[0]!.sql : cols[0]!.d.row(cols.map((c) => c.sql));
   return `${countWhere(present)} - count(DISTINCT ${key}) FILTER (WHERE ${present})`;
 }
 
@@ -437,31 +469,35 @@ const OPTION_NAMES = [
   'multipleOf',
 ] as const;
 
-/** DuckDB type a value of the logical type must cast to. */
-const TYPE_CASTS: Partial<Record<NonNullable<SchemaProperty['logicalType']>, string>> = {
-  integer: 'DOUBLE',
-  number: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMPTZ',
-  time: 'TIME',
+/** Logical types whose values must cast to the type. */
+const TYPE_CASTS: Partial<Record<NonNullable<SchemaProperty['logicalType']>, CastType>> = {
+  integer: 'integer',
+  number: 'number',
+  boolean: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  time: 'time',
 };
 
 /** SQL true when a non-NULL value conforms to the property's logical type and options. */
 function conforms(c: Column): string {
   const p = c.property;
   const cast = p.logicalType ? TYPE_CASTS[p.logicalType] : undefined;
-  const typed = cast ? `TRY_CAST(${text(c)} AS ${cast})` : undefined;
+  const typed = cast ? c.d.tryCast(text(c), cast) : undefined;
   const parts: string[] = [];
   if (typed) parts.push(`${typed} IS NOT NULL`);
   if (p.logicalType === 'integer') parts.push(`${typed} = floor(${typed})`);
   const o = p.logicalTypeOptions ?? {};
-  if (o.pattern !== undefined) parts.push(`regexp_matches(${text(c)}, ${literal(o.pattern)})`);
+  if (o.pattern !== undefined) parts.push(c.d.matches(text(c), o.pattern));
   if (o.minLength !== undefined) parts.push(`length(${text(c)}) >= ${o.minLength}`);
   if (o.maxLength !== undefined) parts.push(`length(${text(c)}) <= ${o.maxLength}`);
   if (typed) {
     const bound = (v: unknown) =>
-      typeof v === 'number' ? numberLiteral(v) : `CAST(${literal(String(v))} AS ${cast})`;
+      typeof v === 'number'
+        ? numberLiteral(v)
+        : cast === 'date' || cast === 'timestamp' || cast === 'time'
+          ? c.d.temporal(String(v), cast)
+          : c.d.tryCast(literal(String(v)), cast!);
     const compare = (v: unknown, op: string) => {
       if (v !== undefined) parts.push(`${typed} ${op} ${bound(v)}`);
     };
@@ -469,7 +505,7 @@ function conforms(c: Column): string {
     compare(o.maximum, '<=');
     compare(o.exclusiveMinimum, '>');
     compare(o.exclusiveMaximum, '<');
-    if (o.multipleOf !== undefined && cast === 'DOUBLE') {
+    if (o.multipleOf !== undefined && (cast === 'number' || cast === 'integer')) {
       const m = numberLiteral(o.multipleOf);
       parts.push(`abs(${typed} / ${m} - round(${typed} / ${m})) < 1e-9`);
     }
@@ -488,14 +524,14 @@ function validityOf(c: Column, args: Record<string, unknown>): string | { proble
     const either: string[] = [];
     if (strings.length) either.push(inList(text(c), strings));
     if (numbers.length) {
-      either.push(`TRY_CAST(${text(c)} AS DOUBLE) IN (${numbers.map(numberLiteral).join(', ')})`);
+      either.push(`${c.d.tryCast(text(c), 'number')} IN (${numbers.map(numberLiteral).join(', ')})`);
     }
     parts.push(either.length ? `(${either.join(' OR ')})` : 'false');
   }
   if (args.pattern !== undefined) {
     if (typeof args.pattern !== 'string')
       return { problem: 'arguments.pattern must be a regular expression' };
-    parts.push(`regexp_matches(${text(c)}, ${literal(args.pattern)})`);
+    parts.push(c.d.matches(text(c), args.pattern));
   }
   const own = conforms(c);
   if (own !== 'true') parts.push(own);
@@ -503,9 +539,14 @@ function validityOf(c: Column, args: Record<string, unknown>): string | { proble
 }
 
 /** ODCS placeholders in a rule's query: ${object} / {object} (also {model}) and ${property} / {property}. */
-export function expandPlaceholders(query: string, object: string, property?: string): string {
-  let out = query.replace(/\$?\{(object|model)\}/g, ident(object));
-  if (property !== undefined) out = out.replace(/\$?\{(property|field|column)\}/g, ident(property));
+export function expandPlaceholders(
+  query: string,
+  object: string,
+  property?: string,
+  d: ContractDialect = DUCKDB_CONTRACT,
+): string {
+  let out = query.replace(/\$?\{(object|model)\}/g, d.ident(object));
+  if (property !== undefined) out = out.replace(/\$?\{(property|field|column)\}/g, d.ident(property));
   return out;
 }
 

@@ -1,0 +1,138 @@
+// What differs between the engines a contract test runs in: DuckDB (embedded, over files), PostgreSQL and
+// Databricks SQL. A contract's rules compile to the same SQL shape everywhere (one pass of counts per object,
+// `count(CASE WHEN ... THEN 1 END)` rather than FILTER, which Databricks reads differently); only quoting,
+// casts that must not fail on a bad value, regular expressions and row values differ, and those come from here.
+import { literal } from './sql.js';
+
+export type EngineName = 'duckdb' | 'postgres' | 'databricks';
+
+/** A logical type whose conformance is a cast that must succeed. */
+export type CastType = 'number' | 'integer' | 'boolean' | 'date' | 'timestamp' | 'time';
+
+export interface ContractDialect {
+  name: EngineName;
+  /** A quoted identifier, exactly as written. */
+  ident(name: string): string;
+  /** `expr` as text. */
+  text(expr: string): string;
+  /** `expr` (text) as the SQL value of `type`, or NULL where it does not read as one: never an error. */
+  tryCast(expr: string, type: CastType): string;
+  /** True where `expr` (text) matches the regular expression `pattern` anywhere (not anchored). */
+  matches(expr: string, pattern: string): string;
+  /** A row value of several columns, to count distinct combinations. */
+  row(exprs: readonly string[]): string;
+  /** A bound of a temporal option (minimum: "2020-01-01") in the type `type`. */
+  temporal(value: string, type: 'date' | 'timestamp' | 'time'): string;
+  /** The current instant, as the engine's timestamp with time zone. */
+  instant(at: Date): string;
+  /** Seconds between the timestamp `expr` and the instant `at` (positive when `expr` is earlier). */
+  secondsBefore(expr: string, at: Date): string;
+}
+
+const DUCKDB_TYPES: Record<CastType, string> = {
+  number: 'DOUBLE',
+  integer: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMPTZ',
+  time: 'TIME',
+};
+
+const doubleQuoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+export const DUCKDB_CONTRACT: ContractDialect = {
+  name: 'duckdb',
+  ident: doubleQuoted,
+  text: (expr) => `CAST(${expr} AS VARCHAR)`,
+  tryCast: (expr, type) => `TRY_CAST(${expr} AS ${DUCKDB_TYPES[type]})`,
+  matches: (expr, pattern) => `regexp_matches(${expr}, ${literal(pattern)})`,
+  row: (exprs) => `(${exprs.join(', ')})`,
+  temporal: (value, type) => `CAST(${literal(value)} AS ${DUCKDB_TYPES[type]})`,
+  instant: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMPTZ)`,
+  secondsBefore: (expr, at) =>
+    `(epoch(CAST(${literal(at.toISOString())} AS TIMESTAMPTZ)) - epoch(CAST(${expr} AS TIMESTAMPTZ)))`,
+};
+
+// PostgreSQL has no TRY_CAST, and a cast of text that does not read as the type is an error that ends the whole
+// query. So the text is first matched against what the type's input accepts (ISO forms for dates and times, the
+// words PostgreSQL reads as booleans); CASE evaluates the cast only where it matched. Dates are checked to exist
+// (no 2026-02-30) by comparing the day with the month's last day before anything is cast.
+const PG_NUMBER = String.raw`^\s*[-+]?((\d+\.?\d*|\.\d+)(e[-+]?\d+)?|nan|inf|infinity)\s*$`;
+const PG_BOOLEAN = String.raw`^\s*(t|true|f|false|y|yes|n|no|on|off|1|0)\s*$`;
+const PG_DATE = String.raw`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])`;
+const PG_TIME = String.raw`([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?`;
+const PG_ZONE = String.raw`(\s*(z|utc|[-+]\d{2}(:?\d{2})?))?`;
+const PG_FORMS: Record<Exclude<CastType, 'number' | 'integer' | 'boolean'>, string> = {
+  date: `${PG_DATE}$`,
+  timestamp: `${PG_DATE}([t ]${PG_TIME}${PG_ZONE})?$`,
+  time: `^${PG_TIME}${PG_ZONE}$`,
+};
+const PG_TYPES: Record<CastType, string> = {
+  number: 'DOUBLE PRECISION',
+  integer: 'DOUBLE PRECISION',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP WITH TIME ZONE',
+  time: 'TIME',
+};
+
+/** PostgreSQL: true where the ISO date at the start of `t` names a day that exists; `t` already matched. */
+const pgDayExists = (t: string) =>
+  `CAST(substr(${t}, 9, 2) AS INTEGER) <= extract(day from make_date(CAST(substr(${t}, 1, 4) AS INTEGER), ` +
+  `CAST(substr(${t}, 6, 2) AS INTEGER), 1) + interval '1 month' - interval '1 day')`;
+
+export const POSTGRES_CONTRACT: ContractDialect = {
+  name: 'postgres',
+  ident: doubleQuoted,
+  text: (expr) => `CAST(${expr} AS TEXT)`,
+  tryCast: (expr, type) => {
+    const t = `CAST(${expr} AS TEXT)`;
+    const cast = `CAST(${t} AS ${PG_TYPES[type]})`;
+    if (type === 'number' || type === 'integer')
+      return `(CASE WHEN ${t} ~* ${literal(PG_NUMBER)} THEN ${cast} END)`;
+    if (type === 'boolean') return `(CASE WHEN ${t} ~* ${literal(PG_BOOLEAN)} THEN ${cast} END)`;
+    const form = `${t} ~* ${literal(PG_FORMS[type])}`;
+    if (type === 'time') return `(CASE WHEN ${form} THEN ${cast} END)`;
+    return `(CASE WHEN ${form} THEN CASE WHEN ${pgDayExists(t)} THEN ${cast} END END)`;
+  },
+  matches: (expr, pattern) => `(${expr} ~ ${literal(pattern)})`,
+  row: (exprs) => `ROW(${exprs.join(', ')})`,
+  temporal: (value, type) => `CAST(${literal(value)} AS ${PG_TYPES[type]})`,
+  instant: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE)`,
+  secondsBefore: (expr, at) =>
+    `extract(epoch from (CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE) - CAST(${expr} AS TIMESTAMP WITH TIME ZONE)))`,
+};
+
+// Databricks SQL: back-quoted identifiers (a double-quoted word is a string there), try_cast, RLIKE. It has no
+// TIME type, so a time is checked by its form alone.
+const DATABRICKS_TYPES: Record<Exclude<CastType, 'time'>, string> = {
+  number: 'DOUBLE',
+  integer: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+};
+const DATABRICKS_TIME = String.raw`^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$`;
+
+export const DATABRICKS_CONTRACT: ContractDialect = {
+  name: 'databricks',
+  ident: (name) => `\`${name.replaceAll('`', '``')}\``,
+  text: (expr) => `CAST(${expr} AS STRING)`,
+  tryCast: (expr, type) =>
+    type === 'time'
+      ? `(CASE WHEN ${expr} RLIKE ${literal(DATABRICKS_TIME)} THEN ${expr} END)`
+      : `try_cast(${expr} AS ${DATABRICKS_TYPES[type]})`,
+  matches: (expr, pattern) => `(${expr} RLIKE ${literal(pattern)})`,
+  row: (exprs) => `struct(${exprs.join(', ')})`,
+  temporal: (value, type) =>
+    type === 'time' ? literal(value) : `CAST(${literal(value)} AS ${DATABRICKS_TYPES[type]})`,
+  instant: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP)`,
+  secondsBefore: (expr, at) =>
+    `(unix_timestamp(CAST(${literal(at.toISOString())} AS TIMESTAMP)) - unix_timestamp(CAST(${expr} AS TIMESTAMP)))`,
+};
+
+export const CONTRACT_DIALECTS: Record<EngineName, ContractDialect> = {
+  duckdb: DUCKDB_CONTRACT,
+  postgres: POSTGRES_CONTRACT,
+  databricks: DATABRICKS_CONTRACT,
+};
