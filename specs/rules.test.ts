@@ -426,6 +426,30 @@ describe('SurveillancePolicy spec', () => {
       /exactly one of sql, prometheus, drift or builtin; found 2/,
     ],
     ['no source', { 'metrics.0.source': {} }, 'metrics.0.source', /found 0/],
+    [
+      'samplesQuery without a prometheus query',
+      { 'metrics.0.source': { sql: 'select 1', samplesQuery: 'sum(x)' } },
+      'metrics.0.source.samplesQuery',
+      'samplesQuery belongs to a prometheus source; this source has no prometheus query',
+    ],
+    [
+      'range read of more points than Prometheus returns',
+      { 'metrics.0.source': { prometheus: 'up', rangeQuery: { window: '30d', step: '1m' } } },
+      'metrics.0.source.rangeQuery.step',
+      /at most 11000 points/,
+    ],
+    [
+      'range read with a zero step',
+      { 'metrics.0.source': { prometheus: 'up', rangeQuery: { window: '1d', step: '0s' } } },
+      'metrics.0.source.rangeQuery.step',
+      'must be longer than 0s',
+    ],
+    [
+      'prometheusUrl not a URL',
+      { prometheusUrl: 'prometheus:9090' },
+      'prometheusUrl',
+      /http:\/\/ or https:\/\//,
+    ],
     ['sql without inference log', { inferenceLog: DELETE }, 'metrics.0.source', /set spec.inferenceLog/],
     [
       'metric listed twice',
@@ -446,6 +470,17 @@ describe('SurveillancePolicy spec', () => {
       /Invalid option/,
     ],
     ['absolute degradation without baseline', { 'metrics.1.baseline': DELETE }, null],
+    [
+      'prometheus source with a range read and a samples query, the URL left to the controller',
+      {
+        'metrics.0.source': {
+          prometheus: 'sum(rate(errors_total[1h]))',
+          samplesQuery: 'sum(increase(requests_total[1h]))',
+          rangeQuery: { window: '7d', step: '1h', reduce: 'max' },
+        },
+      },
+      null,
+    ],
   ]);
 });
 

@@ -7,6 +7,7 @@ import {
   type KindDefinition,
   objectName,
   objectSchema,
+  parseDuration,
   readyColumn,
   reasonColumn,
   statusBase,
@@ -162,6 +163,31 @@ const builtinSource = z
     'A built-in metric over named columns of the inference log, computed by the engine that holds it.',
   );
 
+export const PROMETHEUS_REDUCTIONS = ['mean', 'min', 'max', 'last'] as const;
+
+const prometheusRange = z
+  .strictObject({
+    window: duration.describe('How far back the range reaches, ending at the evaluation time, e.g. "7d".'),
+    step: duration
+      .default('5m')
+      .describe('Resolution: one point per step. Prometheus refuses more than 11,000 points per series.'),
+    reduce: z
+      .enum(PROMETHEUS_REDUCTIONS)
+      .default('mean')
+      .describe(
+        'How the points become one value: mean, min, max, or last (the newest point). NaN points are left out.',
+      ),
+  })
+  .refine((r) => (parseDuration(r.step) ?? 0) > 0, {
+    message: 'must be longer than 0s',
+    path: ['step'],
+  })
+  .refine((r) => (parseDuration(r.window) ?? 0) / Math.max(parseDuration(r.step) ?? 1, 1) <= 11_000, {
+    message: 'window / step must give at most 11000 points, the most Prometheus returns per series',
+    path: ['step'],
+  })
+  .describe('A range read of a prometheus query, reduced to one value.');
+
 const metricSource = z
   .strictObject({
     sql: z
@@ -169,7 +195,25 @@ const metricSource = z
       .min(1)
       .optional()
       .describe('SQL over the inference log returning columns value and samples.'),
-    prometheus: z.string().min(1).optional().describe('A Prometheus query returning one value.'),
+    prometheus: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A PromQL query returning one series (or, with segments, one per segment value, labelled by the segment column).',
+      ),
+    samplesQuery: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'prometheus: a PromQL query returning how many observations the value rests on, e.g. sum(increase(requests_total[7d])); the value is judged only when it reaches minSamples. Without it Prometheus gives no count, and the value is judged as read.',
+      ),
+    rangeQuery: prometheusRange
+      .optional()
+      .describe(
+        'prometheus: read the query over a range (query_range) and reduce its points to one value, instead of at one instant.',
+      ),
     drift: driftSource.optional(),
     builtin: builtinSource.optional(),
   })
@@ -181,6 +225,15 @@ const metricSource = z
         path: [],
         message: `a metric source needs exactly one of sql, prometheus, drift or builtin; found ${set}`,
       });
+    }
+    for (const field of ['samplesQuery', 'rangeQuery'] as const) {
+      if (s[field] !== undefined && s.prometheus === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${field} belongs to a prometheus source; this source has no prometheus query`,
+        });
+      }
     }
   })
   .describe('Where the metric value comes from.');
@@ -294,7 +347,13 @@ export const surveillancePolicySpec = z
       })
       .optional()
       .describe('Where SQL and drift metrics read from; the table is named inference_log in SQL.'),
-    prometheusUrl: z.string().optional().describe('Prometheus HTTP API base URL for prometheus sources.'),
+    prometheusUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]/, { message: 'must be an http:// or https:// URL' })
+      .optional()
+      .describe(
+        "Prometheus HTTP API base URL for prometheus sources; the controller's --prometheus-url when omitted.",
+      ),
     metrics: z.array(metric).min(1).describe('Metrics to watch.'),
   })
   .superRefine((p, ctx) => {
@@ -313,13 +372,6 @@ export const surveillancePolicySpec = z
           code: 'custom',
           path: ['metrics', i, 'source'],
           message: 'sql, drift and builtin sources read the inference log; set spec.inferenceLog',
-        });
-      }
-      if (m.source.prometheus && !p.prometheusUrl) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', i, 'source', 'prometheus'],
-          message: 'a prometheus source needs spec.prometheusUrl',
         });
       }
     });
@@ -362,6 +414,22 @@ export const surveillancePolicyStatus = z
           action: z.enum(TIER_ACTIONS).describe('Action taken.'),
           useCase: objectName.optional().describe('Use case acted on.'),
           reference: z.string().optional().describe('Issue or pull request URL, or Event name.'),
+          issue: z
+            .strictObject({
+              repository: z.string().describe('Repository the review issue is in, org/repo.'),
+              number: z.number().int().describe('Issue number.'),
+              url: z.string().describe('Issue URL.'),
+              closedAt: dateTime.optional().describe('When Vigil closed it, the breach having cleared.'),
+            })
+            .optional()
+            .describe('review: the governance review issue this breach opened (or found open).'),
+          cleared: z
+            .strictObject({
+              at: dateTime.describe('When a judged reading was back below the first tier.'),
+              value: z.number().optional().describe('The value read then.'),
+            })
+            .optional()
+            .describe('When the breach cleared; absent while it lasts.'),
           rollbacks: z
             .array(
               z.strictObject({

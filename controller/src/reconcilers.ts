@@ -29,6 +29,8 @@ import type { Manager } from './runtime/index.js';
 export interface ControllerDependencies {
   /** The governance repository root that data paths (contract servers, inference logs) resolve against. */
   dataDir?: string;
+  /** The Prometheus base URL for prometheus sources of policies that name none. */
+  prometheusUrl?: string;
   /**
    * The forge (GitHub, or the local forge) for pull requests and sign-off. Without one, Vigil reports state
    * but opens no pull request: trains do not depart and there are no Promotions to follow.

@@ -70,6 +70,10 @@ const policy = (metrics: object[]) =>
     prometheusUrl: 'http://prometheus.example:9090',
     metrics,
   });
+/** A Prometheus that refuses the connection, as fetch reports it. */
+const refused = (async () => {
+  throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+}) as typeof fetch;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const v1 = rows.filter((r) => r.version === '1.0.0' && r.at <= NOW);
 
@@ -117,7 +121,12 @@ describe('readMetrics over a small log', () => {
   ]);
   let result: Awaited<ReturnType<typeof readMetrics>>;
   beforeAll(async () => {
-    result = await readMetrics(spec, { baseDir: root, version: '1.0.0', now: NOW });
+    result = await readMetrics(spec, {
+      baseDir: root,
+      version: '1.0.0',
+      now: NOW,
+      prometheus: { fetch: refused },
+    });
   });
   const reading = (metric: string, segment?: string) =>
     result.readings.find((r) => r.metric === metric && r.segment === segment);
@@ -190,9 +199,8 @@ describe('readMetrics over a small log', () => {
     expect(result.unread).toEqual([
       {
         metric: 'error-rate',
-        reason: 'UnsupportedSource',
-        message:
-          'error-rate: prometheus sources are not read yet; only sql, drift and builtin sources over the inference log are',
+        reason: 'PrometheusUnreachable',
+        message: 'error-rate: cannot reach Prometheus at http://prometheus.example:9090: ECONNREFUSED',
       },
       {
         metric: 'unknown-column',
@@ -220,16 +228,25 @@ describe('readMetrics over a small log', () => {
     expect(all.readings).toEqual([{ metric: 'rows', value: 40, samples: 40, at: AT }]);
   });
 
-  it('returns only unread metrics for a policy of Prometheus sources, without opening the log', async () => {
+  it('reads a policy of Prometheus sources without opening the log, or a data directory', async () => {
     const only = surveillancePolicySpec.parse({
       ...spec,
       inferenceLog: undefined,
       metrics: spec.metrics.slice(-1),
     });
-    expect(await readMetrics(only, { baseDir: '/nonexistent', now: NOW })).toMatchObject({
-      readings: [],
-      unread: [{ metric: 'error-rate', reason: 'UnsupportedSource' }],
-    });
+    for (const baseDir of ['/nonexistent', undefined]) {
+      expect(await readMetrics(only, { baseDir, now: NOW, prometheus: { fetch: refused } })).toMatchObject({
+        readings: [],
+        unread: [{ metric: 'error-rate', reason: 'PrometheusUnreachable' }],
+      });
+    }
+  });
+
+  it('says NoDataSource for the log metrics when there is no data directory', async () => {
+    const noDir = await readMetrics(spec, { now: NOW, prometheus: { fetch: refused } });
+    expect(noDir.readings).toEqual([]);
+    expect(noDir.unread.map((u) => `${u.metric} ${u.reason}`)).toContain('mean-score NoDataSource');
+    expect(noDir.unread.filter((u) => u.reason === 'NoDataSource')).toHaveLength(spec.metrics.length - 1);
   });
 
   it.each([

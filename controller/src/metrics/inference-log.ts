@@ -1,17 +1,19 @@
-// Surveillance readings from the inference log: each sql, drift and builtin metric of a policy, read with DuckDB
-// over the log file the policy names (see sources.ts for what the SQL sees and must return, builtin.ts for the
-// built-in metrics).
+// Surveillance readings of a policy: each sql, drift and builtin metric read with DuckDB over the inference log
+// the policy names (see sources.ts for what the SQL sees and must return, builtin.ts for the built-in metrics),
+// and each prometheus metric over Prometheus's HTTP API (prometheus.ts).
 //
 // What cannot be read this round is returned beside the readings, each with a reason the reconciler can show:
-// UnsupportedSource for prometheus sources (no Prometheus adapter yet), QueryFailed for a query that fails or
-// returns the wrong shape, NoData for a window with no rows. A log that cannot be opened at all (missing file,
-// path outside the repository, remote URI) throws DataSourceError, a stalled error: no metric can be read.
+// QueryFailed for a query that fails or returns the wrong shape, NoData for a window with no rows, NoDataSource
+// when there is no repository to read the log from, and prometheus.ts's reasons. A log that cannot be opened at
+// all (missing file, path outside the repository, remote URI) throws DataSourceError, a stalled error: no metric
+// of the log can be read.
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import { type DataEngine, withEngine } from '../data/engine.js';
 import { DataSourceError, QueryError, SqlRefusedError } from '../data/errors.js';
 import type { MetricReading } from '../kinds/surveillancepolicy/status.js';
 import { toTimestamp } from '../runtime/conditions.js';
 import { builtinOf, readBuiltin, textColumns } from './builtin.js';
+import { type PrometheusReadOptions, readPrometheusMetrics } from './prometheus.js';
 import {
   ALL_VERSIONS_VIEW,
   inSegment,
@@ -29,8 +31,13 @@ import {
 export type { UnreadMetric } from './sources.js';
 
 export interface ReadMetricsOptions {
-  /** The governance repository root: the log's path resolves against it and may not leave it. */
-  baseDir: string;
+  /**
+   * The governance repository root: the log's path resolves against it and may not leave it. None: the log's
+   * metrics are not read (NoDataSource); prometheus metrics still are.
+   */
+  baseDir?: string;
+  /** How prometheus sources are read: the controller's Prometheus URL, timeout and signal. */
+  prometheus?: Omit<PrometheusReadOptions, 'now'>;
   /** The deployed version: only its rows are read. Every version's when omitted. */
   version?: string;
   now: Date;
@@ -48,23 +55,26 @@ export async function readMetrics(
   options: ReadMetricsOptions,
 ): Promise<MetricReadings> {
   const at = toTimestamp(options.now);
-  const result: MetricReadings = { readings: [], unread: [] };
-  const fromLog: Metric[] = [];
-  for (const m of spec.metrics) {
-    if (m.source.prometheus !== undefined) {
-      result.unread.push({
-        metric: m.name,
-        reason: 'UnsupportedSource',
-        message: `${m.name}: prometheus sources are not read yet; only sql, drift and builtin sources over the inference log are`,
-      });
-    } else {
-      fromLog.push(m);
-    }
-  }
+  const result: MetricReadings = await readPrometheusMetrics(spec, {
+    ...options.prometheus,
+    now: options.now,
+  });
+  const fromLog = spec.metrics.filter((m) => m.source.prometheus === undefined);
   const log = spec.inferenceLog;
   if (fromLog.length === 0 || !log) return result;
+  const baseDir = options.baseDir;
+  if (baseDir === undefined) {
+    for (const m of fromLog) {
+      result.unread.push({
+        metric: m.name,
+        reason: 'NoDataSource',
+        message: `${m.name}: the controller runs without a data directory, so the inference log is not read`,
+      });
+    }
+    return result;
+  }
 
-  await withEngine(options.baseDir, async (engine) => {
+  await withEngine(baseDir, async (engine) => {
     await engine.register(ALL_VERSIONS_VIEW, log.uri, {
       ...(log.format !== undefined ? { format: log.format } : {}),
       columnTypes: textColumns(spec),

@@ -54,7 +54,16 @@ export function inSegment(sql: string, segment: Segment): string {
 export interface UnreadMetric {
   metric: string;
   segment?: string;
-  reason: 'UnsupportedSource' | 'QueryFailed' | 'NoData';
+  reason:
+    | 'UnsupportedSource'
+    | 'QueryFailed'
+    | 'NoData'
+    | 'NoDataSource'
+    | 'NoPrometheus'
+    | 'PrometheusUnreachable'
+    | 'PrometheusTimeout'
+    | 'AmbiguousResult'
+    | 'NotANumber';
   message: string;
 }
 

@@ -33,6 +33,7 @@ interface ControllerOptions {
   leaderElectionRetryPeriod: string;
   watchNamespaces?: string;
   dataDir?: string;
+  prometheusUrl?: string;
   gracePeriod: string;
   kubeApiQps: string;
   workers: string;
@@ -87,6 +88,10 @@ export function registerController(program: Command): void {
       '--data-dir <dir>',
       'directory that data paths in contracts and surveillance policies resolve against (none: not read)',
     )
+    .option(
+      '--prometheus-url <url>',
+      'Prometheus HTTP API base URL for prometheus sources of surveillance policies that name none',
+    )
     .option('--watch-namespaces <list>', 'watch only this namespace (default: all namespaces)')
     .option('--kube-api-qps <n>', 'requests per second to the Kubernetes API, sustained', '100')
     .option('--kube-api-burst <n>', 'requests to the Kubernetes API allowed in a burst', '200')
@@ -132,6 +137,7 @@ export function registerController(program: Command): void {
       if (!LOG_LEVELS.includes(logLevel))
         throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got "${logLevel}"`);
       const port = portOption('--metrics-port', opts.metricsPort);
+      const prometheusUrl = opts.prometheusUrl ? prometheusUrlOption(opts.prometheusUrl) : undefined;
       const namespaces = opts.watchNamespaces?.split(',').filter(Boolean) ?? [];
       if (namespaces.length > 1) {
         throw new UsageError(
@@ -161,7 +167,11 @@ export function registerController(program: Command): void {
           made.client = options.client;
           return options;
         },
-        controllers: { dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined, pushes },
+        controllers: {
+          dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined,
+          ...(prometheusUrl ? { prometheusUrl } : {}),
+          pushes,
+        },
       });
       // A cluster that does not answer is a setup mistake to say in one line, not a watch to retry for ever.
       if (made.client) await checkClusterReachable(made.client);
@@ -335,4 +345,16 @@ function admissionCertificate(opts: ControllerOptions): { cert: Buffer; key: Buf
 async function webhookSecret(file: string | undefined): Promise<string> {
   if (!file) throw new UsageError('--webhook-port needs --webhook-secret-file: deliveries must be signed');
   return secretFromFile(file, 'webhook secret');
+}
+
+/** --prometheus-url: an http(s) URL, refused at start rather than at the first evaluation. */
+function prometheusUrlOption(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(`--prometheus-url must be an http:// or https:// URL; got "${value}"`);
+  }
+  return value;
 }

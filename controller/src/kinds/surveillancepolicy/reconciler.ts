@@ -33,8 +33,12 @@ import { noForgeReport, type RollbackReport, referenceRollbacks, rollbackReport 
 import { decideSurveillanceStatus } from './status.js';
 
 export interface SurveillanceDependencies {
-  /** The governance repository root that inference log paths resolve against; none: metrics are not read. */
+  /** The governance repository root that inference log paths resolve against; none: log metrics are not read. */
   dataDir?: string;
+  /** The Prometheus base URL for prometheus sources of policies that name none (--prometheus-url). */
+  prometheusUrl?: string;
+  /** Bound on each Prometheus request (default 10 s). */
+  prometheusTimeoutMs?: number;
   /**
    * The forge rollback pull requests open in. Without one no Promotion is followed to a pull request, so a
    * rollback tier creates none and the RollbackOpened condition says so.
@@ -80,35 +84,36 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         useCases.length === 1 ? statusOf<UseCaseStatus>(useCases[0])?.productionVersion : undefined;
 
       const conditions: ConditionUpdate[] = [];
-      let readings: Awaited<ReturnType<typeof readMetrics>>['readings'] = [];
-      if (!deps.dataDir) {
-        conditions.push({
-          type: 'MetricsRead',
-          status: 'Unknown',
-          reason: 'NoDataSource',
-          message: 'the controller runs without a data directory, so no metric was read',
-        });
-      } else {
-        const read = await readMetrics(spec, { baseDir: deps.dataDir, version, now: ctx.now });
-        readings = read.readings;
-        conditions.push(
-          read.unread.length === 0
-            ? {
-                type: 'MetricsRead',
-                status: 'True',
-                reason: 'AllRead',
-                message: `${read.readings.length} readings`,
-              }
-            : {
-                type: 'MetricsRead',
-                status: 'False',
-                reason: read.unread[0]!.reason,
-                message: read.unread
-                  .map((u) => `${u.metric}${u.segment ? ` (${u.segment})` : ''}: ${u.message}`)
-                  .join('; '),
-              },
-        );
-      }
+      const read = await readMetrics(spec, {
+        ...(deps.dataDir !== undefined ? { baseDir: deps.dataDir } : {}),
+        version,
+        now: ctx.now,
+        prometheus: {
+          ...(deps.prometheusUrl !== undefined ? { url: deps.prometheusUrl } : {}),
+          ...(deps.prometheusTimeoutMs !== undefined ? { timeoutMs: deps.prometheusTimeoutMs } : {}),
+          signal: ctx.signal,
+        },
+      });
+      const readings = read.readings;
+      conditions.push(
+        read.unread.length === 0
+          ? {
+              type: 'MetricsRead',
+              status: 'True',
+              reason: 'AllRead',
+              message: `${read.readings.length} readings`,
+            }
+          : {
+              type: 'MetricsRead',
+              status:
+                read.readings.length === 0 && read.unread.every((u) => u.reason === 'NoDataSource')
+                  ? 'Unknown'
+                  : 'False',
+              reason: read.unread[0]!.reason,
+              // The message says what went unread; the metric names already lead each reader's message.
+              message: read.unread.map((u) => u.message).join('; '),
+            },
+      );
       const decision = decideSurveillanceStatus(
         spec,
         readings,

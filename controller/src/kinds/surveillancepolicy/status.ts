@@ -36,8 +36,11 @@ export interface MetricReading {
   /** e.g. "payer_type=medicaid"; the overall value when omitted. */
   segment?: string;
   value: number;
-  /** Samples behind the value; for a comparison of two windows (psi, ks), those in the current one. */
-  samples: number;
+  /**
+   * Samples behind the value; for a comparison of two windows (psi, ks), those in the current one. Undefined when
+   * the source gives no count (a Prometheus query without a samplesQuery): the value is judged as read.
+   */
+  samples?: number;
   /** Samples in the baseline window of a comparison; both windows must reach minSamples to be judged. */
   baselineSamples?: number;
   /** Rows of the window a builtin metric left out, by why. */
@@ -127,7 +130,7 @@ export function decideSurveillanceStatus(
         ...(r.segment !== undefined ? { segment: r.segment } : {}),
         value: r.value,
         ...(metric.baseline !== undefined ? { baseline: metric.baseline } : {}),
-        samples: r.samples,
+        ...(r.samples !== undefined ? { samples: r.samples } : {}),
         ...(r.baselineSamples !== undefined ? { baselineSamples: r.baselineSamples } : {}),
         ...(r.excluded !== undefined ? { excluded: r.excluded } : {}),
       };

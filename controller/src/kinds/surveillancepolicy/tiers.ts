@@ -42,19 +42,18 @@ export type TierJudgement =
 /**
  * The highest tier whose `at` the degradation reaches. Insufficient data, not judged, when the samples (or, for a
  * comparison of two windows, the baseline window's samples) fall below minSamples: a statistic over a handful of
- * rows says nothing, and must never open a review or a rollback.
+ * rows says nothing, and must never open a review or a rollback. `samples` undefined: the source gives no count
+ * (a Prometheus query without a samplesQuery), so the value is judged as read.
  */
 export function degradationTier(
   metric: Metric,
   value: number,
-  samples: number,
+  samples: number | undefined,
   baselineSamples?: number,
 ): TierJudgement {
-  if (samples < metric.minSamples || (baselineSamples !== undefined && baselineSamples < metric.minSamples)) {
-    const thin =
-      samples < metric.minSamples
-        ? `${samples} samples`
-        : `${baselineSamples} samples in the baseline window`;
+  const thinCurrent = samples !== undefined && samples < metric.minSamples;
+  if (thinCurrent || (baselineSamples !== undefined && baselineSamples < metric.minSamples)) {
+    const thin = thinCurrent ? `${samples} samples` : `${baselineSamples} samples in the baseline window`;
     return {
       judged: false,
       reason: 'InsufficientSamples',
