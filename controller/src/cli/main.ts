@@ -22,6 +22,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register>]
   ['promote', async () => (await import('./commands/promote.js')).registerPromote],
   ['audit', async () => (await import('./commands/audit.js')).registerAudit],
   ['surveillance', async () => (await import('./commands/surveillance.js')).registerSurveillance],
+  ['simulate', async () => (await import('./commands/simulate.js')).registerSimulate],
 ];
 
 /** The program with the subcommand `argv` names, or with every subcommand when it names none. */
