@@ -1088,6 +1088,9 @@ export const BREAKING_CHANGE_KINDS = [
   'range-narrowed',
   'primary-key-changed',
   'phi-raised',
+  'phi-lowered',
+  'quality-tightened',
+  'sla-loosened',
 ] as const;
 export const breakingChangeKind = z.enum(BREAKING_CHANGE_KINDS).describe('What kind of breaking change.');
 

@@ -86,13 +86,6 @@ describe('breakingChanges', () => {
       expected: [],
     },
     {
-      name: 'PHI lowered',
-      next: contract((ps) => {
-        prop(ps, 'age').phi = 'sensitive';
-      }),
-      expected: [],
-    },
-    {
       name: 'a description edited',
       next: contract((ps) => {
         prop(ps, 'age').description = 'Age bucket.';
@@ -267,6 +260,30 @@ describe('breakingChanges', () => {
         { path: `${E}[4].phi`, kind: 'phi-raised', message: /from none to sensitive/ },
       ],
     },
+    // PHI lowered on the producer's word alone: consumers would handle the data with less care.
+    {
+      name: 'PHI lowered',
+      next: contract((ps) => {
+        prop(ps, 'age').phi = 'sensitive';
+      }),
+      expected: [
+        { path: `${E}[1].phi`, kind: 'phi-lowered', message: /lowered from quasi-identifier to sensitive/ },
+      ],
+    },
+    // quality rules
+    {
+      name: 'a quality rule added',
+      next: contract((ps) => {
+        prop(ps, 'age').quality = [{ metric: 'nullValues', mustBeLessThan: 5, unit: 'percent' }];
+      }),
+      expected: [
+        {
+          path: `${E}[1].quality[0]`,
+          kind: 'quality-tightened',
+          message: /nullValues of "encounters.age" added/,
+        },
+      ],
+    },
   ];
 
   it.each(cases)('$name', ({ next, expected }) => {
@@ -303,5 +320,79 @@ describe('breakingChanges', () => {
         message: 'logicalType of "encounters.diagnoses[].code" changed from string to integer',
       },
     ]);
+  });
+});
+
+describe('breakingChanges: quality thresholds and SLAs', () => {
+  const base = (rule: Record<string, unknown>, sla: Record<string, unknown>[]) =>
+    dataContractSpec.parse({
+      id: 'inpatient-encounters',
+      version: '1.0.0',
+      status: 'active',
+      ownerTeam: 'northwind-health/data-platform',
+      schema: [
+        {
+          name: 'encounters',
+          properties: [{ name: 'race', logicalType: 'string', phi: 'quasi-identifier' }],
+          quality: [{ name: 'missing-race', metric: 'missingValues', unit: 'percent', ...rule }],
+        },
+      ],
+      slaProperties: sla,
+    });
+  const latency = (value: number, unit = 'h') => [{ property: 'latency', value, unit }];
+
+  it.each([
+    ['a maximum lowered', { mustBeLessThan: 5 }, { mustBeLessThan: 2 }, ['must now be < 2 (was < 5)']],
+    ['a maximum raised', { mustBeLessThan: 5 }, { mustBeLessThan: 8 }, []],
+    ['a bound made inclusive', { mustBeLessThan: 5 }, { mustBeLessOrEqualTo: 5 }, []],
+    [
+      'a bound made strict',
+      { mustBeLessOrEqualTo: 5 },
+      { mustBeLessThan: 5 },
+      ['must now be < 5 (was <= 5)'],
+    ],
+    ['a minimum raised', { mustBeGreaterThan: 1 }, { mustBeGreaterThan: 3 }, ['must now be > 3 (was > 1)']],
+    [
+      'a between narrowed',
+      { mustBeBetween: [5, 20] },
+      { mustBeBetween: [6, 20] },
+      ['must now be >= 6 (was >= 5)'],
+    ],
+    ['a between widened', { mustBeBetween: [5, 20] }, { mustBeBetween: [4, 25] }, []],
+    ['an expected value changed', { mustBe: 0 }, { mustBe: 1 }, ['mustBe changed from 0 to 1']],
+  ])('%s', (_name, before, after, expected) => {
+    const changes = breakingChanges(base(before, []), base(after, []));
+    expect(changes.map((c) => [c.kind, c.path, c.message])).toEqual(
+      expected.map((m) => [
+        'quality-tightened',
+        'schema[0].quality[0]',
+        `quality rule "missing-race" of "encounters": ${m}`,
+      ]),
+    );
+  });
+
+  it.each([
+    ['latency lengthened', latency(30), latency(2, 'd'), ['loosened from 30 h to 2 d']],
+    ['latency shortened', latency(30), latency(1, 'd'), []],
+    ['unchanged in other units', latency(24), latency(1, 'd'), []],
+    [
+      'retention shortened',
+      [{ property: 'retention', value: 7, unit: 'y' }],
+      [{ property: 'retention', value: 5, unit: 'y' }],
+      ['loosened from 7 y to 5 y'],
+    ],
+    [
+      'a promise whose direction cannot be told',
+      [{ property: 'generalAvailability', value: '2026-01-01' }],
+      [{ property: 'generalAvailability', value: '2026-06-01' }],
+      ['changed from "2026-01-01" to "2026-06-01"'],
+    ],
+    ['a promise removed', latency(30), [], ['(30 h) was removed']],
+    ['a promise added', [], latency(30), []],
+  ])('SLA: %s', (_name, before, after, expected) => {
+    const rule = { mustBeLessThan: 5 };
+    const changes = breakingChanges(base(rule, before), base(rule, after));
+    expect(changes.map((c) => c.kind)).toEqual(expected.map(() => 'sla-loosened'));
+    expect(changes.map((c, i) => c.message.includes(expected[i]!))).toEqual(expected.map(() => true));
   });
 });

@@ -1,6 +1,7 @@
 // What a new contract version breaks: for the producer, data that was valid may no longer be (a new required
-// property, narrowed values or ranges); for consumers, something they read is gone or means something else (a
-// removed property, a changed type or key) or must now be handled under stricter PHI rules.
+// property, narrowed values or ranges, a quality rule tightened); for consumers, something they read is gone or
+// means something else (a removed property, a changed type or key), arrives later or is kept for less time (an
+// SLA loosened), or falls under other PHI rules (a class raised, or lowered on the producer's word alone).
 import semver from 'semver';
 import {
   type AnyProperty,
@@ -9,6 +10,7 @@ import {
   type LogicalTypeOptions,
   type PhiClass,
   phiRank,
+  type QualityRule,
   type SchemaProperty,
 } from '../../../../specs/datacontract.js';
 import { formatPath, type PathSegment } from '../../diagnostics.js';
@@ -46,7 +48,9 @@ export function breakingChanges(previous: DataContractSpec, next: DataContractSp
       before.name,
       add,
     );
+    compareQuality(before.quality ?? [], after.quality ?? [], [...at, 'quality'], before.name, add);
   }
+  compareSla(previous.slaProperties ?? [], next.slaProperties ?? [], add);
   return changes;
 }
 
@@ -102,6 +106,12 @@ function compareProperty(
       'phi-raised',
       `PHI class of "${name}" raised from ${phiP} to ${phiN}; consumers must handle it as ${phiN}`,
     );
+  } else if (phiP && phiN && phiRank(phiN) < phiRank(phiP)) {
+    add(
+      [...at, 'phi'],
+      'phi-lowered',
+      `PHI class of "${name}" lowered from ${phiP} to ${phiN}; consumers would handle it with less care`,
+    );
   }
 
   const validBefore = validValues(p);
@@ -118,6 +128,13 @@ function compareProperty(
       add([...at, 'quality'], 'values-narrowed', `"${name}" no longer takes ${show(dropped)}`);
     }
   }
+  compareQuality(
+    (p.quality ?? []).filter((q) => q.metric !== 'invalidValues'),
+    (n.quality ?? []).filter((q) => q.metric !== 'invalidValues'),
+    [...at, 'quality'],
+    name,
+    add,
+  );
   compareOptions(
     p.logicalTypeOptions ?? {},
     n.logicalTypeOptions ?? {},
@@ -214,4 +231,169 @@ export function isMajorBump(previous: string, next: string): boolean {
   if (!a || !b) return false;
   if (b.major !== a.major) return b.major > a.major;
   return a.major === 0 && b.minor > a.minor;
+}
+
+/**
+ * Quality rules matched by id, else name, else what they measure: a rule added, or a threshold that admits less
+ * (a lower maximum, a higher minimum, a narrower between, a changed query or expected value), fails data that
+ * passed. Allowed values (invalidValues) are compared as values-narrowed instead.
+ */
+interface Bound {
+  v: number;
+  strict: boolean;
+}
+const upperBound = (q: QualityRule): Bound | undefined =>
+  q.mustBeLessThan !== undefined
+    ? { v: q.mustBeLessThan, strict: true }
+    : q.mustBeLessOrEqualTo !== undefined
+      ? { v: q.mustBeLessOrEqualTo, strict: false }
+      : q.mustBeBetween
+        ? { v: q.mustBeBetween[1]!, strict: false }
+        : undefined;
+const lowerBound = (q: QualityRule): Bound | undefined =>
+  q.mustBeGreaterThan !== undefined
+    ? { v: q.mustBeGreaterThan, strict: true }
+    : q.mustBeGreaterOrEqualTo !== undefined
+      ? { v: q.mustBeGreaterOrEqualTo, strict: false }
+      : q.mustBeBetween
+        ? { v: q.mustBeBetween[0]!, strict: false }
+        : undefined;
+const showBound = (b: Bound, op: '<' | '>') => `${op}${b.strict ? '' : '='} ${b.v}`;
+
+function compareQuality(
+  before: QualityRule[],
+  after: QualityRule[],
+  at: PathSegment[],
+  owner: string,
+  add: Add,
+): void {
+  const keyed = (rules: QualityRule[]) => {
+    const out = new Map<string, { rule: QualityRule; index: number }>();
+    rules.forEach((rule, index) => {
+      let key = ruleKey(rule);
+      for (let n = 2; out.has(key); n++) key = `${ruleKey(rule)} #${n}`;
+      out.set(key, { rule, index });
+    });
+    return out;
+  };
+  const old = keyed(before);
+  for (const [key, { rule, index }] of keyed(after)) {
+    const was = old.get(key)?.rule;
+    const label = `quality rule ${ruleLabel(rule)} of "${owner}"`;
+    if (!was) {
+      add([...at, index], 'quality-tightened', `${label} added; data that passed before may fail it`);
+      continue;
+    }
+    const tighter = tightenedThresholds(was, rule);
+    if (tighter.length > 0) add([...at, index], 'quality-tightened', `${label}: ${tighter.join('; ')}`);
+  }
+}
+
+const ruleKey = (q: QualityRule): string =>
+  q.id ??
+  q.name ??
+  `${q.type ?? 'library'}:${q.metric ?? ''}:${q.query ?? ''}:${JSON.stringify(q.arguments ?? {})}`;
+const ruleLabel = (q: QualityRule): string =>
+  q.name ? `"${q.name}"` : q.metric ? `${q.metric}` : q.type === 'sql' ? 'sql' : (q.type ?? 'rule');
+
+function tightenedThresholds(a: QualityRule, b: QualityRule): string[] {
+  const out: string[] = [];
+  const v = (x: unknown) => JSON.stringify(x);
+  // One bound each way, whichever operator states it: "< 5" is tighter than "<= 5", looser than "< 4".
+  const wasAtMost = upperBound(a);
+  const atMost = upperBound(b);
+  if (
+    atMost &&
+    (!wasAtMost || atMost.v < wasAtMost.v || (atMost.v === wasAtMost.v && atMost.strict && !wasAtMost.strict))
+  )
+    out.push(
+      `must now be ${showBound(atMost, '<')}${wasAtMost ? ` (was ${showBound(wasAtMost, '<')})` : ''}`,
+    );
+  const wasAtLeast = lowerBound(a);
+  const atLeast = lowerBound(b);
+  if (
+    atLeast &&
+    (!wasAtLeast ||
+      atLeast.v > wasAtLeast.v ||
+      (atLeast.v === wasAtLeast.v && atLeast.strict && !wasAtLeast.strict))
+  )
+    out.push(
+      `must now be ${showBound(atLeast, '>')}${wasAtLeast ? ` (was ${showBound(wasAtLeast, '>')})` : ''}`,
+    );
+  for (const op of ['mustBe', 'mustNotBe'] as const) {
+    if (b[op] !== undefined && v(a[op]) !== v(b[op]))
+      out.push(`${op} ${a[op] === undefined ? 'set' : `changed from ${v(a[op])}`} to ${v(b[op])}`);
+  }
+  const [olo, ohi] = b.mustNotBeBetween ?? [];
+  if (olo !== undefined && ohi !== undefined) {
+    const [was0, was1] = a.mustNotBeBetween ?? [];
+    if (was0 === undefined || was1 === undefined || olo < was0 || ohi > was1)
+      out.push(
+        `mustNotBeBetween ${a.mustNotBeBetween ? `widened from ${v(a.mustNotBeBetween)}` : 'added'} to ${v(b.mustNotBeBetween)}`,
+      );
+  }
+  // Whether one query or custom check accepts less than another cannot be told; any change may.
+  if (a.query !== b.query && b.query !== undefined) out.push('query changed');
+  if (v(a.implementation) !== v(b.implementation) && b.implementation !== undefined)
+    out.push('implementation changed');
+  return out;
+}
+
+type Sla = NonNullable<DataContractSpec['slaProperties']>[number];
+
+/** Hours in a unit of an SLA duration; undefined for a unit Vigil does not know. */
+const HOURS: Record<string, number> = {
+  s: 1 / 3600,
+  sec: 1 / 3600,
+  m: 1 / 60,
+  min: 1 / 60,
+  h: 1,
+  hr: 1,
+  hour: 1,
+  hours: 1,
+  d: 24,
+  day: 24,
+  days: 24,
+  w: 168,
+  week: 168,
+  weeks: 168,
+  y: 8766,
+  yr: 8766,
+  year: 8766,
+  years: 8766,
+};
+
+/** For each promise, whether a larger value promises more (retention) or less (latency, frequency). */
+const MORE_IS_BETTER: Record<string, boolean> = { retention: true, latency: false, frequency: false };
+
+/**
+ * SLA promises matched by what they promise and about which element: one removed, or one whose value promises
+ * less (a longer latency or interval, a shorter retention), is loosened. A changed promise whose direction cannot
+ * be told (another kind, another unit, text) counts as loosened: consumers judge it.
+ */
+function compareSla(before: Sla[], after: Sla[], add: Add): void {
+  const key = (s: Sla) => `${s.property}\u0000${s.element ?? ''}`;
+  const label = (s: Sla) => `SLA ${s.property}${s.element ? ` of ${s.element}` : ''}`;
+  const show = (s: Sla) => `${JSON.stringify(s.value)}${s.unit ? ` ${s.unit}` : ''}`;
+  after.forEach((s, i) => {
+    const was = before.find((b) => key(b) === key(s));
+    if (!was || (JSON.stringify(was.value) === JSON.stringify(s.value) && was.unit === s.unit)) return;
+    if (JSON.stringify(was.valueExt) !== JSON.stringify(s.valueExt) && s.valueExt !== undefined) {
+      add(['slaProperties', i], 'sla-loosened', `${label(s)} changed from ${show(was)} to ${show(s)}`);
+      return;
+    }
+    const a = typeof was.value === 'number' ? was.value * (HOURS[was.unit ?? 'h'] ?? Number.NaN) : Number.NaN;
+    const b = typeof s.value === 'number' ? s.value * (HOURS[s.unit ?? 'h'] ?? Number.NaN) : Number.NaN;
+    const better = MORE_IS_BETTER[s.property];
+    if (better !== undefined && !Number.isNaN(a) && !Number.isNaN(b)) {
+      if (better ? b < a : b > a)
+        add(['slaProperties', i], 'sla-loosened', `${label(s)} loosened from ${show(was)} to ${show(s)}`);
+      return;
+    }
+    add(['slaProperties', i], 'sla-loosened', `${label(s)} changed from ${show(was)} to ${show(s)}`);
+  });
+  for (const s of before) {
+    if (!after.some((n) => key(n) === key(s)))
+      add(['slaProperties'], 'sla-loosened', `${label(s)} (${show(s)}) was removed`);
+  }
 }
