@@ -1,6 +1,7 @@
 // The local cluster's state and the controllers around it, wired together: catalogue, store, watches,
 // REST verbs, garbage collection, CRD registration and (optionally) the data directory.
 import type { Logger } from 'pino';
+import { AdmissionDispatcher, validatingWebhookConfigurationType } from './admission.js';
 import { BUILTIN_TYPES, crdType, namespaceType } from './builtins.js';
 import { crdResourceTypes } from './crd.js';
 import { GarbageCollector } from './gc.js';
@@ -29,11 +30,14 @@ export class ClusterState {
   readonly rest: RestStorage;
   readonly gc: GarbageCollector;
   readonly openapi: OpenApiCache;
+  /** Sends writes to the validating webhooks that ValidatingWebhookConfiguration objects register. */
+  readonly admission: AdmissionDispatcher;
   readonly loaded: LoadReport | undefined;
   private readonly data: DataDirectory | undefined;
 
   constructor(options: ClusterOptions = {}) {
-    for (const t of BUILTIN_TYPES) this.catalogue.add(t);
+    for (const t of [...BUILTIN_TYPES, validatingWebhookConfigurationType]) this.catalogue.add(t);
+    this.admission = new AdmissionDispatcher(this.store);
     this.watches = new WatchHub(this.store, {
       historySize: options.watchHistorySize ?? 10_000,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 30_000,

@@ -17,6 +17,7 @@ import {
 import {
   ApiError,
   badRequest,
+  conflict,
   internalError,
   methodNotAllowed,
   notAcceptable,
@@ -31,6 +32,7 @@ import {
   objectFilter,
   parseJson,
   type WriteOptions,
+  type WriteResult,
 } from './rest.js';
 import { parsePath, type Route } from './routes.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -270,6 +272,44 @@ export class ApiHttpServer {
     }
   }
 
+  /**
+   * A write, passed through the validating webhooks that match it as the real server does: the write is worked
+   * out in full (a dry run), the webhooks judge that object, and only then is it made. Should the object change
+   * while they judge, they judge again, so what is stored is always what was admitted.
+   */
+  private async admitted(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string | undefined,
+    write: WriteOptions,
+    perform: (options: WriteOptions, name?: string) => WriteResult,
+  ): Promise<WriteResult> {
+    const c = this.cluster;
+    if (!c.admission.mayApply(type, write.subresource)) return perform(write);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = name === undefined ? undefined : c.store.get(type.storageKey, namespace ?? '', name);
+      const trial = perform({ ...write, dryRun: true });
+      const objectName = trial.object.metadata?.name ?? name ?? '';
+      const webhookWarnings = await c.admission.validate({
+        type,
+        operation: trial.created ? 'CREATE' : 'UPDATE',
+        ...(write.subresource ? { subresource: write.subresource } : {}),
+        ...(type.namespaced ? { namespace: trial.object.metadata?.namespace ?? namespace } : {}),
+        name: objectName,
+        object: trial.object,
+        ...(current ? { oldObject: c.rest.view(type, current) } : {}),
+        dryRun: write.dryRun === true,
+        userInfo: LOCAL_USER,
+      });
+      const done = (r: WriteResult): WriteResult => ({ ...r, warnings: [...r.warnings, ...webhookWarnings] });
+      if (write.dryRun) return done(trial);
+      const now = name === undefined ? undefined : c.store.get(type.storageKey, namespace ?? '', name);
+      if (now?.resourceVersion !== current?.resourceVersion) continue;
+      return done(perform(write, trial.created ? objectName : undefined));
+    }
+    throw conflictWhileAdmitting(type, name ?? '');
+  }
+
   private async resource(
     ctx: RequestContext,
     route: Extract<Route, { kind: 'resource' }>,
@@ -299,25 +339,30 @@ export class ApiHttpServer {
         if (route.name !== undefined) throw methodNotAllowed();
         if (type.namespaced && namespace === undefined) throw methodNotAllowed();
         const body = await readObject(ctx.req);
-        const result = c.rest.create(type, namespace, body, write);
+        const result = await this.admitted(type, namespace, undefined, write, (w, name) => {
+          const copy = structuredClone(body);
+          // The name the trial generated is the name the webhooks judged.
+          if (name && !copy.metadata?.name) copy.metadata = { ...copy.metadata, name };
+          return c.rest.create(type, namespace, copy, w);
+        });
         return this.sendWritten(ctx, type, result.object, 201, result.warnings);
       }
       case 'PUT': {
         if (route.name === undefined) throw methodNotAllowed();
         const body = await readObject(ctx.req);
-        const result = c.rest.update(type, namespace, route.name, body, write);
+        const name = route.name;
+        const result = await this.admitted(type, namespace, name, write, (w) =>
+          c.rest.update(type, namespace, name, structuredClone(body), w),
+        );
         return this.sendWritten(ctx, type, result.object, 200, result.warnings);
       }
       case 'PATCH': {
         if (route.name === undefined) throw methodNotAllowed();
         const text = await readBody(ctx.req);
-        const result = c.rest.patch(
-          type,
-          namespace,
-          route.name,
-          ctx.req.headers['content-type'] ?? '',
-          text,
-          write,
+        const name = route.name;
+        const contentType = ctx.req.headers['content-type'] ?? '';
+        const result = await this.admitted(type, namespace, name, write, (w) =>
+          c.rest.patch(type, namespace, name, contentType, text, w),
         );
         return this.sendWritten(ctx, type, result.object, result.created ? 201 : 200, result.warnings);
       }
@@ -509,6 +554,18 @@ export class ApiHttpServer {
     ctx.req.on('close', close);
     res.on('close', close);
   }
+}
+
+/** Who the local cluster says is asking: it has no authentication, so everyone is its administrator. */
+const LOCAL_USER = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+
+function conflictWhileAdmitting(type: ResourceType, name: string): ApiError {
+  return conflict(
+    type.plural,
+    type.group,
+    name,
+    'the object kept changing while admission webhooks judged it; try again',
+  );
 }
 
 function includeObject(url: URL): IncludeObject {
