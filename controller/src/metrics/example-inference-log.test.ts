@@ -13,7 +13,7 @@ import {
 import { loadSourceEncounters } from './example-log-source.js';
 
 const REPO = path.resolve(fileURLToPath(import.meta.url), '../../../..');
-const LOG = path.join(REPO, 'examples', 'data', 'readmission-inference-log.csv');
+const LOG = path.join(REPO, 'test', 'fixtures', 'surveillance', 'readmission-inference-log.csv');
 const SAMPLE = path.join(REPO, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
 const DAY = 86_400_000;
 

@@ -1,4 +1,6 @@
-// The example inference log of readmission risk: what a scoring job would have written over 90 days, made up
+// A fixed inference log of readmission risk, for tests (test/fixtures/surveillance/readmission-inference-log.csv,
+// dates up to 2026-06-01; the example repository's logs come fresh from simulate.ts): what a scoring job would
+// have written over 90 days, made up
 // from the encounters of the public UCI sample. Nothing in it is a real prediction. Each encounter gets a risk
 // score from a fixed formula over a few of its columns plus a term on its recorded outcome (standing in for
 // what a trained model learns) and seeded noise, mapped to a probability by a logistic fit (Platt scaling) so

@@ -11,6 +11,7 @@ import { ks, psi } from '../kinds/surveillancepolicy/statistics.js';
 import { readMetrics } from './inference-log.js';
 
 const REPO = path.resolve(fileURLToPath(import.meta.url), '../../../..');
+const FIXTURES = path.join(REPO, 'test', 'fixtures', 'surveillance');
 const NOW = new Date('2026-06-01T00:00:00Z');
 const AT = '2026-06-01T00:00:00Z';
 const DAY = 86_400_000;
@@ -275,13 +276,13 @@ describe('readMetrics over a small log', () => {
   });
 });
 
-describe('readMetrics on the readmission example and its generated log', () => {
+describe('readMetrics on the readmission policy in SQL and its generated log', () => {
   const spec = SurveillancePolicy.parse(
     parse(
-      readFileSync(path.join(REPO, 'examples', 'care-management', 'readmission-surveillance.yaml'), 'utf8'),
+      readFileSync(path.join(FIXTURES, 'readmission-sql-surveillance.yaml'), 'utf8'),
     ),
   ).spec;
-  const baseDir = path.join(REPO, 'examples');
+  const baseDir = FIXTURES;
   let result: Awaited<ReturnType<typeof readMetrics>>;
   beforeAll(async () => {
     result = await readMetrics(spec, { baseDir, version: '2.3.1', now: NOW });
@@ -351,7 +352,7 @@ describe('readMetrics on the readmission example and its generated log', () => {
 
   it('agrees with AUROC, ECE and PSI computed here from the CSV itself', () => {
     const [header, ...lines] = readFileSync(
-      path.join(baseDir, 'data', 'readmission-inference-log.csv'),
+      path.join(baseDir, 'readmission-inference-log.csv'),
       'utf8',
     )
       .trim()
