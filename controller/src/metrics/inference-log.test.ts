@@ -278,9 +278,7 @@ describe('readMetrics over a small log', () => {
 
 describe('readMetrics on the readmission policy in SQL and its generated log', () => {
   const spec = SurveillancePolicy.parse(
-    parse(
-      readFileSync(path.join(FIXTURES, 'readmission-sql-surveillance.yaml'), 'utf8'),
-    ),
+    parse(readFileSync(path.join(FIXTURES, 'readmission-sql-surveillance.yaml'), 'utf8')),
   ).spec;
   const baseDir = FIXTURES;
   let result: Awaited<ReturnType<typeof readMetrics>>;
@@ -351,10 +349,7 @@ describe('readMetrics on the readmission policy in SQL and its generated log', (
   });
 
   it('agrees with AUROC, ECE and PSI computed here from the CSV itself', () => {
-    const [header, ...lines] = readFileSync(
-      path.join(baseDir, 'readmission-inference-log.csv'),
-      'utf8',
-    )
+    const [header, ...lines] = readFileSync(path.join(baseDir, 'readmission-inference-log.csv'), 'utf8')
       .trim()
       .split('\n');
     const cols = header!.split(',');
