@@ -128,13 +128,8 @@ function compareProperty(
       add([...at, 'quality'], 'values-narrowed', `"${name}" no longer takes ${show(dropped)}`);
     }
   }
-  compareQuality(
-    (p.quality ?? []).filter((q) => q.metric !== 'invalidValues'),
-    (n.quality ?? []).filter((q) => q.metric !== 'invalidValues'),
-    [...at, 'quality'],
-    name,
-    add,
-  );
+  // Allowed values are compared above, as values narrowed.
+  compareQuality(p.quality ?? [], n.quality ?? [], [...at, 'quality'], name, add, 'invalidValues');
   compareOptions(
     p.logicalTypeOptions ?? {},
     n.logicalTypeOptions ?? {},
@@ -266,10 +261,12 @@ function compareQuality(
   at: PathSegment[],
   owner: string,
   add: Add,
+  skipMetric?: QualityRule['metric'],
 ): void {
   const keyed = (rules: QualityRule[]) => {
     const out = new Map<string, { rule: QualityRule; index: number }>();
     rules.forEach((rule, index) => {
+      if (skipMetric !== undefined && rule.metric === skipMetric) return;
       let key = ruleKey(rule);
       for (let n = 2; out.has(key); n++) key = `${ruleKey(rule)} #${n}`;
       out.set(key, { rule, index });
