@@ -9,6 +9,7 @@ import { readDataContract } from '../../kinds/datacontract/contract-document.js'
 import { exportOdcs, importOdcsText, validateOdcs } from '../../kinds/datacontract/odcs.js';
 import { loadYamlSource } from '../../yaml/index.js';
 import { InputError, parseOutputFormat, UsageError } from '../terminal.js';
+import { registerContractTest } from './contract-test.js';
 
 /** Where editors find the DataContract JSON Schema: the $id of specs/json/datacontract.json. */
 export const DATACONTRACT_SCHEMA_URL = `${SCHEMA_BASE_URL}/${dataContractKind.singular}.json`;
@@ -114,6 +115,8 @@ export function registerContract(program: Command): void {
       }
       process.stdout.write(`${render(odcs, format)}\n`);
     });
+
+  registerContractTest(contract);
 }
 
 interface ImportFlags {
