@@ -321,6 +321,61 @@ export const useCaseSpec = z
   })
   .describe('An AI use case, declared as a product.');
 
+const outcomeValue = z.strictObject({
+  metric: z.string().describe('Outcome metric, e.g. "cycle-time-p90-hours".'),
+  value: z.number().describe("Its value over the stage's requests."),
+  samples: z.number().int().min(0).describe('Requests behind the value.'),
+});
+
+const stageEvidence = z
+  .strictObject({
+    firstSeen: dateTime
+      .optional()
+      .describe('The first request the version drafted in the stage: where its soak starts.'),
+    encounters: z.number().int().min(0).describe('Requests the version drafted in the stage.'),
+    labelledOutcomes: z.number().int().min(0).describe('Of those, requests with a decision.'),
+    reviewed: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Drafts a person reviewed, of reviewedOf; absent when the log does not say.'),
+    reviewedOf: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Drafts whose review was due: those that went out and have a decision.'),
+    metrics: z.array(outcomeValue).describe('Outcome metrics measured, for expansion criteria.'),
+    unmeasured: z
+      .array(
+        z.strictObject({
+          metric: z.string().describe('Outcome metric.'),
+          reason: z.string().describe('Why it has no value.'),
+        }),
+      )
+      .optional()
+      .describe('Outcome metrics without a value, and why.'),
+    comparison: z
+      .strictObject({
+        version: z.string().describe("The version compared with, e.g. production's."),
+        inputs: z.number().int().min(0).describe('Requests both versions drafted.'),
+        metrics: z
+          .array(
+            z.strictObject({
+              metric: z.string().describe('Outcome metric.'),
+              candidate: z.number().optional().describe("This stage's version on those requests."),
+              other: z.number().optional().describe('The other version on those requests.'),
+            }),
+          )
+          .describe('Each metric for both versions on the same requests.'),
+      })
+      .optional()
+      .describe('The version against another on the same requests, where the log holds both.'),
+    problem: z.string().optional().describe('Why nothing could be measured (the log unreadable).'),
+  })
+  .describe('What the version in a stage has shown on its own requests, measured from the inference log.');
+
 export const useCaseStatus = z
   .strictObject({
     ...statusBase,
@@ -332,6 +387,7 @@ export const useCaseStatus = z
           stage: z.string().describe('Stage or wave.'),
           version: z.string().optional().describe('Version observed in the GitOps repository.'),
           since: dateTime.optional().describe('When that version was first observed.'),
+          evidence: stageEvidence.optional(),
         }),
       )
       .optional()
@@ -341,6 +397,12 @@ export const useCaseStatus = z
       .string()
       .optional()
       .describe('Worst surveillance tier reached by the running version.'),
+    waitingOn: z
+      .string()
+      .optional()
+      .describe(
+        'The gates the candidate still falls short of for its next stage, in a few words each ("encounters 212 of 400").',
+      ),
     currentPromotion: z.string().optional().describe('Name of the open Promotion, if any.'),
     lastRollback: z
       .strictObject({
@@ -387,6 +449,13 @@ export const useCaseKind: KindDefinition = {
     },
     readyColumn,
     reasonColumn,
+    {
+      name: 'Waiting',
+      type: 'string',
+      jsonPath: '.status.waitingOn',
+      description: 'What the candidate still falls short of for its next stage.',
+      priority: 1,
+    },
     { name: 'Owner', type: 'string', jsonPath: '.spec.ownerTeam', description: 'Owner team.', priority: 1 },
     ageColumn,
   ],

@@ -24,6 +24,7 @@ import {
 import { createSignoffPolicyController } from './kinds/signoffpolicy/reconciler.js';
 import { surveillancePolicyController } from './kinds/surveillancepolicy/reconciler.js';
 import { createUseCaseController } from './kinds/usecase/reconciler.js';
+import { outcomeEvidenceReader } from './metrics/outcomes.js';
 import type { Manager } from './runtime/index.js';
 
 export interface ControllerDependencies {
@@ -56,7 +57,13 @@ export function registerControllers(manager: Manager, deps: ControllerDependenci
   ] as const) {
     manager.transformCache(kind, cacheParsedSpec(schema));
   }
-  manager.register(createUseCaseController(forge ? { forge, ...poll } : {}));
+  manager.register(
+    createUseCaseController({
+      ...(forge ? { forge, ...poll } : {}),
+      // Stage evidence (encounters, outcomes, review) is read from the inference logs under the data directory.
+      ...(deps.dataDir ? { evidence: outcomeEvidenceReader(deps.dataDir) } : {}),
+    }),
+  );
   manager.register(dataContractController(deps));
   manager.register(createReleaseTrainController({ departures: forge !== undefined }));
   manager.register(surveillancePolicyController(deps));

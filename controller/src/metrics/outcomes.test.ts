@@ -113,7 +113,9 @@ describe('measureStages', () => {
       firstSeen: new Date('2026-10-01T15:59:51Z'),
       encounters: 240,
       labelledOutcomes: 216,
-      reviewed: 225,
+      // Review is due once a draft went out: 205 of the 216 with a decision were reviewed.
+      reviewed: 205,
+      reviewedOf: 216,
       unmeasured: [],
     });
     expect(value(pilot!, 'cycle-time-p50-hours')).toBeCloseTo(22.38986111111111, 9);
@@ -129,7 +131,7 @@ describe('measureStages', () => {
       ['override-rate', 225],
     ]);
 
-    expect(twelve).toMatchObject({ encounters: 200, labelledOutcomes: 187, reviewed: 200 });
+    expect(twelve).toMatchObject({ encounters: 200, labelledOutcomes: 187, reviewed: 187, reviewedOf: 187 });
     expect(value(twelve!, 'cycle-time-p50-hours')).toBeCloseTo(33.9225, 9);
     expect(value(twelve!, 'cycle-time-p90-hours')).toBeCloseTo(93.21161111111111, 9);
     expect(value(twelve!, 'first-pass-approval-rate')).toBeCloseTo(0.7540106951871658, 12);
@@ -144,7 +146,7 @@ describe('measureStages', () => {
       [{ stage: 'silent', version: '1.5.0', compareWith: '1.3.2' }],
       NOW,
     )) as StageEvidence[];
-    expect(silent).toMatchObject({ encounters: 120, reviewed: 62 });
+    expect(silent).toMatchObject({ encounters: 120, reviewed: 62, reviewedOf: 120 });
     const c = silent!.comparison!;
     expect(c.version).toBe('1.3.2');
     expect(c.inputs).toBe(120);
@@ -169,7 +171,13 @@ describe('measureStages', () => {
       [{ stage: 'network', version: '1.4.0' }],
       NOW,
     )) as StageEvidence[];
-    expect(none).toMatchObject({ encounters: 0, labelledOutcomes: 0, reviewed: 0, metrics: [] });
+    expect(none).toMatchObject({
+      encounters: 0,
+      labelledOutcomes: 0,
+      reviewed: 0,
+      reviewedOf: 0,
+      metrics: [],
+    });
     expect(none!.firstSeen).toBeUndefined();
     expect(none!.unmeasured.map((u) => u.reason)).toEqual([
       'no labelled outcome yet',
@@ -191,6 +199,7 @@ describe('measureStages', () => {
       NOW,
     )) as StageEvidence[];
     expect(pilot!.reviewed).toBeUndefined();
+    expect(pilot!.reviewedOf).toBeUndefined();
     expect(pilot!.metrics.map((m) => m.metric)).toEqual([
       'cycle-time-p50-hours',
       'cycle-time-p90-hours',
@@ -198,20 +207,52 @@ describe('measureStages', () => {
     ]);
     expect(pilot!.unmeasured).toEqual([
       { metric: 'rework-rate', reason: 'the inference log has no column reworked' },
-      { metric: 'override-rate', reason: 'the inference log has no column human_reviewed or overridden' },
+      {
+        metric: 'override-rate',
+        reason: 'the inference log has no column human_reviewed, nor overridden or substantially_edited',
+      },
     ]);
   });
 
-  it('reports a log without a stage column, or one that does not exist, as a problem of every stage', async () => {
-    write('no-stage.csv', 'drafted_at,bundle_version\n2026-11-01T00:00:00Z,1.4.0\n');
+  it('without a stage column, counts a version for the one stage that runs it, and for none when two do', async () => {
+    const unstaged = ROWS.map(({ stage: _, ...rest }) => rest);
+    const csv = [Object.keys(unstaged[0]!).join(','), ...unstaged.map((r) => Object.values(r).join(','))];
+    write('unstaged.csv', csv.join('\n'));
+    const log = { ...LOG, uri: 'data/unstaged.csv' };
+    const [alone] = (await measureStages(
+      dir,
+      log,
+      [{ stage: 'pilot-clinic', version: '1.4.0' }],
+      NOW,
+    )) as StageEvidence[];
+    // Every 1.4.0 row is the pilot clinic's here, so the figures are those above.
+    expect(alone).toMatchObject({ encounters: 240, labelledOutcomes: 216, reviewed: 205 });
+    expect(value(alone!, 'cycle-time-p90-hours')).toBeCloseTo(65.10375, 9);
+    const both = await measureStages(
+      dir,
+      log,
+      [
+        { stage: 'pilot-clinic', version: '1.4.0' },
+        { stage: 'twelve-clinics', version: '1.4.0' },
+      ],
+      NOW,
+    );
+    expect(both.map((b) => ('problem' in b ? b.problem : 'measured'))).toEqual([
+      'the inference log data/unstaged.csv has no column stage, and 1.4.0 runs in pilot-clinic and twelve-clinics: its rows cannot be told apart',
+      'the inference log data/unstaged.csv has no column stage, and 1.4.0 runs in twelve-clinics and pilot-clinic: its rows cannot be told apart',
+    ]);
+  });
+
+  it('reports a log without the version column, or one that does not exist, as a problem of every stage', async () => {
+    write('no-version.csv', 'drafted_at,stage\n2026-11-01T00:00:00Z,pilot-clinic\n');
     const [a] = await measureStages(
       dir,
-      { ...LOG, uri: 'data/no-stage.csv' },
+      { ...LOG, uri: 'data/no-version.csv' },
       [{ stage: 'pilot-clinic', version: '1.4.0' }],
       NOW,
     );
     expect(a).toMatchObject({
-      problem: expect.stringContaining('the inference log data/no-stage.csv has no column stage'),
+      problem: expect.stringContaining('the inference log data/no-version.csv has no column bundle_version'),
     });
     const [b] = await measureStages(
       dir,

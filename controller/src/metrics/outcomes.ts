@@ -7,31 +7,60 @@
 //
 // The log is the one the use case's SurveillancePolicy names (spec.inferenceLog: its timestamp column is when the
 // request was drafted, its version column the version that drafted it); the other columns have fixed names,
-// listed in OUTCOME_COLUMNS and documented in docs/release-trains.md.
+// listed in OUTCOME_COLUMNS (with the other names each is found under) and documented in docs/release-trains.md.
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import { type Cell, type DataEngine, withEngine } from '../data/engine.js';
 import { DataSourceError, QueryError } from '../data/errors.js';
 import { DUCKDB, ident, literal, type SqlDialect } from '../data/sql.js';
+import type { StageEvidenceReader, StageEvidenceRecord } from '../kinds/usecase/evidence.js';
+import { toTimestamp } from '../runtime/conditions.js';
 
 export type InferenceLog = NonNullable<SurveillancePolicySpec['inferenceLog']>;
 
-/** The log's columns besides the policy's timestamp and version columns. */
+/**
+ * The log's columns besides the policy's timestamp and version columns, each with the names it is looked for
+ * under, in order: the first the log has is read. Only the timestamp and version columns are required.
+ */
 export const OUTCOME_COLUMNS = {
-  /** The stage or wave that served the request, named as on the release train. Required. */
-  stage: 'stage',
+  /**
+   * The stage or wave that served the request, named as on the release train. Without it a version's rows
+   * count for the one stage that runs it (and for none while two stages run the same version).
+   */
+  stage: ['stage'],
+  /** When the request came in: cycle time runs from here. The timestamp column when the log has neither. */
+  requestedAt: ['requested_at', 'received_at'],
   /** When the payer's decision arrived; empty until then. A row with a decision is a labelled outcome. */
-  decidedAt: 'decided_at',
+  decidedAt: ['decided_at'],
   /** Approved on first submission, without a request for more information (yes/no). */
-  firstPassApproved: 'first_pass_approved',
+  firstPassApproved: ['first_pass_approved'],
   /** The request had to be reworked and resubmitted (yes/no). */
-  reworked: 'reworked',
-  /** A person reviewed the draft before it went out (yes/no). */
-  humanReviewed: 'human_reviewed',
+  reworked: ['reworked'],
+  /** A person reviewed the draft (yes/no). */
+  humanReviewed: ['human_reviewed'],
   /** The reviewer discarded or substantially rewrote the draft (yes/no). */
-  overridden: 'overridden',
+  overridden: ['overridden', 'substantially_edited'],
   /** The request the draft was made for; rows of two versions with the same id drafted the same input. */
-  requestId: 'request_id',
+  requestId: ['request_id'],
 } as const;
+export type OutcomeColumn = keyof typeof OUTCOME_COLUMNS;
+
+/** The column read for each role, or undefined where the log has none. */
+export type LogColumns = Partial<Record<OutcomeColumn, string>>;
+
+/** Which of the log's columns serve which role. */
+export function logColumns(present: ReadonlySet<string>): LogColumns {
+  const out: LogColumns = {};
+  for (const [role, names] of Object.entries(OUTCOME_COLUMNS) as [OutcomeColumn, readonly string[]][]) {
+    const found = names.find((n) => present.has(n));
+    if (found !== undefined) out[role] = found;
+  }
+  return out;
+}
+
+/** Every role filled by its first name: what a log written for Vigil holds. */
+export const ALL_COLUMNS: LogColumns = Object.fromEntries(
+  Object.entries(OUTCOME_COLUMNS).map(([role, names]) => [role, names[0]]),
+);
 
 /** The outcome metrics measured, by the names release trains and baselines use. */
 export const OUTCOME_METRICS = [
@@ -43,8 +72,8 @@ export const OUTCOME_METRICS = [
 ] as const;
 export type OutcomeMetric = (typeof OUTCOME_METRICS)[number];
 
-/** Which column each metric needs (beyond the stage, version and timestamp). */
-const NEEDS: Record<OutcomeMetric, readonly (keyof typeof OUTCOME_COLUMNS)[]> = {
+/** Which columns each metric needs (beyond the version and timestamp). */
+const NEEDS: Record<OutcomeMetric, readonly OutcomeColumn[]> = {
   'cycle-time-p50-hours': ['decidedAt'],
   'cycle-time-p90-hours': ['decidedAt'],
   'first-pass-approval-rate': ['decidedAt', 'firstPassApproved'],
@@ -76,8 +105,12 @@ export interface StageEvidence {
   encounters: number;
   /** Of those, requests with a decision by now. */
   labelledOutcomes: number;
-  /** Of those, drafts a person reviewed; undefined when the log has no human_reviewed column. */
+  /**
+   * Drafts a person reviewed, of `reviewedOf`: the drafts whose review was due, those that went out and have a
+   * decision (every draft when the log has no decided_at). Undefined when the log has no human_reviewed column.
+   */
   reviewed?: number;
+  reviewedOf?: number;
   metrics: MetricValue[];
   /** Metrics without a value, and why (a column missing, no labelled outcome yet). */
   unmeasured: { metric: OutcomeMetric; reason: string }[];
@@ -92,8 +125,8 @@ export interface StageEvidence {
 export interface OutcomeQueryOptions {
   table: string;
   log: Pick<InferenceLog, 'timestampColumn' | 'versionColumn'>;
-  /** Columns the log has; metrics needing another are left unmeasured. All when omitted. */
-  columns?: ReadonlySet<string>;
+  /** The columns the log has for each role; metrics needing a missing one are left unmeasured. */
+  columns: LogColumns;
   now: Date;
   dialect?: SqlDialect;
 }
@@ -108,30 +141,32 @@ function flag(d: SqlDialect, column: string): string {
 }
 
 const tstz = (column: string) => `CAST(${ident(column)} AS TIMESTAMP WITH TIME ZONE)`;
-const has = (o: OutcomeQueryOptions, key: keyof typeof OUTCOME_COLUMNS) =>
-  o.columns === undefined || o.columns.has(OUTCOME_COLUMNS[key]);
 
 /**
- * The rows of one version, classified: drafted at `t`; `hours` from draft to decision for a labelled row (a
- * decision by now, not before the draft), else NULL; each flag 1, 0 or NULL. Every outcome is NULL for a row
+ * The rows of one version, classified: drafted at `t`; `hours` from request to decision for a labelled row (a
+ * decision by now, not before the request), else NULL; each flag 1, 0 or NULL. Every outcome is NULL for a row
  * without a decision by now, so an outcome that has not matured never counts.
  */
 function classifiedSql(o: OutcomeQueryOptions, where: string): string {
   const d = o.dialect ?? DUCKDB;
+  const c = o.columns;
   const now = d.timestamp(o.now);
   const t = tstz(o.log.timestampColumn);
-  const decided = has(o, 'decidedAt') ? tstz(OUTCOME_COLUMNS.decidedAt) : 'NULL';
-  const labelled = `${decided} IS NOT NULL AND ${decided} <= ${now} AND ${decided} >= ${t}`;
-  const outcome = (key: keyof typeof OUTCOME_COLUMNS) =>
-    has(o, key) ? `CASE WHEN ${labelled} THEN ${flag(d, OUTCOME_COLUMNS[key])} END` : 'NULL';
-  const reviewed = has(o, 'humanReviewed') ? flag(d, OUTCOME_COLUMNS.humanReviewed) : 'NULL';
-  const overridden = has(o, 'overridden') ? flag(d, OUTCOME_COLUMNS.overridden) : 'NULL';
-  const id = has(o, 'requestId') ? d.toText(ident(OUTCOME_COLUMNS.requestId)) : 'NULL';
+  const requested = c.requestedAt ? tstz(c.requestedAt) : t;
+  const decided = c.decidedAt ? tstz(c.decidedAt) : 'NULL';
+  const labelled = `${decided} IS NOT NULL AND ${decided} <= ${now} AND ${decided} >= ${requested}`;
+  const outcome = (role: OutcomeColumn) =>
+    c[role] ? `CASE WHEN ${labelled} THEN ${flag(d, c[role])} END` : 'NULL';
+  const reviewed = c.humanReviewed ? flag(d, c.humanReviewed) : 'NULL';
+  const overridden = c.overridden ? flag(d, c.overridden) : 'NULL';
+  const id = c.requestId ? d.toText(ident(c.requestId)) : 'NULL';
+  // A draft's review is due once it went out: when it has a decision, or always when the log records none.
+  const due = c.decidedAt ? `CASE WHEN ${labelled} THEN 1 END` : '1';
   return (
     `SELECT ${id} AS request, ${t} AS t, ` +
-    `CASE WHEN ${labelled} THEN (EXTRACT(EPOCH FROM ${decided}) - EXTRACT(EPOCH FROM ${t})) / 3600.0 END AS hours, ` +
+    `CASE WHEN ${labelled} THEN (EXTRACT(EPOCH FROM ${decided}) - EXTRACT(EPOCH FROM ${requested})) / 3600.0 END AS hours, ` +
     `${outcome('firstPassApproved')} AS approved, ${outcome('reworked')} AS reworked, ` +
-    `${reviewed} AS reviewed, CASE WHEN ${reviewed} = 1 THEN ${overridden} END AS overridden ` +
+    `${due} AS due, ${reviewed} AS reviewed, CASE WHEN ${reviewed} = 1 THEN ${overridden} END AS overridden ` +
     `FROM ${ident(o.table)} WHERE ${where} AND ${t} <= ${now}`
   );
 }
@@ -139,7 +174,7 @@ function classifiedSql(o: OutcomeQueryOptions, where: string): string {
 /** The aggregates over a classified set of rows; each metric's value and its sample count. */
 const AGGREGATES =
   'count(*) AS encounters, min(t) AS first_seen, count(hours) AS labelled, ' +
-  'count(*) FILTER (WHERE reviewed = 1) AS reviewed, ' +
+  'count(*) FILTER (WHERE due = 1 AND reviewed = 1) AS reviewed, count(due) AS review_due, ' +
   'percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS p50, ' +
   'percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90, ' +
   'avg(approved) AS approved, count(approved) AS approved_samples, ' +
@@ -148,13 +183,18 @@ const AGGREGATES =
 
 const versionIs = (o: OutcomeQueryOptions, version: string) =>
   `${(o.dialect ?? DUCKDB).toText(ident(o.log.versionColumn))} = ${literal(version)}`;
-const stageIs = (o: OutcomeQueryOptions, stage: string) =>
-  `${(o.dialect ?? DUCKDB).toText(ident(OUTCOME_COLUMNS.stage))} = ${literal(stage)}`;
+/** The rows of `stage`'s version; by version alone when the log has no stage column (the caller checked). */
+const stageRows = (o: OutcomeQueryOptions, q: StageQuery) => {
+  const version = versionIs(o, q.version);
+  const stage = o.columns.stage;
+  return stage === undefined
+    ? version
+    : `${(o.dialect ?? DUCKDB).toText(ident(stage))} = ${literal(q.stage)} AND ${version}`;
+};
 
 /** One row: the version's figures in the stage (see AGGREGATES). */
 export function stageEvidenceSql(q: StageQuery, o: OutcomeQueryOptions): string {
-  const rows = classifiedSql(o, `${stageIs(o, q.stage)} AND ${versionIs(o, q.version)}`);
-  return `WITH rows AS (${rows}) SELECT ${AGGREGATES} FROM rows`;
+  return `WITH rows AS (${classifiedSql(o, stageRows(o, q))}) SELECT ${AGGREGATES} FROM rows`;
 }
 
 /**
@@ -162,7 +202,7 @@ export function stageEvidenceSql(q: StageQuery, o: OutcomeQueryOptions): string 
  * both versions drafted: the same inputs. Needs the request_id column.
  */
 export function pairedEvidenceSql(q: StageQuery & { compareWith: string }, o: OutcomeQueryOptions): string {
-  const mine = classifiedSql(o, `${stageIs(o, q.stage)} AND ${versionIs(o, q.version)}`);
+  const mine = classifiedSql(o, stageRows(o, q));
   const other = classifiedSql(o, versionIs(o, q.compareWith));
   return (
     `WITH mine AS (${mine}), other AS (${other}), ` +
@@ -196,9 +236,11 @@ function metricsOf(row: Record<string, Cell>): Map<OutcomeMetric, MetricValue> {
 }
 
 /** Why a metric has no value: a column the log lacks, or nothing to measure yet. */
-function whyUnmeasured(metric: OutcomeMetric, columns: ReadonlySet<string> | undefined): string {
-  const missing = NEEDS[metric].map((k) => OUTCOME_COLUMNS[k]).filter((c) => columns && !columns.has(c));
-  if (missing.length > 0) return `the inference log has no column ${missing.join(' or ')}`;
+function whyUnmeasured(metric: OutcomeMetric, columns: LogColumns): string {
+  const missing = NEEDS[metric].filter((role) => columns[role] === undefined);
+  if (missing.length > 0) {
+    return `the inference log has no column ${missing.map((r) => OUTCOME_COLUMNS[r].join(' or ')).join(', nor ')}`;
+  }
   return metric === 'override-rate' ? 'no reviewed draft yet' : 'no labelled outcome yet';
 }
 
@@ -206,7 +248,7 @@ function whyUnmeasured(metric: OutcomeMetric, columns: ReadonlySet<string> | und
 export function stageEvidenceFrom(
   q: StageQuery,
   row: Record<string, Cell>,
-  columns: ReadonlySet<string> | undefined,
+  columns: LogColumns,
   paired?: readonly Record<string, Cell>[],
 ): StageEvidence {
   const measured = metricsOf(row);
@@ -217,8 +259,8 @@ export function stageEvidenceFrom(
     ...(firstSeen instanceof Date ? { firstSeen } : {}),
     encounters: count(row.encounters),
     labelledOutcomes: count(row.labelled),
-    ...(columns === undefined || columns.has(OUTCOME_COLUMNS.humanReviewed)
-      ? { reviewed: count(row.reviewed) }
+    ...(columns.humanReviewed !== undefined
+      ? { reviewed: count(row.reviewed), reviewedOf: count(row.review_due) }
       : {}),
     metrics: OUTCOME_METRICS.flatMap((m) => measured.get(m) ?? []),
     unmeasured: OUTCOME_METRICS.filter((m) => !measured.has(m)).map((metric) => ({
@@ -246,37 +288,47 @@ export function stageEvidenceFrom(
 
 const LOG_TABLE = 'outcome_log';
 
+export type MeasuredStage = StageEvidence | { stage: string; version: string; problem: string };
+
 /** Evidence for each query, from one engine over the log; a stage whose query fails gets `problem`. */
 export async function readStageEvidence(
   engine: DataEngine,
   log: InferenceLog,
   queries: readonly StageQuery[],
   now: Date,
-): Promise<(StageEvidence | { stage: string; version: string; problem: string })[]> {
+): Promise<MeasuredStage[]> {
+  // Read as text, so a CSV column of only "no" is not guessed to be BOOLEAN, nor an id to be a number.
+  const text = (
+    ['stage', 'firstPassApproved', 'reworked', 'humanReviewed', 'overridden', 'requestId'] as const
+  )
+    .flatMap((role) => OUTCOME_COLUMNS[role])
+    .map((c) => [c, 'VARCHAR']);
   await engine.register(LOG_TABLE, log.uri, {
     ...(log.format !== undefined ? { format: log.format } : {}),
-    // Read as text, so a CSV column of only "no" is not guessed to be BOOLEAN, nor an id to be a number.
-    columnTypes: Object.fromEntries(
-      ['stage', 'firstPassApproved', 'reworked', 'humanReviewed', 'overridden', 'requestId'].map((k) => [
-        OUTCOME_COLUMNS[k as keyof typeof OUTCOME_COLUMNS],
-        'VARCHAR',
-      ]),
-    ),
+    columnTypes: Object.fromEntries(text),
   });
-  const columns = new Set((await engine.columns(LOG_TABLE)).map((c) => c.name));
-  const required = [log.timestampColumn, log.versionColumn, OUTCOME_COLUMNS.stage].filter(
-    (c) => !columns.has(c),
-  );
+  const present = new Set((await engine.columns(LOG_TABLE)).map((c) => c.name));
+  const required = [log.timestampColumn, log.versionColumn].filter((c) => !present.has(c));
   if (required.length > 0) {
-    const problem = `the inference log ${log.uri} has no column ${required.join(', ')}; stage evidence needs ${log.timestampColumn}, ${log.versionColumn} and ${OUTCOME_COLUMNS.stage}`;
+    const problem = `the inference log ${log.uri} has no column ${required.join(' nor ')}; stage evidence needs the policy's timestampColumn and versionColumn`;
     return queries.map((q) => ({ stage: q.stage, version: q.version, problem }));
   }
+  const columns = logColumns(present);
   const options: OutcomeQueryOptions = { table: LOG_TABLE, log, columns, now };
-  const out: (StageEvidence | { stage: string; version: string; problem: string })[] = [];
+  const out: MeasuredStage[] = [];
   for (const q of queries) {
+    const sharing = queries.find((other) => other.stage !== q.stage && other.version === q.version);
+    if (columns.stage === undefined && sharing) {
+      out.push({
+        stage: q.stage,
+        version: q.version,
+        problem: `the inference log ${log.uri} has no column stage, and ${q.version} runs in ${q.stage} and ${sharing.stage}: its rows cannot be told apart`,
+      });
+      continue;
+    }
     try {
       const [row] = await engine.query(stageEvidenceSql(q, options));
-      const compare = q.compareWith !== undefined && columns.has(OUTCOME_COLUMNS.requestId);
+      const compare = q.compareWith !== undefined && columns.requestId !== undefined;
       const paired = compare
         ? await engine.query(pairedEvidenceSql({ ...q, compareWith: q.compareWith! }, options))
         : undefined;
@@ -296,7 +348,7 @@ export async function measureStages(
   log: InferenceLog,
   queries: readonly StageQuery[],
   now: Date,
-): Promise<(StageEvidence | { stage: string; version: string; problem: string })[]> {
+): Promise<MeasuredStage[]> {
   if (queries.length === 0) return [];
   try {
     return await withEngine(baseDir, (engine) => readStageEvidence(engine, log, queries, now));
@@ -304,4 +356,43 @@ export async function measureStages(
     if (!(err instanceof DataSourceError || err instanceof QueryError)) throw err;
     return queries.map((q) => ({ stage: q.stage, version: q.version, problem: err.message }));
   }
+}
+
+/** A figure as recorded: ten significant digits, so summation order in a parallel engine never rewrites status. */
+const stable = (n: number) => Number(n.toPrecision(10));
+
+/** The evidence as a use case's status records it. */
+export function evidenceRecord(e: StageEvidence | { problem: string }): StageEvidenceRecord {
+  if ('problem' in e) return { encounters: 0, labelledOutcomes: 0, metrics: [], problem: e.problem };
+  return {
+    ...(e.firstSeen ? { firstSeen: toTimestamp(e.firstSeen) } : {}),
+    encounters: e.encounters,
+    labelledOutcomes: e.labelledOutcomes,
+    ...(e.reviewed !== undefined ? { reviewed: e.reviewed, reviewedOf: e.reviewedOf ?? e.encounters } : {}),
+    metrics: e.metrics.map((m) => ({ metric: m.metric, value: stable(m.value), samples: m.samples })),
+    ...(e.unmeasured.length > 0 ? { unmeasured: e.unmeasured } : {}),
+    ...(e.comparison
+      ? {
+          comparison: {
+            version: e.comparison.version,
+            inputs: e.comparison.inputs,
+            metrics: e.comparison.metrics.map((m) => ({
+              metric: m.metric,
+              ...(m.candidate !== undefined ? { candidate: stable(m.candidate) } : {}),
+              ...(m.other !== undefined ? { other: stable(m.other) } : {}),
+            })),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The reader the use case controller is handed: stage evidence from logs under the repository at `baseDir`. */
+export function outcomeEvidenceReader(baseDir: string): StageEvidenceReader {
+  return {
+    async measure(log, queries, now) {
+      const measured = await measureStages(baseDir, log, queries, now);
+      return measured.map((e) => ({ stage: e.stage, version: e.version, evidence: evidenceRecord(e) }));
+    },
+  };
 }

@@ -5,6 +5,7 @@ import type { PromotionSpec } from '../../../specs/promotion.js';
 import type { ReleaseTrainSpec } from '../../../specs/releasetrain.js';
 import type { SignoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import type { UseCaseSpec, UseCaseStatus } from '../../../specs/usecase.js';
+import { observationsFromStages } from '../kinds/usecase/evidence.js';
 import { evaluateGates, type GateResult } from '../kinds/usecase/gates.js';
 import { evaluateReadiness } from '../kinds/usecase/readiness.js';
 import { branchName, type PromotionIdentity, promotionName } from './names.js';
@@ -128,13 +129,16 @@ export function gatesFor(
   const index = train.stages.findIndex((s) => s.name === to);
   const from = index > 0 ? train.stages[index - 1]!.name : undefined;
   const since = from ? status?.stages?.find((s) => s.stage === from)?.since : undefined;
+  // What the use case measured in `from` (status.stages[].evidence): the figures its PromotionReady judged.
+  const measured = from ? observationsFromStages(status?.stages ?? [])[from] : undefined;
   const evaluation = evaluateGates({
     candidate: spec.candidate,
     train,
     from,
     to,
-    ...(from !== undefined ? { observed: since ? { since } : {} } : {}),
+    ...(from !== undefined ? { observed: measured ?? (since ? { since } : {}) } : {}),
     baselines: spec.baselineMetrics,
+    oversight: spec.humanOversight,
     now,
   });
   const gates = [...evaluation.gates];

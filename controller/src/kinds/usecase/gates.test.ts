@@ -415,3 +415,115 @@ describe('formatting', () => {
     expect(show(n, decimals)).toBe(expected);
   });
 });
+
+describe('evaluateGates: a wave measured from its log (prior-auth, pilot clinic to twelve clinics)', () => {
+  const base = (observed: GateInput['observed'], oversight = priorAuth.humanOversight): GateInput => ({
+    candidate: priorAuth.candidate,
+    train: waves,
+    from: 'pilot-clinic',
+    to: 'twelve-clinics',
+    ...(observed ? { observed } : {}),
+    baselines: priorAuth.baselineMetrics,
+    oversight,
+    now: NOW,
+  });
+  const within = [
+    { metric: 'cycle-time-p50-hours', value: 20 },
+    { metric: 'cycle-time-p90-hours', value: 60 },
+    { metric: 'first-pass-approval-rate', value: 0.84 },
+    { metric: 'rework-rate', value: 0.1 },
+  ];
+
+  it('names each criterion that is short and by how much, in a few words', () => {
+    const result = evaluateGates(
+      base({
+        since: ago(12 * DAY),
+        encounters: 212,
+        reviewed: 180,
+        reviewedOf: 180,
+        metrics: [...within.slice(0, 1), { metric: 'cycle-time-p90-hours', value: 80.5 }, ...within.slice(2)],
+      }),
+    );
+    expect(result.passed).toBe(false);
+    expect(result.shortfalls).toEqual([
+      'soak until 2026-08-19T12:00Z',
+      'encounters 212 of 400',
+      'cycle-time-p90-hours 80.5 > 72',
+    ]);
+    expect(result.failed.map((g) => g.message)).toContain(
+      'pilot-clinic has seen 212 encounters; 400 required, 188 short',
+    );
+  });
+
+  it('holds review-all to every draft that went out, and a sample to its percentage', () => {
+    const observed = {
+      since: ago(35 * DAY),
+      encounters: 450,
+      reviewed: 437,
+      reviewedOf: 440,
+      metrics: within,
+    };
+    const all = evaluateGates(base(observed));
+    expect(all.gates.find((g) => g.name === 'oversight')).toEqual({
+      name: 'oversight',
+      passed: false,
+      message:
+        'people reviewed 437 of 440 drafts that went out from pilot-clinic (99.32%); oversight review-all asks for 100%, 3 went out unreviewed',
+    });
+    expect(all.shortfalls).toEqual(['reviewed 99.32% < 100%']);
+
+    const sample = evaluateGates(base(observed, { mode: 'sample', samplePercent: 15 }));
+    expect(sample.passed).toBe(true);
+    expect(sample.gates.find((g) => g.name === 'oversight')?.message).toBe(
+      'people reviewed 437 of 440 drafts that went out from pilot-clinic (99.32%); oversight sample 15% is met',
+    );
+    const thin = evaluateGates(
+      base({ ...observed, reviewed: 50, reviewedOf: 440 }, { mode: 'sample', samplePercent: 15 }),
+    );
+    expect(thin.shortfalls).toEqual(['reviewed 11.36% < 15%']);
+    // Exceptions review only routed cases, which the log does not mark: no oversight gate.
+    const exceptions = evaluateGates(base(observed, { mode: 'exceptions' }));
+    expect(exceptions.gates.map((g) => g.name)).not.toContain('oversight');
+  });
+
+  it('says why a figure is missing: the log unreadable, or a column it lacks', () => {
+    const unreadable = evaluateGates(
+      base({ since: ago(35 * DAY), problem: 'data/prior-auth-drafts.parquet: the file does not exist' }),
+    );
+    expect(unreadable.failed.find((g) => g.name === 'minEncounters')?.message).toBe(
+      'no count of encounters observed in pilot-clinic (data/prior-auth-drafts.parquet: the file does not exist); 400 required',
+    );
+    const lean = evaluateGates(
+      base({
+        since: ago(35 * DAY),
+        encounters: 450,
+        metrics: within.slice(0, 3),
+        unmeasured: [{ metric: 'rework-rate', reason: 'the inference log has no column reworked' }],
+      }),
+    );
+    expect(lean.failed.map((g) => g.message)).toEqual([
+      'no value of rework-rate observed in pilot-clinic (the inference log has no column reworked)',
+      'no count of reviewed drafts observed in pilot-clinic (the inference log has no column human_reviewed); oversight is review-all',
+    ]);
+    expect(lean.shortfalls).toEqual(['rework-rate not measured', 'review share not measured']);
+  });
+
+  it('passes once the soak, the encounters, every criterion and the review share hold', () => {
+    const result = evaluateGates(
+      base({ since: ago(31 * DAY), encounters: 400, reviewed: 380, reviewedOf: 380, metrics: within }),
+    );
+    expect(result.failed).toEqual([]);
+    expect(result.shortfalls).toEqual([]);
+    expect(result.gates.map((g) => g.name)).toEqual([
+      'minSoak',
+      'minEncounters',
+      'expansion: cycle-time-p50-hours',
+      'expansion: cycle-time-p90-hours',
+      'expansion: first-pass-approval-rate',
+      'expansion: rework-rate',
+      'oversight',
+      'changeTicket',
+      'rollbackPlan',
+    ]);
+  });
+});

@@ -84,6 +84,7 @@ describe('evaluatePromotion', () => {
       reason: 'NoCandidate',
       message: 'no candidate version is declared',
       gates: [],
+      shortfalls: [],
     });
     const everywhere = { ...denials, versions: denials.versions.map((v) => ({ ...v, version: '3.2.0' })) };
     expect(evaluatePromotion(everywhere, monthly, NOW)).toEqual({
@@ -92,6 +93,7 @@ describe('evaluatePromotion', () => {
       message: 'candidate 3.2.0 already runs in every stage',
       version: '3.2.0',
       gates: [],
+      shortfalls: [],
     });
   });
 });

@@ -16,6 +16,8 @@ export interface PromotionVerdict {
   from?: string;
   to?: string;
   gates: GateResult[];
+  /** Each failing gate in a few words ("encounters 212 of 400"); empty when ready. */
+  shortfalls: string[];
   /** When the verdict may change with time alone (a soak ends). */
   wakeAt?: Date;
 }
@@ -35,7 +37,13 @@ export function evaluatePromotion(
   const plan = nextStage(spec, train);
   const version = plan.candidateVersion;
   if (version === undefined) {
-    return { ready: false, reason: 'NoCandidate', message: 'no candidate version is declared', gates: [] };
+    return {
+      ready: false,
+      reason: 'NoCandidate',
+      message: 'no candidate version is declared',
+      gates: [],
+      shortfalls: [],
+    };
   }
   if (plan.to === undefined) {
     return {
@@ -44,6 +52,7 @@ export function evaluatePromotion(
       message: `candidate ${version} already runs in every stage`,
       version,
       gates: [],
+      shortfalls: [],
     };
   }
   const observed: StageObservations | undefined =
@@ -59,13 +68,16 @@ export function evaluatePromotion(
     to: plan.to,
     ...(observed ? { observed } : {}),
     baselines: spec.baselineMetrics,
+    oversight: spec.humanOversight,
     now,
   });
   const gates = [...evaluation.gates];
+  const shortfalls = [...evaluation.shortfalls];
   const last = train.stages[train.stages.length - 1]?.name;
   if (plan.to === last) {
     const readiness = evaluateReadiness(spec.readiness);
     gates.push({ name: 'readiness', passed: readiness.complete, message: readiness.message });
+    if (!readiness.complete) shortfalls.push(`readiness ${readiness.summary}`);
   }
   const failed = gates.filter((g) => !g.passed);
   const where = {
@@ -81,6 +93,7 @@ export function evaluatePromotion(
       message: `candidate ${version} meets all ${gates.length} gates for ${plan.to}`,
       ...where,
       gates,
+      shortfalls: [],
     };
   }
   return {
@@ -89,5 +102,6 @@ export function evaluatePromotion(
     message: `candidate ${version} for ${plan.to}: ${failed.length} of ${gates.length} gates fail: ${failed.map((g) => g.message).join('; ')}`,
     ...where,
     gates,
+    shortfalls,
   };
 }

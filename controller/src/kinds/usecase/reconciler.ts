@@ -26,7 +26,9 @@ import {
 } from '../resources.js';
 import { type ClaimConflict, claimConflicts, claimKey } from './claims.js';
 import { DeployedVersions } from './deployed-versions.js';
+import { EvidenceCache, evidenceQueries, type StageEvidenceReader } from './evidence.js';
 import { refersTo } from './references.js';
+import { nextStage } from './stages.js';
 import { decideUseCaseStatus } from './status.js';
 
 /** The use cases in `obj`'s namespace that refer to it, as queue keys. */
@@ -78,10 +80,20 @@ export interface UseCaseControllerDeps {
   forge?: Forge;
   /** Read the repository at most this often per file (default 60 s); reads are conditional (ETag) besides. */
   pollIntervalMs?: number;
+  /**
+   * Measure each stage's evidence (encounters, outcomes, review) from the inference log the use case's
+   * surveillance policy names; without it, gates that need measured evidence wait.
+   */
+  evidence?: StageEvidenceReader;
+  /** Measure at most this often per use case (default 5 min), and at once when a stage's version changes. */
+  evidenceIntervalMs?: number;
 }
 
 export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
   const deployed = deps.forge ? new DeployedVersions(deps.forge, deps.pollIntervalMs ?? 60_000) : undefined;
+  const evidence = deps.evidence
+    ? new EvidenceCache(deps.evidence, deps.evidenceIntervalMs ?? 5 * 60_000)
+    : undefined;
   return defineController({
     kind: USE_CASES,
     // What a use case's status reports on: let those be reconciled first, so its first status is its last.
@@ -127,9 +139,19 @@ export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
 
       // Observed beats declared: what the GitOps repository holds is what runs.
       const observedVersions = deployed ? await deployed.read(spec, ctx.now) : undefined;
+      const running = observedVersions ? { ...spec, versions: observedVersions.versions } : spec;
+      // Each stage's evidence, from the log the surveillance policy reads, for the version the stage runs.
+      const id = `${namespace}/${obj.metadata!.name}`;
+      const log = surveillance?.spec.inferenceLog;
+      const measured =
+        evidence && log && train
+          ? await evidence.read(id, log, evidenceQueries(nextStage(running, train.spec).stages), ctx.now)
+          : undefined;
+      if (evidence && !measured) evidence.forget(id);
       const decision = decideUseCaseStatus({
         namespace,
-        spec: observedVersions ? { ...spec, versions: observedVersions.versions } : spec,
+        spec: running,
+        ...(measured ? { evidence: measured } : {}),
         status: statusOf<UseCaseStatus>(obj),
         train: train ? { spec: train.spec } : undefined,
         contracts,
@@ -142,8 +164,10 @@ export function createUseCaseController(deps: UseCaseControllerDeps = {}) {
         ? [...decision.conditions, observedVersions.condition]
         : decision.conditions;
       // Come back when the forge is due a read, or when a soak ends, whichever is sooner.
+      const due = measured ? evidence?.dueIn(id, ctx.now) : undefined;
       const waits = [
         ...(deployed ? [deployed.pollIntervalMs] : []),
+        ...(due !== undefined ? [due] : []),
         ...(decision.wakeAt ? [Math.max(1_000, decision.wakeAt.getTime() - ctx.now.getTime())] : []),
       ];
       return {

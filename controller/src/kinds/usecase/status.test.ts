@@ -68,6 +68,8 @@ describe('decideUseCaseStatus: denials-triage as the examples declare it', () =>
       ],
       readiness: '7/8',
       surveillanceTier: 'none',
+      // What the candidate waits on, in a few words, for kubectl get uc -o wide.
+      waitingOn: 'readiness 7/8',
     });
   });
 

@@ -15,10 +15,11 @@ import type {
 } from '../../../../specs/surveillancepolicy.js';
 import type { UseCaseSpec, UseCaseStatus } from '../../../../specs/usecase.js';
 import type { Condition, ConditionUpdate } from '../../runtime/conditions.js';
-import { toTimestamp } from '../../runtime/conditions.js';
+import { toTimestamp, truncateMessage } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
 import { condition, MESSAGE_LIMIT } from '../conditions.js';
 import type { ClaimConflict } from './claims.js';
+import { observationsFromStages, type StageEvidenceRecord } from './evidence.js';
 import type { StageObservations } from './gates.js';
 import { evaluatePromotion, type PromotionVerdict } from './promotion.js';
 import { evaluateReadiness } from './readiness.js';
@@ -26,6 +27,9 @@ import { missingReferenceMessage, references } from './references.js';
 import { nextStage } from './stages.js';
 
 export { MESSAGE_LIMIT };
+
+/** status.waitingOn is a printer column: a line, not a paragraph. */
+const WAITING_LIMIT = 160;
 
 /** An object as the informer cache holds it: its spec and, once reconciled, its status. */
 export interface Observed<S, T = undefined> {
@@ -45,6 +49,11 @@ export interface UseCaseObservation {
   signoffPolicy?: Observed<SignoffPolicySpec>;
   /** What each stage observed for the version running there (encounters, outcomes, expansion metrics). */
   observations?: Readonly<Record<string, StageObservations>>;
+  /**
+   * Evidence measured from the inference log, per stage, for the version named: recorded in status.stages (so a
+   * Promotion reads the same figures) and held against the gates, under `observations` given here.
+   */
+  evidence?: Readonly<Record<string, { version: string; evidence: StageEvidenceRecord }>>;
   /** Deployment files of this use case that other use cases claim too. */
   claimConflicts?: readonly ClaimConflict[];
   now: Date;
@@ -54,7 +63,7 @@ export interface UseCaseDecision {
   /** The status fields this controller owns; an undefined field is removed. */
   status: Pick<
     UseCaseStatus,
-    'productionVersion' | 'candidateVersion' | 'stages' | 'readiness' | 'surveillanceTier'
+    'productionVersion' | 'candidateVersion' | 'stages' | 'readiness' | 'surveillanceTier' | 'waitingOn'
   >;
   conditions: ConditionUpdate[];
   events: EventSpec[];
@@ -69,7 +78,8 @@ export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision 
   const train = input.train?.spec;
   const stages = observedStages(input);
   const sinceByStage = Object.fromEntries(stages.map((s) => [s.stage, s.since]));
-  const promotion = train ? evaluatePromotion(spec, train, now, input.observations, sinceByStage) : undefined;
+  const observations = { ...observationsFromStages(stages), ...input.observations };
+  const promotion = train ? evaluatePromotion(spec, train, now, observations, sinceByStage) : undefined;
 
   const valid = validCondition(input);
   const contracts = contractsCondition(input);
@@ -97,6 +107,10 @@ export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision 
       stages,
       readiness: evaluateReadiness(spec.readiness).summary,
       surveillanceTier: input.surveillancePolicy?.status?.worstTier,
+      waitingOn:
+        promotion?.reason === 'GatesNotMet' && promotion.shortfalls.length > 0
+          ? truncateMessage(promotion.shortfalls.join('; '), WAITING_LIMIT)
+          : undefined,
     },
     conditions,
     events: transitions(input.status?.conditions, conditions),
@@ -123,7 +137,13 @@ function observedStages(input: UseCaseObservation): NonNullable<UseCaseStatus['s
       previous?.version === s.version && previous.since !== undefined
         ? previous.since
         : toTimestamp(input.now);
-    return { stage: s.stage, version: s.version, since };
+    const measured = input.evidence?.[s.stage];
+    return {
+      stage: s.stage,
+      version: s.version,
+      since,
+      ...(measured?.version === s.version ? { evidence: measured.evidence } : {}),
+    };
   });
 }
 
