@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { RequestError } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromotionRecord } from '../../controller/src/audit/report.js';
@@ -27,6 +28,7 @@ import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { RELEASE_TRAINS } from '../../controller/src/kinds/resources.js';
 import { registerControllers } from '../../controller/src/reconcilers.js';
 import { type Clock, Manager, systemClock } from '../../controller/src/runtime/index.js';
+import { startTracing, type Tracing } from '../../controller/src/tracing.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import type { ReleaseTrainStatus } from '../../specs/releasetrain.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
@@ -61,6 +63,9 @@ let forge: Forge;
 let manager: Manager;
 let changeControl: ChangeControl;
 let offsetMs = 0;
+// Every span the controller, change control and the forge client make, as an OTLP collector would receive them.
+const spans = new InMemorySpanExporter();
+let tracing: Tracing | undefined;
 const clock: Clock = { now: () => Date.now() + offsetMs, schedule: systemClock.schedule };
 
 const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
@@ -94,6 +99,7 @@ const checkOn = async (sha: string) => {
 };
 
 beforeAll(async () => {
+  tracing = startTracing({ exporter: spans, simple: true });
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   forge = await createGitHubForge({
@@ -136,6 +142,7 @@ afterAll(async () => {
   await manager?.stop();
   await local?.stop();
   await cluster?.stop();
+  await tracing?.shutdown();
 });
 
 describe('a release train promotion under change control, end to end', () => {
@@ -228,6 +235,70 @@ describe('a release train promotion under change control, end to end', () => {
       20_000,
     );
   }, 60_000);
+
+  it('is traced from the departure to the merge: one promotion, found by its name in every span', async () => {
+    const all = spans.getFinishedSpans();
+    const byId = new Map(all.map((s) => [s.spanContext().spanId, s]));
+    const parentOf = (s: ReadableSpan) =>
+      s.parentSpanContext ? byId.get(s.parentSpanContext.spanId) : undefined;
+    const root = (s: ReadableSpan): ReadableSpan => {
+      let at = s;
+      for (let up = parentOf(at); up; up = parentOf(at)) at = up;
+      return at;
+    };
+    const promotion = `${NS}/${PROMOTION}`;
+    const ofPromotion = all.filter((s) => s.attributes['vigil.promotion'] === promotion);
+
+    // The departure: the release train's reconcile created the Promotion.
+    const departure = ofPromotion.filter((s) => s.name === 'create Promotion');
+    expect(departure).toHaveLength(1);
+    expect(departure[0]!.attributes).toMatchObject({ 'vigil.stage': 'production', 'vigil.trigger': 'train' });
+    expect(parentOf(departure[0]!)?.name).toBe('reconcile ReleaseTrain');
+
+    // The pull request was opened by the Promotion's reconcile: the POST is its child.
+    const opened = all.filter(
+      (s) =>
+        s.name === 'GitHub POST /repos/{owner}/{repo}/pulls' &&
+        s.attributes['vigil.repository'] === `${OWNER}/${REPO}`,
+    );
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.attributes['http.response.status_code']).toBe(201);
+    expect(root(opened[0]!).attributes).toMatchObject({
+      'vigil.kind': 'Promotion',
+      'vigil.promotion': promotion,
+    });
+
+    // Reconciles of the Promotion once it had its pull request carry the number, up to the merge.
+    const reconciles = ofPromotion.filter((s) => s.name === 'reconcile Promotion');
+    expect(reconciles.some((s) => s.attributes['vigil.pull_request'] === number)).toBe(true);
+
+    // The merge arrived as a webhook delivery naming the pull request; the Promotion's reconciles after it, and
+    // only after it, recorded it Merged.
+    const deliveries = all.filter(
+      (s) =>
+        s.name === 'webhook pull_request' &&
+        s.attributes['github.action'] === 'closed' &&
+        (s.attributes['vigil.pull_request'] as number[] | undefined)?.includes(number),
+    );
+    expect(deliveries).toHaveLength(1);
+    const after = (a: ReadableSpan, b: ReadableSpan) =>
+      a.startTime[0] > b.startTime[0] ||
+      (a.startTime[0] === b.startTime[0] && a.startTime[1] > b.startTime[1]);
+    const mergedAfter = ofPromotion.filter(
+      (s) =>
+        s.name === 'reconcile Promotion' &&
+        s.attributes['vigil.phase'] === 'Merged' &&
+        s.attributes['vigil.pull_request'] === number,
+    );
+    expect(mergedAfter.length).toBeGreaterThan(0);
+    expect(mergedAfter.every((s) => after(s, deliveries[0]!))).toBe(true);
+
+    // Spans carry no credentials: no attribute holds the App's token.
+    const token = local.appTokens.vigil!;
+    expect(all.flatMap((s) => Object.values(s.attributes).map(String)).some((v) => v.includes(token))).toBe(
+      false,
+    );
+  });
 
   it('lists it all in `vigil audit`: approvers by role, the policy revision, the evidence digest, the merge', async () => {
     const promo = await get('promotions', PROMOTION);

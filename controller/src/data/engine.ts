@@ -9,6 +9,7 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue, StatementType } from '@duckdb/node-api';
+import { inSpan } from '../tracing.js';
 import { DataSourceError, QueryError, redactEngineMessage, SqlRefusedError } from './errors.js';
 import { type DataFormat, formatOf, globBase, isInside, resolveDataLocation } from './location.js';
 import { ident, literal, readerSql } from './sql.js';
@@ -186,6 +187,15 @@ export class DataEngine {
    * registered files; QueryError for a query DuckDB cannot run.
    */
   async query(sql: string, params: Record<string, Param> = {}): Promise<Row[]> {
+    // A span per query: the engine and the rows it returned; never the statement's values or the rows.
+    return inSpan('sql query', { 'db.system.name': 'duckdb' }, async (span) => {
+      const rows = await this.run(sql, params);
+      span.setAttribute('db.response.returned_rows', rows.length);
+      return rows;
+    });
+  }
+
+  private async run(sql: string, params: Record<string, Param>): Promise<Row[]> {
     this.assertOpen();
     await this.seal();
     // A first check on the text, before DuckDB binds anything: some statements (PRAGMA) are rewritten into

@@ -3,6 +3,7 @@
 // steps -> status patched once, at the end, always, and only when it differs from what is there.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { inSpan, objectSpanAttributes } from '../tracing.js';
 import type { Clock } from './clock.js';
 import { type ClusterClient, isConflict, isNotFound } from './cluster-client.js';
 import { type Condition, type ConditionUpdate, READY, setCondition } from './conditions.js';
@@ -209,7 +210,16 @@ export class ReconcileDriver<T extends KubeObject = KubeObject> {
         outcome = { kind: 'suspended' };
       } else {
         try {
-          result = await this.controller.reconcile(ctx, obj);
+          result = await inSpan(
+            `reconcile ${kind.kind}`,
+            objectSpanAttributes(kind.kind, obj),
+            async (span) => {
+              const done = await this.controller.reconcile(ctx, obj);
+              const phase = (done.status as { phase?: unknown } | undefined)?.phase;
+              if (typeof phase === 'string') span.setAttribute('vigil.phase', phase);
+              return done;
+            },
+          );
           outcome = { kind: 'succeeded', requeueAfterMs: result.requeueAfter };
         } catch (error) {
           outcome = outcomeOfError(error);

@@ -4,8 +4,10 @@
 // payload is ever logged.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { inSpan } from '../tracing.js';
 import { FileDeliveryStore, SeenDeliveries } from './deliveries.js';
 import { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
 import { type PushLedger, type PushRecord, pushInPayload } from './pushes.js';
@@ -99,7 +101,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { event, acceptedAt } = next;
       try {
-        await options.onEvent(event);
+        await inSpan(`webhook ${event.name}`, deliveryAttributes(event), async () => {
+          await options.onEvent(event);
+        });
       } catch (error) {
         metrics.deliveries.inc({ event: event.name, outcome: 'failed' });
         log?.error(
@@ -300,4 +304,15 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-larg
     });
     req.on('error', reject);
   });
+}
+
+/** A delivery's span: its event, action, id and repository, and the pull requests it names. */
+function deliveryAttributes(event: WebhookEvent): Attributes {
+  return {
+    'github.event': event.name,
+    'github.delivery': event.deliveryId,
+    ...(event.action ? { 'github.action': event.action } : {}),
+    ...(event.repository ? { 'vigil.repository': event.repository } : {}),
+    ...(event.targets.length > 0 ? { 'vigil.pull_request': event.targets.map((t) => t.number) } : {}),
+  };
 }

@@ -17,6 +17,7 @@ import {
 import { buildReplica } from '../../replica.js';
 import { checkClusterReachable } from '../../runtime/cluster-errors.js';
 import { ClusterClient, loadKubeConfig, type ManagerOptions } from '../../runtime/index.js';
+import { startTracing, tracesEndpoint } from '../../tracing.js';
 import type { PushLedger } from '../../webhooks/index.js';
 import { UsageError } from '../terminal.js';
 
@@ -34,6 +35,7 @@ interface ControllerOptions {
   watchNamespaces?: string;
   dataDir?: string;
   prometheusUrl?: string;
+  otlpEndpoint?: string;
   gracePeriod: string;
   kubeApiQps: string;
   workers: string;
@@ -91,6 +93,10 @@ export function registerController(program: Command): void {
     .option(
       '--prometheus-url <url>',
       'Prometheus HTTP API base URL for prometheus sources of surveillance policies that name none',
+    )
+    .option(
+      '--otlp-endpoint <url>',
+      'send traces (reconciles, GitHub calls, data queries, webhook deliveries) over OTLP/HTTP to this traces URL; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off',
     )
     .option('--watch-namespaces <list>', 'watch only this namespace (default: all namespaces)')
     .option('--kube-api-qps <n>', 'requests per second to the Kubernetes API, sustained', '100')
@@ -155,6 +161,13 @@ export function registerController(program: Command): void {
       // Read before the cluster is touched, like the secrets above: a missing file is a setup mistake.
       const admissionTls = admissionCertificate(opts);
       const logger = pino({ level: logLevel });
+      const otlp = opts.otlpEndpoint ?? tracesEndpoint();
+      if (otlp !== undefined && !URL.canParse(otlp))
+        throw new UsageError(
+          `--otlp-endpoint must be a URL such as http://collector:4318/v1/traces; got "${otlp}"`,
+        );
+      const tracing = otlp ? startTracing({ endpoint: otlp }) : undefined;
+      if (tracing) logger.info({ endpoint: otlp }, 'traces exported over OTLP');
       // Its forge refuses every write while this replica does not lead (see buildReplica).
       // Change control's push ledger, once it runs: the promotions' gate asks it who pushed each commit.
       let ledger: PushLedger | undefined;
@@ -224,6 +237,7 @@ export function registerController(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      await tracing?.shutdown();
       logger.info('controller stopped');
     });
 }

@@ -1,8 +1,11 @@
 // The Forge over GitHub's REST API with octokit: token or App installation auth, the throttling and retry plugins
 // bounded so a call either succeeds soon or fails with a typed error, conditional GETs through an ETag cache, and
 // credentials kept out of every message. The local forge speaks the same REST subset, so this drives it too.
+
+import type { Attributes } from '@opentelemetry/api';
 import { App, Octokit } from 'octokit';
 import type { Logger } from 'pino';
+import { inSpan, SpanKind } from '../../tracing.js';
 import {
   type BranchProtectionFacts,
   type CallStats,
@@ -156,11 +159,24 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Gi
       now: now(),
       unavailableRetryMs: options.unavailableRetryMs ?? 30_000,
     });
-    try {
-      return await request(requestOptions);
-    } catch (error) {
-      throw toForgeError(error, context());
-    }
+    // A span per call, made here in the caller's context (the throttling plugin's queue would lose it), so a
+    // reconcile's calls are its children. Named by the route template; the values are the request's own.
+    return inSpan(
+      `GitHub ${operation}`,
+      routeAttributes(requestOptions as Record<string, unknown>),
+      async (span) => {
+        try {
+          const response = await request(requestOptions);
+          span.setAttribute('http.response.status_code', response.status);
+          return response;
+        } catch (error) {
+          const status = (error as { status?: unknown }).status;
+          if (typeof status === 'number') span.setAttribute('http.response.status_code', status);
+          throw toForgeError(error, context());
+        }
+      },
+      SpanKind.CLIENT,
+    );
   });
 
   // The App id is what a required check is pinned to; with a token it is learned from a check run written.
@@ -170,6 +186,24 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Gi
 export class GitHubForge implements Forge {
   constructor(
     private readonly gh: Client,
+/** A call's span attributes: method, route template, and the repository and number it names. */
+function routeAttributes(o: Record<string, unknown>): Attributes {
+  const attributes: Attributes = {
+    'http.request.method': String(o.method),
+    // A page after the first is asked for by its full URL: the path is kept, the host and query are not.
+    'url.template': String(o.url)
+      .replace(/^https?:\/\/[^/]+/, '')
+      .replace(/\?.*$/, ''),
+  };
+  if (typeof o.owner === 'string' && typeof o.repo === 'string')
+    attributes['vigil.repository'] = `${o.owner}/${o.repo}`;
+  for (const key of ['pull_number', 'issue_number', 'check_run_id'] as const) {
+    const value = Number(o[key]);
+    if (o[key] !== undefined && Number.isInteger(value)) attributes[`github.${key}`] = value;
+  }
+  return attributes;
+}
+
     private readonly stats: CallStats,
     /**
      * The GitHub App this forge authenticates as: from App credentials, or, with a token, from the first check

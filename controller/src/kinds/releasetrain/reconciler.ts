@@ -18,6 +18,7 @@ import {
   isConflict,
   type KubeObject,
 } from '../../runtime/index.js';
+import { markSpan } from '../../tracing.js';
 import { PROMOTIONS, peekSpec, RELEASE_TRAINS, readSpec, statusOf, USE_CASES } from '../resources.js';
 import { departureDue, expansionDue } from './departure.js';
 import { type Passenger, passengers, type UseCaseOnTrain } from './passengers.js';
@@ -180,6 +181,14 @@ async function createPromotions(
         namespace,
         plural: 'promotions',
         body: body as unknown as KubeObject,
+      });
+      // The departure: where a promotion's trace begins.
+      markSpan('create Promotion', {
+        'vigil.promotion': `${namespace}/${body.metadata.name}`,
+        'vigil.use_case': `${namespace}/${uc.name}`,
+        'vigil.release_train': `${namespace}/${train}`,
+        'vigil.stage': rider.to,
+        'vigil.trigger': trigger,
       });
     } catch (error) {
       if (!isConflict(error)) throw error;
