@@ -371,6 +371,29 @@ describe('the Forge over the local forge', { timeout: 60_000 }, () => {
     expect(comment.id).toBeGreaterThan(0);
   });
 
+  it('finds issues by label, pull requests left out, and closes one', async () => {
+    const labels = ['vigil/surveillance-review', 'denials-triage'];
+    const made = await forge.createIssue(REPO, {
+      title: 'Governance review: denials-triage override rate',
+      body: 'Tier "review" reached.',
+      labels,
+    });
+    await forge.addLabels(REPO, number, ['vigil/surveillance-review']);
+    const open = await forge.listIssues(REPO, { labels });
+    expect(open.map((i) => [i.number, i.state, i.labels])).toEqual([[made.number, 'open', labels]]);
+    expect(open[0]).toMatchObject({ author: 'vigil[bot]', url: made.url, body: 'Tier "review" reached.' });
+    expect(
+      (await forge.listIssues(REPO, { labels: ['vigil/surveillance-review'] })).map((i) => i.number),
+    ).toEqual([made.number]);
+
+    const closed = await forge.updateIssue(REPO, made.number, { state: 'closed', stateReason: 'completed' });
+    expect(closed).toMatchObject({ number: made.number, state: 'closed', closedAt: expect.any(String) });
+    expect(await forge.listIssues(REPO, { labels })).toEqual([]);
+    expect((await forge.listIssues(REPO, { labels, state: 'closed' })).map((i) => i.number)).toEqual([
+      made.number,
+    ]);
+  });
+
   it('polls for free: unchanged reviews, commits, pull request, open pull requests, check run and team answer 304', async () => {
     const polled = await client('vigil[bot]');
     const poll = () =>

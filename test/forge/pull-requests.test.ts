@@ -445,6 +445,47 @@ describe('issues, labels and comments', () => {
     ]);
   });
 
+  it('lists issues with pull requests among them, filters by every label, and closes and reopens one', async () => {
+    const { data: review } = await bot.rest.issues.create({
+      ...repo,
+      title: 'Review: denials-triage override rate',
+      body: 'Override rate 0.31 against a baseline of 0.2.',
+      labels: ['surveillance', 'denials-triage'],
+    });
+    const { data: every } = await bot.rest.issues.listForRepo({ ...repo, state: 'all', per_page: 100 });
+    // GitHub's issue listing holds pull requests too, each with a pull_request key (this one is merged).
+    expect(every.some((i) => i.number === number && i.pull_request && i.state === 'closed')).toBe(true);
+    expect(every.some((i) => i.number === review.number && !i.pull_request)).toBe(true);
+    const { data: labelled } = await bot.rest.issues.listForRepo({
+      ...repo,
+      labels: 'surveillance,denials-triage',
+    });
+    expect(labelled.map((i) => i.number)).toEqual([review.number]);
+
+    const { data: closed } = await bot.rest.issues.update({
+      ...repo,
+      issue_number: review.number,
+      state: 'closed',
+      state_reason: 'completed',
+    });
+    expect(closed).toMatchObject({ state: 'closed', state_reason: 'completed' });
+    expect(closed.closed_at).not.toBeNull();
+    const { data: stillOpen } = await bot.rest.issues.listForRepo({ ...repo, labels: 'surveillance' });
+    expect(stillOpen.map((i) => i.number)).not.toContain(review.number);
+    const { data: all } = await bot.rest.issues.listForRepo({
+      ...repo,
+      labels: 'surveillance',
+      state: 'all',
+    });
+    expect(all.map((i) => i.number)).toContain(review.number);
+    const { data: reopened } = await bot.rest.issues.update({
+      ...repo,
+      issue_number: review.number,
+      state: 'open',
+    });
+    expect(reopened).toMatchObject({ state: 'open', state_reason: 'reopened', closed_at: null });
+  });
+
   it('labels a pull request through the issues API', async () => {
     const { data: labels } = await bot.rest.issues.addLabels({
       ...repo,

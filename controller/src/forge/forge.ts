@@ -223,6 +223,36 @@ export interface Created {
   url: string;
 }
 
+/** An issue (never a pull request, though GitHub lists both as issues). */
+export interface Issue {
+  number: number;
+  url: string;
+  state: 'open' | 'closed';
+  title: string;
+  body: string;
+  labels: string[];
+  author: string;
+  createdAt: string;
+  closedAt?: string;
+}
+
+export interface IssueQuery {
+  /** Default: open. */
+  state?: 'open' | 'closed' | 'all';
+  /** Only issues that carry every one of these labels. */
+  labels?: string[];
+}
+
+export interface IssueChange {
+  title?: string;
+  body?: string;
+  state?: 'open' | 'closed';
+  /** Why it is closed: done (`completed`) or not to be done (`not_planned`). */
+  stateReason?: 'completed' | 'not_planned';
+  /** Replaces every label. */
+  labels?: string[];
+}
+
 export interface CallStats {
   /** HTTP requests sent, including those answered 304. */
   calls: number;
@@ -305,6 +335,10 @@ export interface Forge {
    */
   branchProtection(repo: RepoName, branch: string): Promise<BranchProtectionFacts>;
   createIssue(repo: RepoName, issue: { title: string; body: string; labels?: string[] }): Promise<Created>;
+  /** Issues matching the query (all pages), newest first; pull requests left out. */
+  listIssues(repo: RepoName, query?: IssueQuery): Promise<Issue[]>;
+  updateIssue(repo: RepoName, number: number, change: IssueChange): Promise<Issue>;
+  /** A comment on an issue or a pull request. */
   createComment(repo: RepoName, number: number, body: string): Promise<{ id: number; url: string }>;
   callStats(): CallStats;
 }

@@ -20,6 +20,9 @@ import {
   type ForcePushEvent,
   type Forge,
   ForgeError,
+  type Issue,
+  type IssueChange,
+  type IssueQuery,
   type NewPullRequest,
   NotFoundError,
   type PullRequest,
@@ -594,6 +597,57 @@ function routeAttributes(o: Record<string, unknown>): Attributes {
     });
     return { id: data.id, url: data.html_url };
   }
+
+  async listIssues(repo: RepoName, query: IssueQuery = {}): Promise<Issue[]> {
+    // Conditional GETs like every read: an unchanged listing costs nothing against the rate limit.
+    const all = await this.gh.paginate(this.gh.rest.issues.listForRepo, {
+      ...splitRepo(repo),
+      state: query.state ?? 'open',
+      ...(query.labels && query.labels.length > 0 ? { labels: query.labels.join(',') } : {}),
+      per_page: 100,
+    });
+    return all.filter((i) => !i.pull_request).map(toIssue);
+  }
+
+  async updateIssue(repo: RepoName, number: number, change: IssueChange): Promise<Issue> {
+    const { data } = await this.gh.rest.issues.update({
+      ...splitRepo(repo),
+      issue_number: number,
+      ...(change.title !== undefined ? { title: change.title } : {}),
+      ...(change.body !== undefined ? { body: change.body } : {}),
+      ...(change.state !== undefined ? { state: change.state } : {}),
+      ...(change.stateReason !== undefined ? { state_reason: change.stateReason } : {}),
+      ...(change.labels !== undefined ? { labels: change.labels } : {}),
+    });
+    return toIssue(data);
+  }
+}
+
+/** An issue as the REST API returns it. */
+interface IssueLike {
+  number: number;
+  html_url: string;
+  state: string;
+  title: string;
+  body?: string | null;
+  labels: (string | { name?: string })[];
+  user: { login: string } | null;
+  created_at: string;
+  closed_at: string | null;
+}
+
+function toIssue(i: IssueLike): Issue {
+  return {
+    number: i.number,
+    url: i.html_url,
+    state: i.state === 'closed' ? 'closed' : 'open',
+    title: i.title,
+    body: i.body ?? '',
+    labels: i.labels.flatMap((l) => (typeof l === 'string' ? [l] : l.name ? [l.name] : [])),
+    author: i.user?.login ?? 'ghost',
+    createdAt: i.created_at,
+    ...(i.closed_at ? { closedAt: i.closed_at } : {}),
+  };
 }
 
 /** A 404 as "not there"; any other failure stands. */

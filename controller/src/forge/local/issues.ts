@@ -1,10 +1,12 @@
 // Issues (governance reviews opened by surveillance), labels and comments; a pull request is an issue too,
-// so labels and comments on a pull request go through these routes, as on GitHub.
+// so labels and comments on a pull request go through these routes, and the issue listing holds pull requests
+// as well, as on GitHub.
 import { invalidRequest } from './errors.js';
 import type { Forge } from './forge.js';
-import { asBody, optionalString, optionalStrings, requiredString } from './request-body.js';
+import { asBody, optionalEnum, optionalString, optionalStrings, requiredString } from './request-body.js';
 import { listReply, type Route } from './routes.js';
 import type { IssueRecord, RepoRecord } from './state.js';
+import { recordEvent } from './timeline.js';
 
 /** GitHub's colour for a label created by adding it to an issue. */
 const NEW_LABEL_COLOUR = 'ededed';
@@ -65,10 +67,88 @@ export function issueRoutes(forge: Forge): Route[] {
     },
     {
       method: 'GET',
+      template: '/repos/{owner}/{repo}/issues',
+      handle: async (ctx) => {
+        const repo = forge.repo(ctx);
+        const q = ctx.query;
+        const wanted = q.get('state') ?? 'open';
+        if (!['open', 'closed', 'all'].includes(wanted)) {
+          throw invalidRequest(`Invalid value for "state": ${JSON.stringify(wanted)}.`);
+        }
+        // Every label named (comma-separated) must be on the issue.
+        const labels = (q.get('labels') ?? '')
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean);
+        const sort = q.get('sort') ?? 'created';
+        const direction = q.get('direction') ?? 'desc';
+        const key = (i: IssueRecord) => (sort === 'updated' ? i.updatedAt : i.createdAt) * 1e6 + i.number;
+        const issues = [...repo.issues.values()]
+          .filter((i) => wanted === 'all' || i.state === wanted)
+          .filter((i) => labels.every((l) => i.labels.includes(l)))
+          .sort((a, b) => (direction === 'asc' ? key(a) - key(b) : key(b) - key(a)));
+        return listReply(
+          issues.map((i) => rep.issue(repo, i)),
+          ctx.url,
+        );
+      },
+    },
+    {
+      method: 'GET',
       template: '/repos/{owner}/{repo}/issues/{issue_number}',
       handle: async (ctx) => {
         const repo = forge.repo(ctx);
         return { status: 200, body: rep.issue(repo, forge.issue(repo, ctx.params.issue_number)) };
+      },
+    },
+    {
+      method: 'PATCH',
+      template: '/repos/{owner}/{repo}/issues/{issue_number}',
+      handle: async (ctx) => {
+        const repo = forge.repo(ctx);
+        const body = asBody(ctx.body);
+        const title = optionalString(body, 'title');
+        const text = optionalString(body, 'body');
+        const wanted = optionalEnum(body, 'state', ['open', 'closed'] as const);
+        const reason = optionalEnum(body, 'state_reason', ['completed', 'not_planned', 'reopened'] as const);
+        const labels = optionalStrings(body, 'labels');
+        return repo.lock.run(async () => {
+          const issue = forge.issue(repo, ctx.params.issue_number);
+          // Its author may edit an issue; anyone else needs triage.
+          if (issue.user !== ctx.user.login) forge.requireRole(repo, ctx.user, 'triage');
+          const changes: Record<string, { from: unknown }> = {};
+          if (title !== undefined && title !== issue.title) {
+            changes.title = { from: issue.title };
+            issue.title = title;
+          }
+          if (text !== undefined && text !== issue.body) {
+            changes.body = { from: issue.body };
+            issue.body = text;
+          }
+          if (labels !== undefined) issue.labels = labels.map((l) => ensureLabel(repo, l).name);
+          const now = state.nowSeconds();
+          if (Object.keys(changes).length > 0 || labels !== undefined) {
+            issue.updatedAt = now;
+            if (Object.keys(changes).length > 0)
+              emitIssue('issues', 'edited', repo, issue, ctx.user.login, { changes });
+          }
+          if (wanted === 'closed' && issue.state === 'open') {
+            issue.state = 'closed';
+            issue.stateReason = reason === 'not_planned' ? 'not_planned' : 'completed';
+            issue.closedAt = now;
+            issue.updatedAt = now;
+            recordEvent(state, issue, { event: 'closed', actor: ctx.user.login });
+            emitIssue('issues', 'closed', repo, issue, ctx.user.login);
+          } else if (wanted === 'open' && issue.state === 'closed') {
+            issue.state = 'open';
+            issue.stateReason = 'reopened';
+            issue.closedAt = null;
+            issue.updatedAt = now;
+            recordEvent(state, issue, { event: 'reopened', actor: ctx.user.login });
+            emitIssue('issues', 'reopened', repo, issue, ctx.user.login);
+          }
+          return { status: 200, body: rep.issue(repo, issue) };
+        });
       },
     },
     {

@@ -434,7 +434,7 @@ export class Representations {
       html_url: `${this.base}/${r.fullName}/issues/${i.number}`,
       number: i.number,
       state: i.state,
-      state_reason: i.state === 'closed' ? 'completed' : null,
+      state_reason: i.stateReason ?? (i.state === 'closed' ? 'completed' : null),
       title: i.title,
       body: i.body,
       user: this.user(i.user),

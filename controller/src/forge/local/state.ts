@@ -105,6 +105,8 @@ export interface IssueRecord {
   body: string | null;
   user: string;
   state: 'open' | 'closed';
+  /** Why it was last closed or reopened (GitHub's `state_reason`); a pull request has none. */
+  stateReason?: 'completed' | 'not_planned' | 'reopened';
   labels: string[];
   comments: CommentRecord[];
   createdAt: number;
