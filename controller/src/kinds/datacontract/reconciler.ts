@@ -1,19 +1,63 @@
 // The DataContract reconciler: breaking changes against the previous version (when that version is kept as its
 // own object), the contract's test against its data when a data directory is configured, and readiness.
-import { type DataContractStatus, dataContractSpec } from '../../../../specs/datacontract.js';
+import {
+  type DataContractSpec,
+  type DataContractStatus,
+  dataContractSpec,
+} from '../../../../specs/datacontract.js';
+import { fileOf, type openSource } from '../../data/contract-source.js';
 import { testContract } from '../../data/contract-test.js';
-import { fileServerOf } from '../../data/file-server.js';
 import type { ConditionUpdate } from '../../runtime/index.js';
 import { defineController } from '../../runtime/index.js';
 import { DATA_CONTRACTS, peekSpec, readSpec, statusOf } from '../resources.js';
 import { decideDataContractStatus } from './decide.js';
+import { DEFAULT_TEST_INTERVAL_MS, nextTestAt } from './test-schedule.js';
 
-/** How long a contract test result stands before the data is tested again. */
-export const CONTRACT_TEST_INTERVAL_MS = 24 * 3_600_000;
+/** How long a contract test result stands, when the contract names no schedule of its own. */
+export const CONTRACT_TEST_INTERVAL_MS = DEFAULT_TEST_INTERVAL_MS;
 
 export interface DataContractDependencies {
-  /** The governance repository root that server paths resolve against; none: contracts are not tested. */
+  /** The governance repository root that file servers' paths resolve against; none: files are not tested. */
   dataDir?: string;
+  /** Where database credentials come from (PGUSER, PGPASSWORD, DATABRICKS_*): process.env when omitted. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Opens a server's data; openSource when omitted. */
+  open?: typeof openSource;
+}
+
+type Server = NonNullable<DataContractSpec['servers']>[number];
+
+/**
+ * The server the controller tests: the first that carries a file (with a data directory), else the first
+ * PostgreSQL server, else the first Databricks server when a workspace is configured in the environment.
+ */
+export function controllerServer(
+  spec: DataContractSpec,
+  deps: DataContractDependencies,
+): Server | { reason: 'NoDataSource' | 'NoReadableServer'; message: string } {
+  const servers = spec.servers ?? [];
+  const env = deps.env ?? process.env;
+  const file = servers.find((s) => fileOf(s) !== undefined);
+  if (file && deps.dataDir !== undefined) return file;
+  const postgres = servers.find((s) => s.type === 'postgres' || s.type === 'postgresql');
+  if (postgres) return postgres;
+  const databricks = servers.find((s) => s.type === 'databricks');
+  if (
+    databricks &&
+    env.DATABRICKS_HTTP_PATH &&
+    env.DATABRICKS_TOKEN &&
+    (databricks.host || env.DATABRICKS_HOST)
+  ) {
+    return databricks;
+  }
+  if (file) return { reason: 'NoDataSource', message: 'the controller runs without a data directory' };
+  const listed = servers.map((s) => `${s.server} (${s.type})`).join(', ') || 'none';
+  return {
+    reason: 'NoReadableServer',
+    message: databricks
+      ? `no server the controller can read: set DATABRICKS_HOST, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN to test ${databricks.server}; servers: ${listed}`
+      : `no server of a type contract tests read (files, postgres, databricks); servers: ${listed}`,
+  };
 }
 
 export function dataContractController(deps: DataContractDependencies) {
@@ -31,35 +75,39 @@ export function dataContractController(deps: DataContractDependencies) {
             .find((s) => s?.id === spec.id && s.version === spec.previousVersion)
         : undefined;
 
-      // A contract whose servers are all of kinds not read yet (Databricks, PostgreSQL) is not tested, and says so:
-      // that is no fault of the contract, so it does not count against its readiness.
-      const server = fileServerOf(spec);
-      const testable = deps.dataDir !== undefined && !('error' in server);
-      const tested: ConditionUpdate =
-        deps.dataDir === undefined
-          ? {
-              type: 'Tested',
-              status: 'Unknown',
-              reason: 'NoDataSource',
-              message: 'the controller runs without a data directory',
-            }
-          : 'error' in server
-            ? { type: 'Tested', status: 'Unknown', reason: 'NoReadableServer', message: server.error }
-            : {
-                type: 'Tested',
-                status: 'True',
-                reason: 'Tested',
-                message: `tested against server ${server.server}`,
-              };
+      // A contract whose servers the controller cannot read is not tested, and says so: that is no fault of the
+      // contract, so it does not count against its readiness. A result `vigil contract test --report` wrote
+      // stands until the controller tests the data itself.
+      const server = controllerServer(spec, deps);
+      const testable = !('reason' in server);
+      const tested: ConditionUpdate = testable
+        ? {
+            type: 'Tested',
+            status: 'True',
+            reason: 'Tested',
+            message: `tested against server ${server.server}`,
+          }
+        : { type: 'Tested', status: 'Unknown', reason: server.reason, message: server.message };
 
-      // Test when there is no result for this version and spec, or the last one is a day old; otherwise the
-      // result stands, so a pass over an unchanged contract writes nothing.
-      let lastTest = testable ? previousStatus?.lastTest : undefined;
+      // Test when there is no result for this version and spec, or the contract's schedule says the next test
+      // is due; otherwise the result stands, so a pass over an unchanged contract writes nothing.
+      let lastTest = previousStatus?.lastTest ?? undefined;
       const specChanged = previousStatus?.observedGeneration !== obj.metadata?.generation;
-      const age = lastTest?.at ? ctx.now.getTime() - Date.parse(lastTest.at) : Number.POSITIVE_INFINITY;
+      const lastAt = lastTest?.at ? new Date(lastTest.at) : undefined;
+      const dueAt = lastAt && !Number.isNaN(lastAt.getTime()) ? nextTestAt(spec, lastAt) : undefined;
       const due =
-        testable && (specChanged || lastTest?.version !== spec.version || age >= CONTRACT_TEST_INTERVAL_MS);
-      if (due) lastTest = await testContract(spec, { baseDir: deps.dataDir!, now: ctx.now });
+        testable &&
+        (specChanged || lastTest?.version !== spec.version || !dueAt || ctx.now.getTime() >= dueAt.getTime());
+      if (due) {
+        lastTest = await testContract(spec, {
+          baseDir: deps.dataDir ?? '.',
+          server: server.server,
+          now: ctx.now,
+          ...(deps.env ? { env: deps.env } : {}),
+          ...(deps.open ? { open: deps.open } : {}),
+        });
+      }
+      const next = testable ? (due ? nextTestAt(spec, ctx.now) : dueAt) : undefined;
 
       const decision = decideDataContractStatus({ spec, previous, lastTest });
       return {
@@ -69,9 +117,7 @@ export function dataContractController(deps: DataContractDependencies) {
           conditions: [...decision.conditions, tested],
         },
         events: decision.events,
-        ...(testable
-          ? { requeueAfter: due ? CONTRACT_TEST_INTERVAL_MS : CONTRACT_TEST_INTERVAL_MS - age }
-          : {}),
+        ...(next ? { requeueAfter: Math.max(next.getTime() - ctx.now.getTime(), 1_000) } : {}),
       };
     },
   });
