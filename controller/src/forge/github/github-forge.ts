@@ -186,9 +186,6 @@ export async function createGitHubForge(options: GitHubForgeOptions): Promise<Gi
   return new GitHubForge(client, stats, secret.kind === 'app' ? Number(secret.appId) : undefined);
 }
 
-export class GitHubForge implements Forge {
-  constructor(
-    private readonly gh: Client,
 /** A call's span attributes: method, route template, and the repository and number it names. */
 function routeAttributes(o: Record<string, unknown>): Attributes {
   const attributes: Attributes = {
@@ -207,6 +204,9 @@ function routeAttributes(o: Record<string, unknown>): Attributes {
   return attributes;
 }
 
+export class GitHubForge implements Forge {
+  constructor(
+    private readonly gh: Client,
     private readonly stats: CallStats,
     /**
      * The GitHub App this forge authenticates as: from App credentials, or, with a token, from the first check
