@@ -170,10 +170,10 @@ INSERT INTO clinic.patients VALUES ('1', 'A'), ('2', 'B'), ('3', 'C');
 CREATE TABLE clinic.visits (visit_id integer, patient_id text, visit_date text, discharged text, at text, seen_at timestamptz);
 INSERT INTO clinic.visits VALUES
   (1, '1', '2026-01-05', 'true', '08:30', '2026-05-20T00:00:00Z'),
-  (2, '2', '2026-02-30', 'no', '23:59:59', '2026-05-21T00:00:00Z'),
+  (2, '2', '2026-02-30', 'false', '23:59:59', '2026-05-21T00:00:00Z'),
   (3, '9', 'soon', 'maybe', '24:30', '2026-05-22T00:00:00Z'),
   (4, '?', '2024-02-29', 'f', '00:00', '2026-05-26T00:00:00Z'),
-  (5, '3', '2026-12-31', 'YES', '12:00:00.5', NULL);
+  (5, '3', '2026-12-31', 't', '12:00:00.5', NULL);
 `;
 
 function fixtureContract(): DataContractSpec {
