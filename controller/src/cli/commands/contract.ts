@@ -9,6 +9,7 @@ import { readDataContract } from '../../kinds/datacontract/contract-document.js'
 import { exportOdcs, importOdcsText, validateOdcs } from '../../kinds/datacontract/odcs.js';
 import { loadYamlSource } from '../../yaml/index.js';
 import { InputError, parseOutputFormat, UsageError } from '../terminal.js';
+import { registerContractDiff } from './contract-diff.js';
 import { registerContractTest } from './contract-test.js';
 
 /** Where editors find the DataContract JSON Schema: the $id of specs/json/datacontract.json. */
@@ -117,6 +118,7 @@ export function registerContract(program: Command): void {
     });
 
   registerContractTest(contract);
+  registerContractDiff(contract);
 }
 
 interface ImportFlags {

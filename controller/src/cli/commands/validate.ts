@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatDiagnostic } from '../../diagnostics.js';
+import { compareDiagnostics, formatDiagnostic } from '../../diagnostics.js';
+import { type BaseComparison, compareContractsWithBase } from '../../validate/contract-base.js';
+import { GitHistoryError } from '../../validate/git-history.js';
 import {
   MAX_THREADS,
   PARALLEL_FROM,
@@ -8,7 +10,7 @@ import {
   type ValidationReport,
   validatePaths,
 } from '../../validate/index.js';
-import { formatData, palette, parseOutputFormat, UsageError, useColour } from '../terminal.js';
+import { formatData, InputError, palette, parseOutputFormat, UsageError, useColour } from '../terminal.js';
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
 
@@ -25,6 +27,10 @@ export function registerValidate(program: Command): void {
     )
     .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
     .option('--strict', 'treat warnings as errors')
+    .option(
+      '--base <ref>',
+      'compare each DataContract with its version at this git ref: a breaking change without a new major version is an error',
+    )
     .option('--mrn-pattern <regex...>', 'extra medical record number patterns the PHI guard refuses')
     .option(
       '--threads <n>',
@@ -34,7 +40,8 @@ export function registerValidate(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n  vigil validate examples/\n  vigil validate usecases/readmission.yaml -o json\n' +
-        '  git show main:usecases/readmission.yaml | vigil validate -\n\n' +
+        '  git show main:usecases/readmission.yaml | vigil validate -\n' +
+        "  vigil validate . --base origin/main        # in the governance repository's CI\n\n" +
         'A directory is read recursively (*.yaml, *.yml); a .vigilignore file in it lists paths to skip.\n' +
         'A file named here that holds no document (empty, or comments only) is an error.',
     )
@@ -62,16 +69,42 @@ export function registerValidate(program: Command): void {
         keepObjects: false,
         threads,
       });
+      const base = opts.base !== undefined ? await againstBase(targets, opts.base) : undefined;
+      if (base) {
+        report.diagnostics = [...report.diagnostics, ...base.diagnostics].sort(compareDiagnostics);
+        report.errors += base.diagnostics.length;
+      }
       const failed = report.errors > 0 || (opts.strict === true && report.warnings > 0);
-      if (format === 'text') printText(report);
-      else process.stdout.write(`${formatData(toJson(report), format)}\n`);
+      if (format === 'text') printText(report, base);
+      else
+        process.stdout.write(
+          `${formatData({ ...toJson(report), ...(base ? { base: baseJson(base) } : {}) }, format)}\n`,
+        );
       process.exitCode = failed ? 1 : 0;
     });
+}
+
+/** The contracts under `targets` against `ref`; git's answer when it has none is the person's to fix. */
+async function againstBase(targets: string[], ref: string): Promise<BaseComparison> {
+  const paths = targets.filter((p) => p !== STDIN_PATH);
+  if (paths.length === 0)
+    throw new UsageError('--base compares files in a git repository; standard input has no history');
+  try {
+    return await compareContractsWithBase(paths, ref);
+  } catch (error) {
+    if (error instanceof GitHistoryError) throw new InputError(`--base ${ref}: ${error.message}`);
+    throw error;
+  }
+}
+
+function baseJson(b: BaseComparison) {
+  return { ref: b.ref, commit: b.commit, compared: b.compared, contracts: b.contracts };
 }
 
 interface Options {
   output: string;
   strict?: boolean;
+  base?: string;
   mrnPattern?: string[];
   threads: string;
 }
@@ -99,8 +132,21 @@ function toJson(r: ValidationReport) {
   };
 }
 
-function printText(r: ValidationReport): void {
+function printText(r: ValidationReport, base?: BaseComparison): void {
   const c = palette(useColour(process.stdout));
+  for (const contract of base?.contracts ?? []) {
+    const consumers = contract.consumers.length > 0 ? contract.consumers.join(', ') : 'none listed';
+    process.stdout.write(
+      `DataContract ${contract.namespace}/${contract.name} ${contract.from} -> ${contract.to}: ${contract.breaking.length} breaking change${contract.breaking.length === 1 ? '' : 's'} against ${base?.ref} (consumers: ${consumers})\n`,
+    );
+    for (const b of contract.breaking)
+      process.stdout.write(`  ${b.file}:${b.line}:${b.col}: ${b.kind}: ${b.message}\n`);
+  }
+  if (base) {
+    process.stdout.write(
+      `compared ${base.compared} DataContract${base.compared === 1 ? '' : 's'} with ${base.ref} (${base.commit.slice(0, 7)})\n`,
+    );
+  }
   for (const d of r.diagnostics) {
     const line = formatDiagnostic(d);
     const coloured = line.replace(
