@@ -192,18 +192,19 @@ function checkBounds(
   max: number | undefined,
   where = '',
 ): { passed: boolean; message: string; short?: string } {
-  const measured = `${what} ${show(value)}${where}`;
+  // Four decimals: a value measured from a log carries more digits than anyone reads.
+  const measured = `${what} ${show(value, 4)}${where}`;
   if (min !== undefined && value < min) {
     return {
       passed: false,
-      message: `${measured} is below the minimum ${show(min)} by ${show(min - value)}`,
+      message: `${measured} is below the minimum ${show(min)} by ${show(min - value, 4)}`,
       short: `${what} ${show(value, 4)} < ${show(min)}`,
     };
   }
   if (max !== undefined && value > max) {
     return {
       passed: false,
-      message: `${measured} is above the maximum ${show(max)} by ${show(value - max)}`,
+      message: `${measured} is above the maximum ${show(max)} by ${show(value - max, 4)}`,
       short: `${what} ${show(value, 4)} > ${show(max)}`,
     };
   }
@@ -417,7 +418,7 @@ function regression(
       short: `no ${metric} baseline`,
     };
   }
-  const measured = `${metric} ${show(value)}${where}`;
+  const measured = `${metric} ${show(value, 4)}${where}`;
   const worse = baseline.direction === 'lower-is-better' ? value - baseline.value : baseline.value - value;
   const against = `the baseline ${show(baseline.value)} (${baseline.direction === 'lower-is-better' ? 'lower' : 'higher'} is better)`;
   const allowed = `at most ${show(maxPercent)}% worse allowed`;
