@@ -6,8 +6,9 @@ import {
   type PullRequestFile,
   type RepoName,
 } from '../forge/forge.js';
-import { peekSpec, SIGNOFF_POLICIES, statusOf, USE_CASES } from '../kinds/resources.js';
-import type { CacheReader, KubeObject } from '../runtime/index.js';
+import { peekSpec, SIGNOFF_POLICIES, USE_CASES } from '../kinds/resources.js';
+import { policyRevision } from '../kinds/signoffpolicy/revision.js';
+import type { CacheReader } from '../runtime/index.js';
 import type { Blocker } from '../signoff/index.js';
 import { type CombinedPolicy, combinePolicies, type PolicyEntry } from './combined-policy.js';
 import {
@@ -114,7 +115,12 @@ export function governanceRequirement(input: GovernanceRequirementInput): {
     const obj = cache.get(SIGNOFF_POLICIES, namespace, name);
     let found: Governing | undefined;
     if (obj) {
-      found = { policy: key, spec: peekSpec(signoffPolicySpec, obj), revision: revisionOf(obj), ...fresh() };
+      found = {
+        policy: key,
+        spec: peekSpec(signoffPolicySpec, obj),
+        revision: policyRevision(obj),
+        ...fresh(),
+      };
     } else {
       // Not (yet) in the cluster: the version on the base branch is what was last signed off.
       const parsed = signoffPolicySpec.safeParse(input.base.policies.get(key)?.spec);
@@ -514,11 +520,4 @@ function fresh() {
 function splitKey(key: string): [string, string] {
   const at = key.indexOf('/');
   return [key.slice(0, at), key.slice(at + 1)];
-}
-
-/** The policy revision in force: the git commit of the policy file when known, else its generation. */
-function revisionOf(policy: KubeObject): string {
-  return (
-    statusOf<{ revision?: string }>(policy)?.revision ?? `generation:${policy.metadata?.generation ?? 0}`
-  );
 }

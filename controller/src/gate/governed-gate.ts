@@ -9,6 +9,7 @@ import { signoffPolicySpec } from '../../../specs/signoffpolicy.js';
 import { useCaseSpec } from '../../../specs/usecase.js';
 import type { Forge, PullRequest, RepoName } from '../forge/forge.js';
 import { PROMOTIONS, peekSpec, SIGNOFF_POLICIES, statusOf, USE_CASES } from '../kinds/resources.js';
+import { policyRevision } from '../kinds/signoffpolicy/revision.js';
 import { promotionBranch } from '../promotion/plan.js';
 import type { CacheReader, KubeObject } from '../runtime/index.js';
 import type { Blocker } from '../signoff/index.js';
@@ -171,15 +172,8 @@ function entryFor(
     riskClass,
     policy: `${namespace}/${policy}`,
     spec: peekSpec(signoffPolicySpec, policyObj),
-    ...(policyObj ? { revision: revisionOf(policyObj) } : {}),
+    ...(policyObj ? { revision: policyRevision(policyObj) } : {}),
   };
-}
-
-/** The policy revision in force: the git commit of the policy file when known, else its generation. */
-function revisionOf(policy: KubeObject): string {
-  return (
-    statusOf<{ revision?: string }>(policy)?.revision ?? `generation:${policy.metadata?.generation ?? 0}`
-  );
 }
 
 /** The `org/repo` names UseCases deploy from: where a hand-made pull request may need a sign-off. */

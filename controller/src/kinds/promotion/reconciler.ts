@@ -73,6 +73,7 @@ import {
   statusOf,
   USE_CASES,
 } from '../resources.js';
+import { policyRevision } from '../signoffpolicy/revision.js';
 import {
   type BreakGlassMerge,
   overdueRetrospective,
@@ -105,13 +106,6 @@ const NOT_ASKED: BreakGlassVerdict = {
   reason: 'NotRequested',
   message: 'the Promotion does not ask for break-glass',
 };
-
-/** The policy revision recorded: the git commit of the policy file when known, else its generation. */
-export function policyRevision(policy: KubeObject): string {
-  const fromGit = statusOf<{ revision?: string }>(policy)?.revision;
-  if (fromGit) return fromGit;
-  return `generation:${policy.metadata.generation ?? 0}`;
-}
 
 const refOf = (p: KubeObject): PromotionRef | undefined => {
   const spec = peekSpec(promotionSpec, p);
