@@ -10,6 +10,7 @@ import type { Forge } from './forge/forge.js';
 import { SignoffGate } from './gate/index.js';
 import type { PushersOf } from './gate/signoff-gate.js';
 import { dataContractController } from './kinds/datacontract/reconciler.js';
+import { refusingPhi } from './kinds/phi-guard.js';
 import { promotionController } from './kinds/promotion/reconciler.js';
 import { createReleaseTrainController } from './kinds/releasetrain/reconciler.js';
 import {
@@ -25,7 +26,7 @@ import { createSignoffPolicyController } from './kinds/signoffpolicy/reconciler.
 import { surveillancePolicyController } from './kinds/surveillancepolicy/reconciler.js';
 import { createUseCaseController } from './kinds/usecase/reconciler.js';
 import { outcomeEvidenceReader } from './metrics/outcomes.js';
-import type { Manager } from './runtime/index.js';
+import type { Controller, KubeObject, Manager } from './runtime/index.js';
 
 export interface ControllerDependencies {
   /** The governance repository root that data paths (contract servers, inference logs) resolve against. */
@@ -45,6 +46,9 @@ export interface ControllerDependencies {
 
 export function registerControllers(manager: Manager, deps: ControllerDependencies = {}): void {
   const { forge, pollIntervalMs } = deps;
+  // No kind acts on an object that holds a value that looks like PHI, however it reached the cluster.
+  const register = <T extends KubeObject>(controller: Controller<T>) =>
+    manager.register(refusingPhi(controller));
   const poll = pollIntervalMs !== undefined ? { pollIntervalMs } : {};
   // Each kind's cache keeps its spec parsed, once per generation: see cacheParsedSpec.
   for (const [kind, schema] of [
@@ -57,19 +61,19 @@ export function registerControllers(manager: Manager, deps: ControllerDependenci
   ] as const) {
     manager.transformCache(kind, cacheParsedSpec(schema));
   }
-  manager.register(
+  register(
     createUseCaseController({
       ...(forge ? { forge, ...poll } : {}),
       // Stage evidence (encounters, outcomes, review) is read from the inference logs under the data directory.
       ...(deps.dataDir ? { evidence: outcomeEvidenceReader(deps.dataDir) } : {}),
     }),
   );
-  manager.register(dataContractController(deps));
-  manager.register(createReleaseTrainController({ departures: forge !== undefined }));
-  manager.register(surveillancePolicyController(deps));
-  manager.register(createSignoffPolicyController(forge ? { forge } : {}));
+  register(dataContractController(deps));
+  register(createReleaseTrainController({ departures: forge !== undefined }));
+  register(surveillancePolicyController(deps));
+  register(createSignoffPolicyController(forge ? { forge } : {}));
   if (forge) {
-    manager.register(
+    register(
       promotionController({
         forge,
         gate: new SignoffGate({

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { API_GROUP } from '../../../specs/common.js';
 import { compareDiagnostics, type Diagnostic } from '../diagnostics.js';
-import { type PhiScanOptions, scanForPhi } from '../phi/index.js';
+import { type PhiScanOptions, scanForPhi, writtenPart } from '../phi/index.js';
 import { validateDocument } from '../validate/document.js';
 import { loadYamlSource } from '../yaml/index.js';
 
@@ -39,9 +39,6 @@ export interface AdmissionResponse {
   status?: { code: number; reason: string; message: string; status: 'Failure' };
   warnings?: string[];
 }
-
-/** The annotation kubectl copies the whole applied object into: a second copy of what is checked anyway. */
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
  * Pure: allow or refuse one request. Only CREATE and UPDATE of a vigil.dev object are checked; anything else is
@@ -83,19 +80,8 @@ export function admissionLine(d: Diagnostic): string {
  * so PHI is reported once, where it was written, and an annotation crafted to carry it is still refused.
  */
 export function checkObject(object: Record<string, unknown>, phi: PhiScanOptions = {}): Diagnostic[] {
-  const written = structuredClone(object);
-  delete written.status;
+  const { written, lastApplied } = writtenPart(object);
   const metadata = written.metadata as Record<string, unknown> | undefined;
-  let lastApplied: Record<string, unknown> | undefined;
-  if (metadata && typeof metadata === 'object') {
-    delete metadata.managedFields;
-    const annotations = metadata.annotations as Record<string, unknown> | undefined;
-    if (annotations && typeof annotations === 'object' && LAST_APPLIED in annotations) {
-      lastApplied = { metadata: { annotations: { [LAST_APPLIED]: annotations[LAST_APPLIED] } } };
-      delete annotations[LAST_APPLIED];
-      if (Object.keys(annotations).length === 0) delete metadata.annotations;
-    }
-  }
   const name = `${String(written.kind ?? 'object')}/${String(metadata?.name ?? '')}`;
   const [doc] = loadYamlSource(JSON.stringify(written), name).documents;
   if (!doc) return [];
