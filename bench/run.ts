@@ -5,7 +5,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['validate', 'hostile-yaml', 'local-cluster', 'controller', 'change-control'];
+const BENCHMARKS = [
+  'validate',
+  'hostile-yaml',
+  'local-cluster',
+  'controller',
+  'change-control',
+  'contracts',
+];
 const here = dirname(fileURLToPath(import.meta.url));
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !BENCHMARKS.includes(name));
