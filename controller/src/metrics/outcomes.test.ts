@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LogRow, outcomeLog, toCsv } from '../../../test/fixtures/outcome-log.js';
-import { measureStages, type StageEvidence } from './outcomes.js';
+import { POSTGRES_RUNNABLE, type PostgresServer, startPostgres } from '../../../test/support/postgres.js';
+import { POSTGRES } from '../data/sql.js';
+import {
+  logColumns,
+  measureStages,
+  pairedEvidenceSql,
+  type StageEvidence,
+  stageEvidenceFrom,
+  stageEvidenceSql,
+} from './outcomes.js';
 
 const NOW = new Date('2026-11-10T15:00:00Z');
 const DAY = 86_400_000;
@@ -261,5 +270,72 @@ describe('measureStages', () => {
       NOW,
     );
     expect(b).toMatchObject({ stage: 'pilot-clinic', problem: expect.stringContaining('absent.csv') });
+  });
+});
+
+// The same queries in a real PostgreSQL over the same rows, giving the same NumPy figures: the SQL is what both
+// engines accept. Skipped outside CI where PostgreSQL's server binaries are not installed.
+describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the stage evidence queries in PostgreSQL', () => {
+  let server: PostgresServer | undefined;
+  const header = Object.keys(ROWS[0]!);
+  const options = {
+    table: 'outcome_log',
+    log: LOG,
+    columns: logColumns(new Set(header)),
+    now: NOW,
+    dialect: POSTGRES,
+  };
+  const columns = [
+    'encounters',
+    'first_seen',
+    'labelled',
+    'reviewed',
+    'review_due',
+    'p50',
+    'p90',
+    'approved',
+    'approved_samples',
+    'reworked',
+    'reworked_samples',
+    'overridden',
+    'overridden_samples',
+  ];
+  const rows = (sql: string, names: string[]) =>
+    server!
+      .psql(`${sql};\n`)
+      .trim()
+      .split('\n')
+      .map((line) => Object.fromEntries(line.split('|').map((v, i) => [names[i], v === '' ? null : v])));
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    const types = header.map((c) => `${c} ${c.endsWith('_at') ? 'timestamptz' : 'text'}`).join(', ');
+    const file = path.join(dir, 'data', 'prior-auth-drafts.csv');
+    server.psql(
+      `CREATE TABLE outcome_log (${types});\n\\copy outcome_log FROM '${file}' WITH (FORMAT csv, HEADER true)\n`,
+    );
+  }, 60_000);
+  afterAll(() => server?.stop());
+
+  it('measures a stage as DuckDB does', () => {
+    const [row] = rows(stageEvidenceSql({ stage: 'pilot-clinic', version: '1.4.0' }, options), columns);
+    const pilot = stageEvidenceFrom({ stage: 'pilot-clinic', version: '1.4.0' }, row!, options.columns);
+    expect(pilot).toMatchObject({ encounters: 240, labelledOutcomes: 216, reviewed: 205, reviewedOf: 216 });
+    expect(value(pilot, 'cycle-time-p50-hours')).toBeCloseTo(22.38986111111111, 9);
+    expect(value(pilot, 'cycle-time-p90-hours')).toBeCloseTo(65.10375, 9);
+    expect(value(pilot, 'first-pass-approval-rate')).toBeCloseTo(0.8287037037037037, 12);
+    expect(value(pilot, 'rework-rate')).toBeCloseTo(0.09722222222222222, 12);
+    expect(value(pilot, 'override-rate')).toBeCloseTo(0.16, 12);
+  });
+
+  it('compares on the same requests as DuckDB does', () => {
+    const q = { stage: 'silent', version: '1.5.0', compareWith: '1.3.2' };
+    const [row] = rows(stageEvidenceSql(q, options), columns);
+    const paired = rows(pairedEvidenceSql(q, options), ['side', 'inputs', ...columns]);
+    const silent = stageEvidenceFrom(q, row!, options.columns, paired);
+    expect(silent.comparison?.inputs).toBe(120);
+    const p90 = silent.comparison!.metrics.find((m) => m.metric === 'cycle-time-p90-hours')!;
+    expect(p90.candidate).toBeCloseTo(88.87725, 9);
+    expect(p90.other).toBeCloseTo(94.12541666666668, 9);
   });
 });
