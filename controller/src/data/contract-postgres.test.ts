@@ -145,6 +145,26 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the contract test in Pos
     expect(server!.psql('SELECT count(*) FROM clinic.patients').trim()).toBe('3');
   });
 
+  it('keeps values out of a database error: the rule is named, the value PostgreSQL quoted is not', async () => {
+    const spec = withServer(example(), 'inpatient');
+    spec.schema![0]!.quality!.push({
+      name: 'age-as-number',
+      type: 'sql',
+      query: 'SELECT count(*) FROM encounters WHERE CAST(age AS integer) > 5',
+      mustBe: 0,
+    });
+    const r = await runContractTest(spec, {
+      baseDir: GOVERNANCE_ROOT,
+      now: NOW,
+      server: 'warehouse',
+      env: env(),
+    });
+    expect(r.lastTest.result).toBe('Error');
+    const failure = r.lastTest.failures!.find((f) => f.rule === 'age-as-number')!;
+    expect(failure.message).toBe('encounters: sql query failed: invalid input syntax for type integer: "…"');
+    expect(JSON.stringify(r)).not.toMatch(/\[\d+-\d+\)"/);
+  });
+
   it('says which server it cannot reach, in one line', async () => {
     const spec = withServer(fixtureContract(), 'clinic');
     const r = await runContractTest(spec, {

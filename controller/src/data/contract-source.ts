@@ -236,6 +236,7 @@ async function openPostgres(
   const schema = server.schema ?? 'public';
   const d = POSTGRES_CONTRACT;
   const tables = new Map(objects.map((o) => [o.name, `${d.ident(schema)}.${d.ident(tableOf(o))}`]));
+  const known = knownNames(objects, [schema]);
   const where = `${server.server}: postgres ${server.host}:${server.port}/${server.database} schema ${schema}`;
   // host, port and database from the contract; user, password and TLS from the environment (libpq's names).
   const client = new pg.Client({
@@ -272,7 +273,7 @@ async function openPostgres(
       const result = await client.query({ text: sql, values, queryMode: 'extended' } as never);
       return (result as unknown as { rows: Record<string, unknown>[] }).rows.map(toRow);
     } catch (err) {
-      throw new QueryError(redactEngineMessage((err as Error).message), { cause: err });
+      throw new QueryError(redactDatabaseMessage((err as Error).message, known), { cause: err });
     } finally {
       await client.query('ROLLBACK').catch(() => {});
     }
@@ -329,6 +330,7 @@ async function openDatabricks(
   const tables = new Map(
     objects.map((o) => [o.name, [server.catalog!, server.schema!, tableOf(o)].map(d.ident).join('.')]),
   );
+  const known = knownNames(objects, [server.catalog!, server.schema!]);
   const { DBSQLClient } = await import('@databricks/sql');
   const client = new DBSQLClient();
   const host = (server.host ?? env.DATABRICKS_HOST!).replace(/^https?:\/\//, '').replace(/\/+$/, '');
@@ -357,7 +359,7 @@ async function openDatabricks(
         await operation.close();
       }
     } catch (err) {
-      throw new QueryError(redactEngineMessage((err as Error).message), { cause: err });
+      throw new QueryError(redactDatabaseMessage((err as Error).message, known), { cause: err });
     }
   };
   return {
@@ -388,6 +390,31 @@ async function openDatabricks(
       await client.close();
     },
   };
+}
+
+/** Names a database message may quote that are the contract's, not the data's: objects, tables, columns. */
+function knownNames(objects: readonly SchemaObject[], more: string[]): Set<string> {
+  const names = new Set(more.map((n) => n.toLowerCase()));
+  for (const o of objects) {
+    names.add(o.name.toLowerCase());
+    names.add(tableOf(o).toLowerCase());
+    for (const p of o.properties ?? []) {
+      names.add(p.name.toLowerCase());
+      names.add(columnOf(p).toLowerCase());
+    }
+  }
+  return names;
+}
+
+/**
+ * A database's message without anything that could be a value from the data. PostgreSQL quotes a value it could
+ * not read in double quotes (invalid input syntax for type integer: "..."), as it quotes names; so besides what
+ * redactEngineMessage blanks, every double-quoted word that is not one of the contract's names is blanked too.
+ */
+export function redactDatabaseMessage(message: string, known: ReadonlySet<string>): string {
+  return redactEngineMessage(message).replace(/"((?:[^"]|"")*)"/g, (quoted, inner: string) =>
+    known.has(inner.replaceAll('""', '"').toLowerCase()) ? quoted : '"…"',
+  );
 }
 
 const sqlText = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
