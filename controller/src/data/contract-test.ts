@@ -1,5 +1,7 @@
-// The contract test: read the data a contract describes, from a server that carries a file, and hold it to
-// every quality rule of every object and property. The result is the DataContract's status.lastTest.
+// The contract test: hold the data a contract describes to every rule it holds, where the data lives (DuckDB over
+// files, PostgreSQL, Databricks SQL: contract-source.ts), in that engine's SQL. One pass of counts per object
+// (quality-plan.ts), one query per sql rule, foreign key and SLA (contract-checks.ts). The result is the
+// DataContract's status.lastTest, and each rule's own figures for `vigil contract test`.
 //
 // Passed: every rule held. Failed: at least one did not; each failure names the rule, the value measured and
 // the bound. Error: the test could not run (no readable server, a missing file, a rule that cannot be checked
