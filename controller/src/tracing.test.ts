@@ -66,7 +66,7 @@ afterEach(async () => {
 describe('traces', () => {
   it('are off by default: no endpoint, no provider, and a span is only the work it wraps', async () => {
     expect(tracesEndpoint({})).toBeUndefined();
-    expect(startTracing({})).toBeUndefined();
+    expect(await startTracing({})).toBeUndefined();
     await expect(inSpan('reconcile UseCase', {}, async () => 42)).resolves.toBe(42);
     await expect(
       inSpan('reconcile UseCase', {}, async () => {
@@ -96,7 +96,7 @@ describe('traces', () => {
   it('are exported over OTLP/HTTP, children under their parent, a failure marked as an error', async () => {
     const c = await collector();
     server = c.server;
-    tracing = startTracing({ endpoint: `${c.url}/v1/traces`, serviceName: 'vigil-test' });
+    tracing = await startTracing({ endpoint: `${c.url}/v1/traces`, serviceName: 'vigil-test' });
     expect(tracing).toBeDefined();
     await inSpan(
       'reconcile Promotion',
@@ -180,7 +180,7 @@ describe('a data query', () => {
       mkdirSync(join(dir, 'data'));
       writeFileSync(join(dir, 'data', 'feed.csv'), 'payer,amount\nacme,10\nzenith,20\nacme,30\n');
       const exporter = new InMemorySpanExporter();
-      tracing = startTracing({ exporter, simple: true });
+      tracing = await startTracing({ exporter, simple: true });
       const rows = await withEngine(dir, async (engine) => {
         await engine.register('feed', 'data/feed.csv');
         return engine.query(

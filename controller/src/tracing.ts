@@ -12,15 +12,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 
 export { SpanKind };
 
@@ -93,16 +85,22 @@ export interface Tracing {
 
 /**
  * Registers a tracer provider that exports spans over OTLP/HTTP (or to `exporter`). Returns undefined, and
- * registers nothing, when neither an endpoint nor an exporter is given: tracing stays off.
+ * registers nothing, when neither an endpoint nor an exporter is given: tracing stays off. The SDK is loaded
+ * only here, so a command that does not trace does not pay for loading it.
  */
-export function startTracing(options: TracingOptions = {}): Tracing | undefined {
-  const exporter =
-    options.exporter ?? (options.endpoint ? new OTLPTraceExporter({ url: options.endpoint }) : undefined);
-  if (!exporter) return undefined;
-  const processor: SpanProcessor = options.simple
-    ? new SimpleSpanProcessor(exporter)
-    : new BatchSpanProcessor(exporter);
-  const provider = new NodeTracerProvider({
+export async function startTracing(options: TracingOptions = {}): Promise<Tracing | undefined> {
+  if (!options.exporter && !options.endpoint) return undefined;
+  const sdk = await import('@opentelemetry/sdk-trace-node');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  let exporter = options.exporter;
+  if (!exporter) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    exporter = new OTLPTraceExporter({ url: options.endpoint });
+  }
+  const processor = options.simple
+    ? new sdk.SimpleSpanProcessor(exporter)
+    : new sdk.BatchSpanProcessor(exporter);
+  const provider = new sdk.NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'vigil-controller' }),
     spanProcessors: [processor],
   });

@@ -99,7 +99,7 @@ const checkOn = async (sha: string) => {
 };
 
 beforeAll(async () => {
-  tracing = startTracing({ exporter: spans, simple: true });
+  tracing = await startTracing({ exporter: spans, simple: true });
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   forge = await createGitHubForge({

@@ -166,7 +166,7 @@ export function registerController(program: Command): void {
         throw new UsageError(
           `--otlp-endpoint must be a URL such as http://collector:4318/v1/traces; got "${otlp}"`,
         );
-      const tracing = otlp ? startTracing({ endpoint: otlp }) : undefined;
+      const tracing = otlp ? await startTracing({ endpoint: otlp }) : undefined;
       if (tracing) logger.info({ endpoint: otlp }, 'traces exported over OTLP');
       // Its forge refuses every write while this replica does not lead (see buildReplica).
       // Change control's push ledger, once it runs: the promotions' gate asks it who pushed each commit.
