@@ -178,6 +178,23 @@ describe('vigil contract test: the encounter contract on the real UCI sample', (
     }
   });
 
+  it('shows progress on stderr when it is a terminal, and clears it before the result', async () => {
+    const was = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    try {
+      const r = await vigil('contract', 'test', CONTRACT, '-o', 'json');
+      expect(r.code).toBe(0);
+      expect(r.err.split('\r\u001b[K').filter(Boolean)).toEqual([
+        '[1/2] encounters: 91 counts in one pass',
+        '[2/2] encounters: readmission-rate-plausible',
+      ]);
+      expect(JSON.parse(r.out)).toMatchObject({ result: 'Passed' });
+    } finally {
+      if (was) Object.defineProperty(process.stderr, 'isTTY', was);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+  });
+
   it('exits 2 on a usage error', async () => {
     expect((await vigil('contract', 'test', CONTRACT, '-o', 'csv')).code).toBe(2);
     expect((await vigil('contract', 'test', CONTRACT, '--now', 'yesterday')).code).toBe(2);
