@@ -12,6 +12,7 @@ const BENCHMARKS = [
   'controller',
   'change-control',
   'contracts',
+  'surveillance',
 ];
 const here = dirname(fileURLToPath(import.meta.url));
 const chosen = process.argv.slice(2);
