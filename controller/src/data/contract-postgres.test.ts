@@ -133,7 +133,16 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the contract test in Pos
 
   it('refuses what is not one query, and writes nothing', async () => {
     const spec = withServer(fixtureContract(), 'clinic');
-    spec.schema![0]!.quality = [{ type: 'sql', query: 'DELETE FROM patients', mustBe: 0 }];
+    spec.schema![0]!.quality = [
+      { id: 'delete', type: 'sql', query: 'DELETE FROM patients', mustBe: 0 },
+      { id: 'two', type: 'sql', query: 'SELECT 1; DELETE FROM clinic.patients', mustBe: 0 },
+      {
+        id: 'cte',
+        type: 'sql',
+        query: 'WITH gone AS (DELETE FROM clinic.patients RETURNING 1) SELECT count(*) FROM gone',
+        mustBe: 0,
+      },
+    ];
     const r = await runContractTest(spec, {
       baseDir: GOVERNANCE_ROOT,
       now: NOW,
@@ -141,7 +150,12 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the contract test in Pos
       env: env(),
     });
     expect(r.lastTest.result).toBe('Error');
-    expect(r.lastTest.message).toMatch(/only a query may run/);
+    const errors = Object.fromEntries(
+      r.rules.filter((x) => x.result === 'error').map((x) => [x.rule, x.message]),
+    );
+    expect(errors.delete).toMatch(/only a query may run/);
+    expect(errors.two).toMatch(/cannot insert multiple commands into a prepared statement/);
+    expect(errors.cte).toMatch(/cannot execute \w+ in a read-only transaction/);
     expect(server!.psql('SELECT count(*) FROM clinic.patients').trim()).toBe('3');
   });
 
