@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { planPromotion } from '../promotion/plan.js';
 import { validatePaths } from '../validate/index.js';
 import { readYamlFile } from '../yaml/index.js';
 import { type AdmissionRequest, admissionLine, reviewRequest } from './review.js';
@@ -124,6 +125,27 @@ describe('reviewRequest', () => {
       'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(clean),
     };
     expect(reviewRequest(request(applied)).allowed).toBe(true);
+  });
+
+  it('allows the Promotions the controller itself creates', () => {
+    const uc = objectsIn(join(EXAMPLES, 'care-management', 'readmission-risk.yaml'))[0]!;
+    const promotion = planPromotion({
+      useCase: {
+        namespace: 'care-management',
+        name: 'readmission-risk',
+        uid: 'uid-1',
+        spec: uc.spec as never,
+      },
+      type: 'promotion',
+      trigger: 'train',
+      releaseTrain: 'clinical-quarterly',
+      from: 'silent',
+      to: 'pilot',
+      version: '2.4.0',
+      previousVersion: '2.3.1',
+    });
+    const r = reviewRequest(request(JSON.parse(JSON.stringify(promotion))));
+    expect(r).toEqual({ uid: expect.any(String), allowed: true });
   });
 
   it('allows what it does not judge: DELETE, subresources, other groups', () => {
