@@ -202,3 +202,92 @@ describe('GovernanceChangeGate', () => {
     ]);
   });
 });
+
+describe('governanceRequirement: a breaking change to a data contract', () => {
+  const CONTRACT = 'care-management/inpatient-encounters.yaml';
+  const UM_CONTRACT = 'utilization-management/prior-auth-requests.yaml';
+  const stay = (days: number) => (old: string) =>
+    old.replace(
+      'logicalTypeOptions: { minimum: 1, maximum: 14 }',
+      `logicalTypeOptions: { minimum: 1, maximum: ${days} }`,
+    );
+  const major = (old: string) => old.replace('version: "1.2.0"', 'version: "2.0.0"');
+  /** A second model reading the encounters, owned by another team, listed by the contract only. */
+  const otherModel = (): KubeObject => {
+    const uc = parseAllDocuments(text('care-management/readmission-risk.yaml'))[0]!.toJS() as KubeObject & {
+      spec: { ownerTeam: string; dataContracts: unknown[] };
+    };
+    uc.metadata.name = 'length-of-stay';
+    uc.spec.ownerTeam = 'northwind-health/clinical-informatics';
+    uc.spec.dataContracts = [];
+    return uc;
+  };
+  const listing =
+    (...useCases: string[]) =>
+    (old: string) =>
+      old.replace(
+        '  consumers:\n    - useCase: readmission-risk\n',
+        `  consumers:\n${useCases.map((u) => `    - useCase: ${u}\n`).join('')}`,
+      );
+
+  function requiredFor(path: string, base: string, head: string | undefined, objects = examples()) {
+    const b = readGovernanceDocs([{ path, content: base }]);
+    const h = readGovernanceDocs([{ path, content: head }]);
+    const changes = governanceChanges(b, h);
+    const { entries, blockers } = governanceRequirement({
+      changes,
+      base: b,
+      head: h,
+      repository: 'northwind-health/ai-governance',
+      branch: 'main',
+      cache: cacheOf(objects),
+    });
+    const combined = combinePolicies(entries);
+    const roles = combined.spec?.requirements[0]?.roles ?? [];
+    const teams = roles.map((r) => combined.spec?.roles.find((x) => x.name === r)?.team);
+    return { roles, teams, blockers: [...combined.blockers, ...blockers] };
+  }
+
+  it('asks every consumer the contract in force lists, even when the pull request drops it from the list', () => {
+    const base = listing('readmission-risk', 'length-of-stay')(text(CONTRACT));
+    const head = listing('readmission-risk')(major(stay(10)(base)));
+    const r = requiredFor(CONTRACT, base, head, [...examples(), otherModel()]);
+    expect(r.roles).toEqual([
+      'compliance',
+      'clinical-safety',
+      'consumer (care-management/readmission-risk)',
+      'consumer (care-management/length-of-stay)',
+    ]);
+    expect(r.teams.slice(2)).toEqual([
+      'northwind-health/care-management-analytics',
+      'northwind-health/clinical-informatics',
+    ]);
+    expect(r.blockers).toEqual([]);
+  });
+
+  it('blocks when a listed consumer cannot be found, since its owner team cannot be asked', () => {
+    const base = listing('readmission-risk', 'length-of-stay')(text(CONTRACT));
+    const r = requiredFor(CONTRACT, base, major(stay(10)(base)));
+    expect(r.blockers.map((b) => b.message)).toEqual([
+      'DataContract care-management/inpatient-encounters breaks for its consumer UseCase care-management/length-of-stay, whose spec is not in the cluster nor on the base branch, so its owner team cannot be asked to sign off.',
+    ]);
+  });
+
+  it('where governance asks the owner team by default, the consumer signs once, as consumer', () => {
+    const base = text(UM_CONTRACT);
+    const head = base
+      .replace(
+        'logicalTypeOptions: { minimum: 0, maximum: 600 }',
+        'logicalTypeOptions: { minimum: 0, maximum: 300 }',
+      )
+      .replace('version: "1.3.0"', 'version: "2.0.0"');
+    const r = requiredFor(UM_CONTRACT, base, head);
+    expect(r.roles).toEqual(['compliance', 'consumer (utilization-management/prior-auth-summarization)']);
+    expect(r.teams).toEqual(['northwind-health/compliance', 'northwind-health/um-analytics']);
+  });
+
+  it('a change that breaks nothing asks no consumer', () => {
+    const r = requiredFor(CONTRACT, text(CONTRACT), stay(30)(text(CONTRACT)));
+    expect(r.roles).toEqual(['compliance', 'clinical-safety']);
+  });
+});
