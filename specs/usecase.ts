@@ -333,7 +333,12 @@ const stageEvidence = z
       .optional()
       .describe('The first request the version drafted in the stage: where its soak starts.'),
     encounters: z.number().int().min(0).describe('Requests the version drafted in the stage.'),
-    labelledOutcomes: z.number().int().min(0).describe('Of those, requests with a decision.'),
+    labelledOutcomes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Of those, requests with an outcome; absent when the log records no outcome time.'),
     reviewed: z
       .number()
       .int()

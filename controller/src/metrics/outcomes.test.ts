@@ -218,7 +218,7 @@ describe('measureStages', () => {
       { metric: 'rework-rate', reason: 'the inference log has no column reworked' },
       {
         metric: 'override-rate',
-        reason: 'the inference log has no column human_reviewed, nor overridden or substantially_edited',
+        reason: 'the inference log has no column overridden or substantially_edited or care_manager_override',
       },
     ]);
   });
@@ -337,5 +337,50 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the stage evidence queri
     const p90 = silent.comparison!.metrics.find((m) => m.metric === 'cycle-time-p90-hours')!;
     expect(p90.candidate).toBeCloseTo(88.87725, 9);
     expect(p90.other).toBeCloseTo(94.12541666666668, 9);
+  });
+});
+
+describe('a log from another kind of use case', () => {
+  it('reads the names a readmission log uses: outcome_recorded_at, encounter_id, care_manager_override', async () => {
+    const at = (d: number) => new Date(NOW.getTime() - d * DAY).toISOString();
+    const csv = [
+      'encounter_id,scored_at,model_version,stage,outcome_recorded_at,care_manager_override',
+      `E1,${at(40)},2.4.0,silent,${at(5)},false`,
+      `E1,${at(40)},2.3.1,production,${at(5)},true`,
+      `E2,${at(20)},2.4.0,silent,,false`,
+      `E2,${at(20)},2.3.1,production,,false`,
+      `E3,${at(10)},2.3.1,production,,false`,
+    ].join('\n');
+    write('readmission.csv', csv);
+    const [silent] = (await measureStages(
+      dir,
+      { uri: 'data/readmission.csv', timestampColumn: 'scored_at', versionColumn: 'model_version' },
+      [{ stage: 'silent', version: '2.4.0', compareWith: '2.3.1' }],
+      NOW,
+    )) as StageEvidence[];
+    expect(silent).toMatchObject({ encounters: 2, labelledOutcomes: 1 });
+    expect(silent!.reviewed).toBeUndefined();
+    expect(value(silent!, 'override-rate')).toBe(0);
+    expect(silent!.comparison).toEqual({
+      version: '2.3.1',
+      inputs: 2,
+      metrics: [
+        { metric: 'cycle-time-p50-hours', candidate: 840, other: 840 },
+        { metric: 'cycle-time-p90-hours', candidate: 840, other: 840 },
+        { metric: 'override-rate', candidate: 0, other: 0.5 },
+      ],
+    });
+  });
+
+  it('leaves labelled outcomes unmeasured when the log records no outcome time', async () => {
+    write('no-outcomes.csv', `drafted_at,bundle_version,stage\n${NOW.toISOString()},1.4.0,pilot-clinic\n`);
+    const [pilot] = (await measureStages(
+      dir,
+      { ...LOG, uri: 'data/no-outcomes.csv' },
+      [{ stage: 'pilot-clinic', version: '1.4.0' }],
+      NOW,
+    )) as StageEvidence[];
+    expect(pilot).toMatchObject({ encounters: 1, metrics: [] });
+    expect(pilot!.labelledOutcomes).toBeUndefined();
   });
 });

@@ -29,18 +29,21 @@ export const OUTCOME_COLUMNS = {
   stage: ['stage'],
   /** When the request came in: cycle time runs from here. The timestamp column when the log has neither. */
   requestedAt: ['requested_at', 'received_at'],
-  /** When the payer's decision arrived; empty until then. A row with a decision is a labelled outcome. */
-  decidedAt: ['decided_at'],
+  /**
+   * When the outcome became known (the payer's decision; a readmission recorded or ruled out); empty until then.
+   * A row with one is a labelled outcome.
+   */
+  decidedAt: ['decided_at', 'outcome_recorded_at'],
   /** Approved on first submission, without a request for more information (yes/no). */
   firstPassApproved: ['first_pass_approved'],
   /** The request had to be reworked and resubmitted (yes/no). */
   reworked: ['reworked'],
   /** A person reviewed the draft (yes/no). */
   humanReviewed: ['human_reviewed'],
-  /** The reviewer discarded or substantially rewrote the draft (yes/no). */
-  overridden: ['overridden', 'substantially_edited'],
-  /** The request the draft was made for; rows of two versions with the same id drafted the same input. */
-  requestId: ['request_id'],
+  /** The reviewer discarded, overrode or substantially rewrote the output (yes/no). */
+  overridden: ['overridden', 'substantially_edited', 'care_manager_override'],
+  /** The request the output was made for; rows of two versions with the same id saw the same input. */
+  requestId: ['request_id', 'encounter_id'],
 } as const;
 export type OutcomeColumn = keyof typeof OUTCOME_COLUMNS;
 
@@ -78,7 +81,7 @@ const NEEDS: Record<OutcomeMetric, readonly OutcomeColumn[]> = {
   'cycle-time-p90-hours': ['decidedAt'],
   'first-pass-approval-rate': ['decidedAt', 'firstPassApproved'],
   'rework-rate': ['decidedAt', 'reworked'],
-  'override-rate': ['humanReviewed', 'overridden'],
+  'override-rate': ['overridden'],
 };
 
 export interface StageQuery {
@@ -103,8 +106,8 @@ export interface StageEvidence {
   firstSeen?: Date;
   /** Requests the version drafted in the stage, up to now. */
   encounters: number;
-  /** Of those, requests with a decision by now. */
-  labelledOutcomes: number;
+  /** Of those, requests with an outcome by now; undefined when the log records no outcome time. */
+  labelledOutcomes?: number;
   /**
    * Drafts a person reviewed, of `reviewedOf`: the drafts whose review was due, those that went out and have a
    * decision (every draft when the log has no decided_at). Undefined when the log has no human_reviewed column.
@@ -153,12 +156,14 @@ function classifiedSql(o: OutcomeQueryOptions, where: string): string {
   const now = d.timestamp(o.now);
   const t = tstz(o.log.timestampColumn);
   const requested = c.requestedAt ? tstz(c.requestedAt) : t;
-  const decided = c.decidedAt ? tstz(c.decidedAt) : 'NULL';
+  const decided = c.decidedAt ? tstz(c.decidedAt) : 'CAST(NULL AS TIMESTAMP WITH TIME ZONE)';
   const labelled = `${decided} IS NOT NULL AND ${decided} <= ${now} AND ${decided} >= ${requested}`;
   const outcome = (role: OutcomeColumn) =>
     c[role] ? `CASE WHEN ${labelled} THEN ${flag(d, c[role])} END` : 'NULL';
   const reviewed = c.humanReviewed ? flag(d, c.humanReviewed) : 'NULL';
   const overridden = c.overridden ? flag(d, c.overridden) : 'NULL';
+  // Overrides among the reviewed outputs; among all when the log does not record review.
+  const overrides = c.humanReviewed ? `CASE WHEN ${reviewed} = 1 THEN ${overridden} END` : overridden;
   const id = c.requestId ? d.toText(ident(c.requestId)) : 'NULL';
   // A draft's review is due once it went out: when it has a decision, or always when the log records none.
   const due = c.decidedAt ? `CASE WHEN ${labelled} THEN 1 END` : '1';
@@ -166,7 +171,7 @@ function classifiedSql(o: OutcomeQueryOptions, where: string): string {
     `SELECT ${id} AS request, ${t} AS t, ` +
     `CASE WHEN ${labelled} THEN (EXTRACT(EPOCH FROM ${decided}) - EXTRACT(EPOCH FROM ${requested})) / 3600.0 END AS hours, ` +
     `${outcome('firstPassApproved')} AS approved, ${outcome('reworked')} AS reworked, ` +
-    `${due} AS due, ${reviewed} AS reviewed, CASE WHEN ${reviewed} = 1 THEN ${overridden} END AS overridden ` +
+    `${due} AS due, ${reviewed} AS reviewed, ${overrides} AS overridden ` +
     `FROM ${ident(o.table)} WHERE ${where} AND ${t} <= ${now}`
   );
 }
@@ -258,7 +263,7 @@ export function stageEvidenceFrom(
     version: q.version,
     ...(firstSeen instanceof Date ? { firstSeen } : {}),
     encounters: count(row.encounters),
-    labelledOutcomes: count(row.labelled),
+    ...(columns.decidedAt !== undefined ? { labelledOutcomes: count(row.labelled) } : {}),
     ...(columns.humanReviewed !== undefined
       ? { reviewed: count(row.reviewed), reviewedOf: count(row.review_due) }
       : {}),
@@ -363,11 +368,11 @@ const stable = (n: number) => Number(n.toPrecision(10));
 
 /** The evidence as a use case's status records it. */
 export function evidenceRecord(e: StageEvidence | { problem: string }): StageEvidenceRecord {
-  if ('problem' in e) return { encounters: 0, labelledOutcomes: 0, metrics: [], problem: e.problem };
+  if ('problem' in e) return { encounters: 0, metrics: [], problem: e.problem };
   return {
     ...(e.firstSeen ? { firstSeen: toTimestamp(e.firstSeen) } : {}),
     encounters: e.encounters,
-    labelledOutcomes: e.labelledOutcomes,
+    ...(e.labelledOutcomes !== undefined ? { labelledOutcomes: e.labelledOutcomes } : {}),
     ...(e.reviewed !== undefined ? { reviewed: e.reviewed, reviewedOf: e.reviewedOf ?? e.encounters } : {}),
     metrics: e.metrics.map((m) => ({ metric: m.metric, value: stable(m.value), samples: m.samples })),
     ...(e.unmeasured.length > 0 ? { unmeasured: e.unmeasured } : {}),

@@ -51,7 +51,7 @@ describe('observationsFromStages', () => {
         stage: 'network',
         version: '1.3.2',
         since: '2026-11-01T00:00:00Z',
-        evidence: { encounters: 0, labelledOutcomes: 0, metrics: [], problem: 'no such file' },
+        evidence: { encounters: 0, metrics: [], problem: 'no such file' },
       },
     ]);
     expect(observations).toEqual({
@@ -101,6 +101,21 @@ describe('EvidenceCache', () => {
       '2026-11-10T15:00:00.000Z pilot-clinic=1.4.0',
       '2026-11-10T15:00:31.000Z pilot-clinic=1.4.1',
       '2026-11-10T15:01:31.000Z pilot-clinic=1.4.1',
+    ]);
+  });
+});
+
+describe('observationsFromStages, for a log without outcome times', () => {
+  it('says why labelled outcomes were not counted', () => {
+    const observations = observationsFromStages([
+      {
+        stage: 'silent',
+        version: '2.4.0',
+        evidence: { encounters: 2950, metrics: [] },
+      },
+    ]);
+    expect(observations.silent?.unmeasured).toEqual([
+      { metric: 'labelledOutcomes', reason: 'the inference log records no outcome time' },
     ]);
   });
 });

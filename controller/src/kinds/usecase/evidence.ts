@@ -58,14 +58,20 @@ export function observationsFromStages(stages: readonly StatusStage[]): Record<s
       out[s.stage] = { version: s.version, ...(since ? { since } : {}), problem: e.problem };
       continue;
     }
+    const unmeasured = [
+      ...(e.labelledOutcomes === undefined
+        ? [{ metric: 'labelledOutcomes', reason: 'the inference log records no outcome time' }]
+        : []),
+      ...(e.unmeasured ?? []),
+    ];
     out[s.stage] = {
       version: s.version,
       ...(since ? { since } : {}),
       encounters: e.encounters,
-      labelledOutcomes: e.labelledOutcomes,
+      ...(e.labelledOutcomes !== undefined ? { labelledOutcomes: e.labelledOutcomes } : {}),
       ...(e.reviewed !== undefined ? { reviewed: e.reviewed, reviewedOf: e.reviewedOf ?? e.encounters } : {}),
       metrics: e.metrics.map((m) => ({ metric: m.metric, value: m.value })),
-      ...(e.unmeasured ? { unmeasured: e.unmeasured } : {}),
+      ...(unmeasured.length > 0 ? { unmeasured } : {}),
     };
   }
   return out;

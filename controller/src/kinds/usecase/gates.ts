@@ -24,7 +24,10 @@ export interface StageObservations {
   reviewedOf?: number;
   /** Operational metrics measured in the stage, for expansion criteria. */
   metrics?: readonly { metric: string; value: number }[];
-  /** Metrics that could not be measured, and why (a column the log lacks, no outcome yet). */
+  /**
+   * Metrics (or the count "labelledOutcomes") that could not be measured, and why: a column the log lacks, no
+   * outcome yet.
+   */
   unmeasured?: readonly { metric: string; reason: string }[];
   /** Why nothing could be measured in the stage (the log unreadable); counts and metrics are absent then. */
   problem?: string;
@@ -115,7 +118,8 @@ export function evaluateGates(input: GateInput): GateEvaluation {
         minLabelledOutcomes,
         measuredIn,
         input.observed?.labelledOutcomes,
-        input.observed?.problem,
+        input.observed?.problem ??
+          input.observed?.unmeasured?.find((u) => u.metric === 'labelledOutcomes')?.reason,
       ),
     );
   }
