@@ -181,12 +181,16 @@ async function generateFeatures(dir: string): Promise<void> {
     `COPY (SELECT scored_at, ${columns} FROM rows ORDER BY i) TO '${join(dir, 'features.parquet')}' (FORMAT parquet)`,
   );
   // The peer's copy: the same values as text (NULL and NaN both written nan, which the peer drops as Vigil does).
+  const plain = Array.from(
+    { length: FEATURES },
+    (_, k) => `nullif(${feature(k + 1)}, CAST('NaN' AS DOUBLE))`,
+  ).join(', ');
   for (const [name, where] of [
     ['baseline.csv', `i < ${BASELINE}`],
     ['current.csv', `i >= ${BASELINE}`],
   ] as const) {
     await connection.run(
-      `COPY (SELECT ${columns} FROM rows WHERE ${where} ORDER BY i) TO '${join(dir, name)}' (FORMAT csv, HEADER false, NULLSTR 'nan')`,
+      `COPY (SELECT ${plain} FROM rows WHERE ${where} ORDER BY i) TO '${join(dir, name)}' (FORMAT csv, HEADER false, NULLSTR 'nan')`,
     );
   }
   connection.closeSync();
