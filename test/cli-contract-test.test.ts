@@ -150,6 +150,12 @@ describe('vigil contract test: the encounter contract on the real UCI sample', (
     );
   });
 
+  it('reads a local file with --data, named as it was typed', async () => {
+    const r = await vigil('contract', 'test', CONTRACT, '--data', SAMPLE, '-o', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ result: 'Passed', rows: 5399, where: `--data: ${SAMPLE}` });
+  });
+
   it('reads the data by URL with --data', async () => {
     const server: Server = createServer((req, res) => {
       if (req.url !== '/extract/encounters.csv') return void res.writeHead(404).end();

@@ -55,6 +55,8 @@ export interface OpenSourceOptions {
   server?: string;
   /** A file (or URL) to read in place of the server's data; `{object}` names each object's file. */
   data?: string;
+  /** How results name `data`: as the person wrote it, when `data` was made relative to baseDir. */
+  dataShown?: string;
   /** The environment credentials come from; process.env when omitted. */
   env?: Env;
 }
@@ -103,7 +105,7 @@ export async function openSource(
     const named = options.server !== undefined ? serverOf(spec, options.server) : undefined;
     const format = named && !('error' in named) ? named.format : undefined;
     return openFiles(objects, {
-      label: `--data: ${options.data}`,
+      label: `--data: ${options.dataShown ?? options.data}`,
       path: options.data,
       baseDir: options.baseDir,
       ...(format !== undefined ? { format } : {}),

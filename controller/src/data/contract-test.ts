@@ -32,6 +32,8 @@ export interface ContractTestOptions {
   server?: string;
   /** A file or URL to read in place of the server's data. */
   data?: string;
+  /** How results name `data`, when it is not as the person wrote it. */
+  dataShown?: string;
   /** Where credentials come from; process.env when omitted. */
   env?: OpenSourceOptions['env'];
   now: Date;
@@ -84,13 +86,17 @@ export async function runContractTest(
   const at = toTimestamp(options.now);
   const base = { version: spec.version, at };
   const open = options.open ?? openSource;
-  const where0 = options.data !== undefined ? `--data: ${options.data}` : (options.server ?? 'no server');
+  const where0 =
+    options.data !== undefined
+      ? `--data: ${options.dataShown ?? options.data}`
+      : (options.server ?? 'no server');
   let source: ContractSource;
   try {
     source = await open(spec, {
       baseDir: options.baseDir,
       ...(options.server !== undefined ? { server: options.server } : {}),
       ...(options.data !== undefined ? { data: options.data } : {}),
+      ...(options.dataShown !== undefined ? { dataShown: options.dataShown } : {}),
       ...(options.env !== undefined ? { env: options.env } : {}),
     });
   } catch (err) {

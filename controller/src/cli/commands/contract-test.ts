@@ -101,6 +101,7 @@ export function registerContractTest(contract: Command): void {
         now,
         ...(opts.server !== undefined ? { server: opts.server } : {}),
         ...(data !== undefined ? { data } : {}),
+        ...(opts.data !== undefined ? { dataShown: opts.data } : {}),
         ...(progress ? { onProgress: progress } : {}),
       });
       if (progress) process.stderr.write('\r\u001b[K');
