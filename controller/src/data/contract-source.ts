@@ -39,7 +39,7 @@ export interface ContractSource {
   readonly dialect: ContractDialect;
   /** What is read, for status and output: "sample: data/encounters.csv", "warehouse: postgres clinical.inpatient". */
   readonly where: string;
-  /** Whether the objects' null markers are still in the data as text (a database), not read as NULL (files). */
+  /** Whether the objects' null markers are still in the data as text (a database, Parquet, JSON), not NULL (CSV). */
   readonly markersInData: boolean;
   /** Column names of the object's data, in order; DataSourceError when it has none (no such file or table). */
   columns(object: string): Promise<string[]>;
@@ -162,7 +162,8 @@ async function openFiles(
     engine: 'duckdb',
     dialect: DUCKDB_CONTRACT,
     where: where.label,
-    markersInData: false,
+    // The CSV reader reads null markers as NULL; Parquet and JSON hold them as they were written.
+    markersInData: opened.registered.some((f) => f.format !== 'csv'),
     columns: async (object) => (await opened.columns(object)).map((c) => c.name),
     query: (sql) => opened.query(sql),
     close: async () => {
