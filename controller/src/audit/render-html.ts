@@ -149,8 +149,16 @@ function sectionHtml(s: UseCaseSection, report: AuditReport): string {
     s.breaches.length === 0
       ? `<p>${escapeHtml(quietSurveillanceText(s, report))}</p>`
       : table(
-          ['When', 'Policy', 'Metric', 'Tier reached', 'Action taken', 'Reference'],
-          s.breaches.map((b) => [when(b.at), b.policy, b.metric, b.tier, b.action, b.reference]),
+          ['When', 'Policy', 'Metric', 'Tier reached', 'Action taken', 'Issue or pull request', 'Cleared'],
+          s.breaches.map((b) => [
+            when(b.at),
+            b.policy,
+            b.metric,
+            b.tier,
+            b.action,
+            b.reference,
+            b.cleared ? when(b.cleared) : 'not yet',
+          ]),
         ),
   );
   out.push('</section>');

@@ -108,9 +108,29 @@ function sectionMd(s: UseCaseSection, report: AuditReport): string[] {
   out.push('### Surveillance breaches and actions taken', '');
   if (s.breaches.length === 0) out.push(mdText(quietSurveillanceText(s, report)), '');
   else {
-    out.push(...head(['When', 'Policy', 'Metric', 'Tier reached', 'Action taken', 'Reference']));
+    out.push(
+      ...head([
+        'When',
+        'Policy',
+        'Metric',
+        'Tier reached',
+        'Action taken',
+        'Issue or pull request',
+        'Cleared',
+      ]),
+    );
     for (const b of s.breaches)
-      out.push(row([when(b.at), b.policy, b.metric, b.tier, b.action, b.reference]));
+      out.push(
+        row([
+          when(b.at),
+          b.policy,
+          b.metric,
+          b.tier,
+          b.action,
+          b.reference,
+          b.cleared ? when(b.cleared) : 'not yet',
+        ]),
+      );
     out.push('');
   }
   return out;

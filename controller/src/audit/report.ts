@@ -153,7 +153,10 @@ export interface BreachRecord {
   metric: string;
   tier: string;
   action: string;
+  /** What the action produced: the review issue's URL, the rollback Promotions with their pull requests. */
   reference?: string;
+  /** When the breach cleared; absent while it lasts. */
+  cleared?: string;
 }
 
 export interface UseCaseSection {
@@ -375,7 +378,8 @@ function breachesByUseCase(inputs: AuditInputs): Map<string, BreachRecord[]> {
         metric: a.metric,
         tier: a.tier,
         action: a.action,
-        ...opt('reference', a.reference),
+        ...opt('reference', producedBy(inputs, namespace, a)),
+        ...opt('cleared', a.cleared?.at),
       };
       for (const useCase of a.useCase ? [a.useCase] : onPolicy) {
         const key = sectionKey(namespace, useCase);
@@ -384,6 +388,28 @@ function breachesByUseCase(inputs: AuditInputs): Map<string, BreachRecord[]> {
     }
   }
   return out;
+}
+
+/**
+ * What a surveillance action produced, as an auditor follows it: the review issue's URL; each rollback Promotion
+ * with its pull request's URL once it has one; else what status recorded.
+ */
+function producedBy(
+  inputs: AuditInputs,
+  namespace: string,
+  a: NonNullable<SurveillancePolicyStatus['actions']>[number],
+): string | undefined {
+  if (a.issue) return a.issue.url;
+  if (a.action !== 'rollback' || !a.reference) return a.reference;
+  return a.reference
+    .split(',')
+    .map((name) => name.trim())
+    .map((name) => {
+      const p = inputs.promotions.find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
+      const url = p?.status?.pullRequest?.url;
+      return url ? `${name} (${url})` : name;
+    })
+    .join(', ');
 }
 
 /** The policy's evaluation as the cluster holds it: only the last one is kept, so that is what can be said. */

@@ -1,11 +1,14 @@
-// The SurveillancePolicy reconciler: on its interval, reads the metrics from the inference log and records the
-// tier each reached and what is due. Reaching a rollback tier creates the rollback Promotions of the use cases
-// that name the policy (their names are deterministic, so a retry or a second replica finds the same ones).
-// Between intervals a pass changes nothing, so it writes nothing. Review issues are recorded, not opened yet.
+// The SurveillancePolicy reconciler: on its interval, reads the metrics (inference log, Prometheus) and records
+// the tier each reached and what is due. Reaching a review tier opens one governance review issue per breach
+// (reviews.ts), closed with a comment when the breach clears. Reaching a rollback tier creates the rollback
+// Promotions of the use cases that name the policy (their names are deterministic, so a retry or a second
+// replica finds the same ones). Between intervals a pass only finishes review issues a failure left pending;
+// with none pending it changes nothing, so it writes nothing.
 import { parseDuration } from '../../../../specs/common.js';
 import { type PromotionStatus, promotionSpec } from '../../../../specs/promotion.js';
 import { signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
 import {
+  type SurveillancePolicySpec,
   type SurveillancePolicyStatus,
   surveillancePolicySpec,
 } from '../../../../specs/surveillancepolicy.js';
@@ -20,6 +23,7 @@ import {
 } from '../../promotion/rollback.js';
 import type { ConditionUpdate, ReconcileContext } from '../../runtime/index.js';
 import { defineController } from '../../runtime/index.js';
+import { condition } from '../conditions.js';
 import {
   PROMOTIONS,
   peekSpec,
@@ -29,8 +33,9 @@ import {
   statusOf,
   USE_CASES,
 } from '../resources.js';
+import { REVIEW_OPENED, type ReviewInput, reviewPending, settleReviews } from './reviews.js';
 import { noForgeReport, type RollbackReport, referenceRollbacks, rollbackReport } from './rollbacks.js';
-import { decideSurveillanceStatus } from './status.js';
+import { type ActionRecord, decideSurveillanceStatus, type MetricStatus } from './status.js';
 
 export interface SurveillanceDependencies {
   /** The governance repository root that inference log paths resolve against; none: log metrics are not read. */
@@ -74,7 +79,32 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
       const last = previous?.lastEvaluated ? Date.parse(previous.lastEvaluated) : undefined;
       const specChanged = previous?.observedGeneration !== obj.metadata?.generation;
       const dueIn = last === undefined || specChanged ? 0 : last + intervalMs - ctx.now.getTime();
-      if (dueIn > 0) return { requeueAfter: dueIn };
+      if (dueIn > 0) {
+        // Between evaluations only review issues still to open or close are worked on; Ready stands as it is.
+        const ready = readyOf(previous);
+        if (!deps.forge || !(previous?.actions ?? []).some((a) => reviewPending(a))) {
+          return { requeueAfter: dueIn, ...(ready ? { status: { conditions: [ready] } } : {}) };
+        }
+        const settled = await settleReviews(
+          reviewInput(
+            ctx,
+            deps.forge,
+            namespace,
+            name,
+            spec,
+            previous?.actions ?? [],
+            previous?.metrics ?? [],
+          ),
+        );
+        return {
+          status: {
+            actions: settled.actions,
+            conditions: [...(ready ? [ready] : []), ...(settled.condition ? [settled.condition] : [])],
+          },
+          events: settled.events,
+          requeueAfter: Math.min(dueIn, settled.retryInMs ?? dueIn),
+        };
+      }
 
       const useCases = ctx.cache
         .list(USE_CASES, namespace)
@@ -151,6 +181,22 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         conditions.push(report.condition);
         events.push(...report.events);
       }
+      let requeueAfter = intervalMs;
+      if (deps.forge) {
+        const before = new Set((previous?.actions ?? []).flatMap((a, i) => (a.cleared ? [i] : [])));
+        const justCleared = new Set(actions.flatMap((a, i) => (a.cleared && !before.has(i) ? [i] : [])));
+        const settled = await settleReviews(
+          reviewInput(ctx, deps.forge, namespace, name, spec, actions, decision.status.metrics ?? []),
+          justCleared,
+        );
+        actions = settled.actions;
+        if (settled.condition) conditions.push(settled.condition);
+        events.push(...settled.events);
+        if (settled.retryInMs !== undefined) requeueAfter = Math.min(requeueAfter, settled.retryInMs);
+      } else if (actions.some((a) => reviewPending(a) === 'open')) {
+        const message = 'the controller runs without a forge, so no governance review issue can be opened';
+        conditions.push(condition(REVIEW_OPENED, 'False', 'NoForge', message));
+      }
       return {
         status: {
           ...decision.status,
@@ -158,10 +204,53 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
           conditions: [...decision.conditions, ...conditions],
         },
         events,
-        requeueAfter: intervalMs,
+        requeueAfter,
       };
     },
   });
+}
+
+/** The Ready a pass that evaluates nothing leaves as it found it. */
+function readyOf(status: SurveillancePolicyStatus | undefined): ConditionUpdate | undefined {
+  const ready = status?.conditions?.find((c) => c.type === 'Ready');
+  return ready
+    ? { type: 'Ready', status: ready.status, reason: ready.reason, message: ready.message ?? '' }
+    : undefined;
+}
+
+/**
+ * What the review issues need from the cluster: each use case's governance repository (its sign-off policy's
+ * spec.governance.repository, else the repository that policy enforces) and the version it runs in production.
+ */
+function reviewInput(
+  ctx: ReconcileContext,
+  forge: Forge,
+  namespace: string,
+  policy: string,
+  spec: SurveillancePolicySpec,
+  actions: readonly ActionRecord[],
+  metrics: readonly MetricStatus[],
+): ReviewInput {
+  const useCase = (name: string) => ctx.cache.get(USE_CASES, namespace, name);
+  return {
+    forge,
+    namespace,
+    policy,
+    spec,
+    actions,
+    metrics,
+    now: ctx.now,
+    repositoryOf: (name) => {
+      const uc = name ? peekSpec(useCaseSpec, useCase(name)) : undefined;
+      if (!uc) return undefined;
+      const signoff = peekSpec(
+        signoffPolicySpec,
+        ctx.cache.get(SIGNOFF_POLICIES, namespace, uc.signoffPolicy),
+      );
+      return signoff?.governance?.repository ?? signoff?.enforcement.repository;
+    },
+    versionOf: (name) => statusOf<UseCaseStatus>(useCase(name))?.productionVersion,
+  };
 }
 
 /** The rollback one use case needs, from what the cache holds. */

@@ -278,3 +278,81 @@ describe('decideSurveillanceStatus: what was not read', () => {
     expect(d.due).toEqual([]);
   });
 });
+
+describe('decideSurveillanceStatus: one action per breach, and a breach that clears', () => {
+  const spec = SurveillancePolicy.parse({
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'SurveillancePolicy',
+    metadata: { name: 'watch', namespace: 'ns' },
+    spec: {
+      inferenceLog: { uri: 'log.csv' },
+      metrics: [
+        {
+          name: 'auroc',
+          kind: 'performance',
+          source: { sql: 'select 1' },
+          baseline: 0.8,
+          direction: 'higher-is-better',
+          minSamples: 10,
+          tiers: [
+            { at: 5, action: 'notify' },
+            { at: 20, action: 'review' },
+          ],
+        },
+      ],
+    },
+  }).spec;
+  /** Rounds an hour apart, each reading auroc at the value given. */
+  const rounds = (values: number[]) => {
+    let status: SurveillancePolicyStatus | undefined;
+    const decisions = values.map((value, i) => {
+      const at = new Date(Date.UTC(2026, 7, 1, i)).toISOString().replace('.000Z', 'Z');
+      const d = decideSurveillanceStatus(
+        spec,
+        [{ metric: 'auroc', value, samples: 50, at }],
+        status,
+        new Date(at),
+        ['uc'],
+      );
+      status = { ...status, ...d.status };
+      return d;
+    });
+    return { decisions, status: status! };
+  };
+  const reasons = (ds: { events: { reason: string }[] }[]) =>
+    ds.flatMap((d) => d.events.map((e) => e.reason));
+
+  it('tells the notify Event once, however many rounds the breach lasts', () => {
+    const { decisions, status } = rounds([0.75, 0.74, 0.75, 0.745]);
+    expect(reasons(decisions)).toEqual(['SurveillanceNotify']);
+    expect(status.actions?.map((a) => a.action)).toEqual(['notify']);
+    expect(decisions.map((d) => d.due.length)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('asks for one review per breach, and records every action of the breach as cleared when it ends', () => {
+    const { decisions, status } = rounds([0.75, 0.6, 0.62, 0.75, 0.79, 0.8]);
+    expect(reasons(decisions)).toEqual(['SurveillanceNotify', 'SurveillanceReview', 'MetricRecovered']);
+    expect(decisions.map((d) => d.due.map((x) => `${x.action} ${x.useCase}`))).toEqual([
+      [],
+      ['review uc'],
+      [],
+      [],
+      [],
+      [],
+    ]);
+    expect(decisions[4]!.cleared).toEqual([{ metric: 'auroc', at: '2026-08-01T04:00:00Z', value: 0.79 }]);
+    expect(status.actions?.map((a) => [a.action, a.cleared])).toEqual([
+      ['notify', { at: '2026-08-01T04:00:00Z', value: 0.79 }],
+      ['review', { at: '2026-08-01T04:00:00Z', value: 0.79 }],
+    ]);
+  });
+
+  it('treats a breach after one that cleared as a new breach, leaving the old one cleared', () => {
+    const { decisions, status } = rounds([0.6, 0.8, 0.6]);
+    expect(reasons(decisions)).toEqual(['SurveillanceReview', 'MetricRecovered', 'SurveillanceReview']);
+    expect(status.actions?.map((a) => [a.action, a.at, a.cleared?.at])).toEqual([
+      ['review', '2026-08-01T00:00:00Z', '2026-08-01T01:00:00Z'],
+      ['review', '2026-08-01T02:00:00Z', undefined],
+    ]);
+  });
+});

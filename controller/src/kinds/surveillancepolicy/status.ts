@@ -5,6 +5,7 @@
 // below the highest one already acted on triggers nothing: a metric swinging between review and notify opens
 // one review, not one per swing. Every episode's first tier is acted on, so while an episode lasts the newest
 // action recorded for the metric is its high-water mark; that is how status.actions tells episodes apart.
+// When an episode ends, each of its actions is marked cleared, with when and the value read.
 //
 // A reading below minSamples is shown but not judged: the tier and since of the last judged reading stand, so a
 // thin week neither clears a degradation nor starts a new episode. A metric with no reading this round keeps
@@ -63,12 +64,23 @@ export interface DueAction {
   message: string;
 }
 
+/** A breach that ended this round: a judged reading back below the first tier. */
+export interface ClearedBreach {
+  metric: string;
+  segment?: string;
+  /** When the reading that cleared it was read. */
+  at: string;
+  value: number;
+}
+
 export interface SurveillanceDecision {
   status: Pick<SurveillancePolicyStatus, 'lastEvaluated' | 'worstTier' | 'metrics' | 'actions'>;
   conditions: ConditionUpdate[];
   events: EventSpec[];
   /** Review issues and rollback promotions to open; status.actions already records them (reference unset). */
   due: DueAction[];
+  /** Breaches that cleared; status.actions already marks their actions cleared (open review issues to close). */
+  cleared: ClearedBreach[];
 }
 
 /** The metric as status.actions names it: the segment in brackets, e.g. "top1-accuracy[payer_type=medicaid]". */
@@ -104,6 +116,7 @@ export function decideSurveillanceStatus(
   const unread: string[] = [];
   const due: DueAction[] = [];
   const events: EventSpec[] = [];
+  const cleared: ClearedBreach[] = [];
 
   for (const metric of spec.metrics) {
     const mine = latest.filter((r) => r.metric === metric.name);
@@ -162,6 +175,12 @@ export function decideSurveillanceStatus(
       const episodeOngoing = last?.tier !== undefined && last.tier !== 'none';
       if (judgement.tier === undefined) {
         if (episodeOngoing) {
+          cleared.push({
+            metric: metric.name,
+            ...(r.segment !== undefined ? { segment: r.segment } : {}),
+            at: toTimestamp(new Date(r.at)),
+            value: r.value,
+          });
           events.push({
             type: 'Normal',
             reason: 'MetricRecovered',
@@ -204,6 +223,12 @@ export function decideSurveillanceStatus(
     action: d.action,
     ...(d.useCase !== undefined ? { useCase: d.useCase } : {}),
   }));
+  // Every action of a breach that ended is marked cleared, once: earlier breaches' actions already are.
+  const clearedBy = new Map(cleared.map((c) => [actionMetric(c.metric, c.segment), c]));
+  const kept = history.map((a) => {
+    const c = a.cleared === undefined ? clearedBy.get(a.metric) : undefined;
+    return c ? { ...a, cleared: { at: c.at, value: c.value } } : a;
+  });
   const worst = worstTier(entries.map((e) => e.tier));
   const readAt = latest.map((r) => new Date(r.at).getTime());
   return {
@@ -212,11 +237,12 @@ export function decideSurveillanceStatus(
       // Only what has been judged, now or before, has a tier: nothing judged is no verdict, not "none".
       worstTier: entries.some((e) => e.status.tier !== undefined) ? worst : undefined,
       metrics: entries.map((e) => e.status),
-      actions: [...history, ...recorded],
+      actions: [...kept, ...recorded],
     },
     conditions: [readyCondition(spec, latest, unread), healthyCondition(entries, worst)],
     events,
     due: due.filter((d) => d.action !== 'notify'),
+    cleared,
   };
 }
 
