@@ -1,7 +1,9 @@
 // Prometheus sources read from a real Prometheus (Debian's package) holding samples backfilled for the test, and
 // every way a reading can fail becoming a metric state rather than an exception or a hang.
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { surveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import {
   freePort,
@@ -183,6 +185,22 @@ describe.skipIf(prometheusMissing !== undefined && !process.env.CI)(
     });
   },
 );
+
+describe('docs/surveillance.md', () => {
+  it('shows a policy of prometheus sources the schema accepts', () => {
+    const doc = readFileSync(new URL('../../../docs/surveillance.md', import.meta.url), 'utf8');
+    const example = parse(/```yaml\n([\s\S]*?)```/.exec(doc)![1]!) as { spec: object };
+    const r = surveillancePolicySpec.safeParse(example.spec);
+    expect(r.error?.issues ?? []).toEqual([]);
+    expect(
+      r.data!.metrics.map((m) => [m.name, m.source.rangeQuery?.reduce, m.source.samplesQuery !== undefined]),
+    ).toEqual([
+      ['draft-latency-p95', undefined, false],
+      ['override-rate', undefined, true],
+      ['cycle-time-hours', 'mean', false],
+    ]);
+  });
+});
 
 describe('a Prometheus that cannot be used', () => {
   const two = [
