@@ -169,6 +169,11 @@ describe('vigil validate --base', () => {
     expect(out).not.toContain('breaking change');
   });
 
+  it('compares nothing where the base holds no contract', async () => {
+    expect(await vigil('validate', 'care-management/clinical-quarterly.yaml', '--base', 'main')).toBe(0);
+    expect(out).toContain('compared 0 DataContracts with main');
+  });
+
   it('says in one line when the ref names no commit', async () => {
     expect(await vigil('validate', 'care-management', '--base', 'no-such-branch')).toBe(1);
     expect(err.trim().split('\n')).toEqual([

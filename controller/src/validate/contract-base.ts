@@ -15,7 +15,7 @@ import {
   type SourceDocument,
   type YamlLoadOptions,
 } from '../yaml/index.js';
-import { fileAt, filesAt, repositoryRoot, resolveCommit } from './git-history.js';
+import { fileAt, filesContaining, repositoryRoot, resolveCommit } from './git-history.js';
 
 export interface LocatedBreakingChange {
   kind: string;
@@ -76,7 +76,7 @@ export async function compareContractsWithBase(
   const before = new Map<string, Found>();
   for (const path of paths) {
     const prefix = relative(root, resolvePath(path)).split(sep).join('/');
-    for (const file of await filesAt(root, commit, prefix)) {
+    for (const file of await filesContaining(root, commit, prefix, 'DataContract')) {
       if (!/\.ya?ml$/i.test(file)) continue;
       const text = await fileAt(root, commit, file);
       if (text === undefined) continue;

@@ -5,6 +5,13 @@ import { execFile } from 'node:child_process';
 /** Git could not answer: not a repository, an unknown ref. The message is one line, for the person. */
 export class GitHistoryError extends Error {
   override name = 'GitHistoryError';
+  constructor(
+    message: string,
+    /** git's exit status, when it ran. */
+    readonly exitStatus?: number,
+  ) {
+    super(message);
+  }
 }
 
 // A governance repository's YAML is small; a larger answer means a wrong path.
@@ -18,10 +25,11 @@ function git(dir: string, args: string[]): Promise<string> {
       { encoding: 'utf8', maxBuffer: MAX_BUFFER },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
-        const code = (error as NodeJS.ErrnoException).code;
+        const code = (error as { code?: unknown }).code;
         if (code === 'ENOENT') return reject(new GitHistoryError('git is not installed or not on the PATH'));
         const first = String(stderr).trim().split('\n')[0] ?? '';
-        reject(new GitHistoryError(first.replace(/^fatal: /, '') || error.message));
+        const status = typeof code === 'number' ? code : undefined;
+        reject(new GitHistoryError(first.replace(/^fatal: /, '') || error.message, status));
       },
     );
   });
@@ -48,19 +56,28 @@ export async function resolveCommit(dir: string, ref: string): Promise<string> {
   }
 }
 
-/** The files under `prefix` (relative to the repository's top) at `commit`, as paths from the top. */
-export async function filesAt(root: string, commit: string, prefix: string): Promise<string[]> {
-  const out = await git(root, [
-    'ls-tree',
-    '-r',
-    '-z',
-    '--name-only',
-    '--full-tree',
-    commit,
-    '--',
-    prefix || '.',
-  ]);
-  return out.split('\0').filter((p) => p !== '');
+/**
+ * The files under `prefix` at `commit` whose text holds `text`, as paths from the top: one git process for the
+ * whole tree, so a large repository is not read file by file.
+ */
+export async function filesContaining(
+  root: string,
+  commit: string,
+  prefix: string,
+  text: string,
+): Promise<string[]> {
+  let out: string;
+  try {
+    out = await git(root, ['grep', '-l', '-z', '-F', '-e', text, commit, '--', prefix || '.']);
+  } catch (error) {
+    // git grep exits 1 when no file matches.
+    if (error instanceof GitHistoryError && error.exitStatus === 1) return [];
+    throw error;
+  }
+  return out
+    .split('\0')
+    .filter((p) => p !== '')
+    .map((p) => (p.startsWith(`${commit}:`) ? p.slice(commit.length + 1) : p));
 }
 
 /** The text of `path` (from the repository's top) at `commit`; undefined when the commit has no such file. */
