@@ -244,6 +244,53 @@ describe('assembleAuditReport', () => {
     expect(done.useCases[0]!.promotions[0]!.breakGlass?.retrospective).toBe('done');
   });
 
+  it('shows each breach with the issue or the rollback pull request it produced, and when it cleared', () => {
+    const [sp] = inputs().surveillancePolicies;
+    const issue = 'https://github.com/northwind-health/ai-governance/issues/12';
+    const r = assembleAuditReport(
+      inputs({
+        surveillancePolicies: [
+          {
+            ...sp!,
+            status: {
+              actions: [
+                {
+                  at: '2026-03-20T06:00:00Z',
+                  metric: 'override-rate',
+                  tier: 'review',
+                  action: 'review',
+                  reference: issue,
+                  issue: { repository: 'northwind-health/ai-governance', number: 12, url: issue },
+                  cleared: { at: '2026-03-22T06:00:00Z', value: 0.12 },
+                },
+                {
+                  at: '2026-03-21T06:00:00Z',
+                  metric: 'override-rate',
+                  tier: 'rollback',
+                  action: 'rollback',
+                  useCase: 'denials-triage',
+                  reference: 'denials-triage-production-3-2-0, denials-triage-rollback-staging-3-1-4',
+                },
+              ],
+            },
+          },
+        ],
+      }),
+    );
+    expect(r.useCases[0]!.breaches.map((b) => [b.action, b.reference, b.cleared])).toEqual([
+      ['review', issue, '2026-03-22T06:00:00Z'],
+      [
+        'rollback',
+        `denials-triage-production-3-2-0 (${URL}), denials-triage-rollback-staging-3-1-4`,
+        undefined,
+      ],
+    ]);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| Issue or pull request | Cleared |');
+    expect(md).toContain(issue);
+    expect(md).toContain('not yet');
+  });
+
   it('keeps to the period: promotions open in it, surveillance actions taken in it', () => {
     const march = parsePeriod('2026-03-01', '2026-03-31');
     if ('error' in march) throw new Error(march.error);
