@@ -20,6 +20,8 @@ import {
   writeForgeStateFile,
 } from '../../forge/local/index.js';
 import { startLocalCluster } from '../../local-cluster/index.js';
+import { walkReadmissionDrift } from '../../metrics/simulate-drift.js';
+import { profilesIn, writeExampleLogs } from '../../metrics/simulate-examples.js';
 import { scanForPhi } from '../../phi/index.js';
 import { registerControllers } from '../../reconcilers.js';
 import { ClusterClient, loadKubeConfig, Manager } from '../../runtime/index.js';
@@ -45,6 +47,10 @@ export function registerStart(program: Command): void {
       'keep the local cluster state in this directory across restarts (default: in memory)',
     )
     .option(
+      '--drift',
+      "after the first evaluation, make the readmission example's scores drift until its policy trips notify, review and rollback",
+    )
+    .option(
       '--log-level <level>',
       'controller log level: fatal, error, warn, info, debug, trace, silent',
       'warn',
@@ -55,6 +61,7 @@ export function registerStart(program: Command): void {
         forgeSeed?: string;
         port: string;
         data?: string;
+        drift?: boolean;
         logLevel: string;
       }) => {
         const port = Number(opts.port);
@@ -79,35 +86,59 @@ export function registerStart(program: Command): void {
           );
         }
 
+        // Each object carries the commit its file was last changed in: the policy revision the record names. Asked
+        // of git before the cluster starts: git blocks, and a connection idle past its keep-alive fails.
+        const commits = new Map<string, string | undefined>();
+        for (const d of loaded.documents) {
+          if (!commits.has(d.file)) commits.set(d.file, lastCommitOf(resolve(d.file)));
+        }
+        if (opts.drift && !profilesIn(loaded.documents).some((p) => p.useCase === 'readmission-risk')) {
+          throw new UsageError(
+            `--drift needs the readmission example policy, which ${governance} does not hold`,
+          );
+        }
+        // The example policies' inference logs, made fresh and ending now (vigil simulate), in a copy of the
+        // governance folder the controller reads data from: the repository itself is not written to.
+        const logs = await writeExampleLogs(
+          governance,
+          loaded.documents,
+          resolve(root, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv'),
+        );
+        if (logs) {
+          say(
+            `Wrote ${logs.written.length} example inference logs ending now (${logs.written.map((w) => `${w.file}: ${w.rows} rows`).join(', ')}).`,
+          );
+        }
+
         say('Starting the local cluster (for development and tests only) ...');
         const cluster = await startLocalCluster({
           port,
           dataDir: opts.data ? resolve(opts.data) : undefined,
+        }).catch((err: unknown) => {
+          logs?.remove();
+          throw err;
         });
         let manager: Manager | undefined;
         let forge: LocalForge | undefined;
         let changeControl: ChangeControl | undefined;
         let stateFile: string | undefined;
+        const drift = new AbortController();
         const stopAll = async () => {
+          drift.abort();
           await changeControl?.stop();
           await manager?.stop();
           await forge?.stop();
           if (stateFile) removeForgeStateFile(stateFile);
           await cluster.stop();
+          logs?.remove();
         };
         try {
           const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
           const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
           say(`Installed ${crds.length} CRDs.`);
-          // Each object carries the commit its file was last changed in: the policy revision the record names.
-          const commits = new Map<string, string | undefined>();
-          const commitOf = (file: string) => {
-            if (!commits.has(file)) commits.set(file, lastCommitOf(resolve(file)));
-            return commits.get(file);
-          };
           const applied = await applyObjects(
             client,
-            loaded.documents.map((d) => withSourceRevision(d.value as KubernetesObject, commitOf(d.file))),
+            loaded.documents.map((d) => withSourceRevision(d.value as KubernetesObject, commits.get(d.file))),
           );
           say(`Applied ${applied.length} objects from ${governance}.`);
 
@@ -160,7 +191,7 @@ export function registerStart(program: Command): void {
             pushersOf: (repo: string, sha: string) => changeControl?.pushes.pushersOf(repo, sha) ?? [],
           };
           registerControllers(manager, {
-            dataDir: governance,
+            dataDir: logs?.dataDir ?? governance,
             forge: github,
             pollIntervalMs: 10_000,
             pushes,
@@ -203,6 +234,13 @@ export function registerStart(program: Command): void {
         );
         say('');
         say('Press Ctrl-C to stop.');
+        if (opts.drift && logs) {
+          const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
+          void walkReadmissionDrift({ client, logs, say, signal: drift.signal }).catch((err: unknown) => {
+            if (!drift.signal.aborted)
+              say(`Drift stopped: ${err instanceof Error ? err.message : String(err)}`);
+          });
+        }
         await new Promise<void>((done) => {
           let stopping = false;
           // Under `npm start` one Ctrl-C arrives twice (from the terminal, and forwarded by npm): the second must
