@@ -234,7 +234,14 @@ FROM ${from}`;
 
 // --- one measured run, in its own process ---------------------------------------------------------------------
 
-type Case = 'vigil-parquet' | 'bare-parquet' | 'vigil-csv' | 'bare-csv' | 'vigil-postgres' | 'bare-postgres';
+type Case =
+  | 'vigil-parquet'
+  | 'bare-parquet'
+  | 'sql-parquet'
+  | 'vigil-csv'
+  | 'bare-csv'
+  | 'vigil-postgres'
+  | 'bare-postgres';
 
 interface ChildArgs {
   case: Case;
@@ -273,13 +280,15 @@ function servers(args: ChildArgs): DataContractSpec['servers'] {
 }
 
 async function child(args: ChildArgs): Promise<RunResult> {
-  const [{ runContractTest }, { DuckDBInstance }, { default: pg }] = await Promise.all([
-    import('../controller/src/data/contract-test.js'),
-    import('@duckdb/node-api'),
-    import('pg'),
-  ]);
+  const [{ runContractTest }, { countQuery, planObject }, { DuckDBInstance }, { default: pg }] =
+    await Promise.all([
+      import('../controller/src/data/contract-test.js'),
+      import('../controller/src/data/quality-plan.js'),
+      import('@duckdb/node-api'),
+      import('pg'),
+    ]);
   const spec = contract(servers(args));
-  const [side, engine] = args.case.split('-') as ['vigil' | 'bare', 'parquet' | 'csv' | 'postgres'];
+  const [side, engine] = args.case.split('-') as ['vigil' | 'bare' | 'sql', 'parquet' | 'csv' | 'postgres'];
   let rows = 0;
   let counts: Record<string, number> = {};
   let result: string | undefined;
@@ -296,6 +305,25 @@ async function child(args: ChildArgs): Promise<RunResult> {
     rows = report.lastTest.rows ?? 0;
     result = `${report.lastTest.result}, ${report.rules.filter((r) => r.result === 'fail').length} of ${report.rules.length} rules failed`;
     counts = Object.fromEntries(report.rules.map((r) => [r.rule, r.failures ?? Number.NaN]));
+  } else if (side === 'sql') {
+    // Diagnostic: the one query Vigil compiles the contract to, run bare, as the peer runs its own.
+    const object = spec.schema![0]!;
+    const plan = planObject(
+      object,
+      0,
+      object.properties!.map((p) => p.name),
+    );
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `CREATE VIEW encounters AS SELECT * FROM read_parquet('${join(args.dir, 'encounters.parquet')}')`,
+    );
+    const reader = await connection.runAndReadAll(countQuery('encounters', plan.measures));
+    const row = reader.getRowObjectsJS()[0]!;
+    connection.closeSync();
+    instance.closeSync();
+    rows = Number(row.rows);
+    counts = Object.fromEntries(plan.measures.map((m, i) => [m.rule, Number(row[`m${i}`])]));
   } else {
     let row: Record<string, unknown>;
     if (engine === 'postgres') {
@@ -349,7 +377,7 @@ async function generate(dir: string): Promise<void> {
 
 interface Measured {
   label: string;
-  side: 'vigil' | 'bare';
+  side: 'vigil' | 'bare' | 'sql';
   engine: string;
   runs: RunResult[];
 }
@@ -357,7 +385,7 @@ interface Measured {
 function measure(cases: readonly [Case, string][], base: Omit<ChildArgs, 'case'>): Measured[] {
   const out = cases.map(([c, label]) => ({
     label,
-    side: c.split('-')[0] as 'vigil' | 'bare',
+    side: c.split('-')[0] as Measured['side'],
     engine: c.split('-')[1]!,
     runs: [] as RunResult[],
   }));
@@ -405,6 +433,7 @@ async function main(): Promise<void> {
       [
         ['bare-parquet', 'bare DuckDB statement over Parquet (peer)'],
         ['vigil-parquet', 'vigil contract test, DuckDB over Parquet'],
+        ['sql-parquet', "vigil's compiled SQL alone (diagnostic)"],
         ['bare-csv', 'bare DuckDB statement over CSV (peer)'],
         ['vigil-csv', 'vigil contract test, DuckDB over CSV'],
       ],
@@ -454,7 +483,7 @@ async function main(): Promise<void> {
     );
     for (const m of measured) {
       const bare = measured.find((x) => x.side === 'bare' && x.engine === m.engine)!;
-      const ratio = m.side === 'vigil' ? `${((rowsOf(bare) / rowsOf(m)) * 100).toFixed(0)}%` : '';
+      const ratio = m.side !== 'bare' ? `${((rowsOf(bare) / rowsOf(m)) * 100).toFixed(0)}%` : '';
       process.stdout.write(
         `  ${m.label.padEnd(44)} ${(rowsOf(m) / 1000).toFixed(2).padStart(6)} s ${Math.round(rate(m)).toLocaleString('en-US').padStart(11)} ${ratio.padStart(8)} ${`${(rss(m) / MB).toFixed(0)} MiB`.padStart(9)}\n`,
       );
