@@ -115,6 +115,18 @@ describe('vigil start', () => {
     expect(seen).toBe(expected);
   });
 
+  it('refuses in kubectl apply what vigil validate refuses, with the same message', async () => {
+    const file = join(ROOT, 'examples', 'broken', 'cron-never-fires.yaml');
+    await kubectl(['create', 'namespace', 'broken-cron-never-fires']);
+    const refused = await kubectl(['apply', '-f', file]).then(
+      () => '',
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(refused).toContain(
+      'admission webhook "validate.vigil.dev" denied the request: spec.schedule.cron: cron "0 6 30 2 *" never fires: February has no day 30; the train would never depart',
+    );
+  });
+
   it('stops everything on Ctrl-C', async () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGINT');

@@ -6,6 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { repositoryRoot } from '../../../../specs/generate.js';
+import { type LocalAdmission, startLocalAdmission } from '../../admission/local.js';
 import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
 import { lastCommitOf, withSourceRevision } from '../../apply/source-revision.js';
 import { type ChangeControl, startChangeControl } from '../../change-control.js';
@@ -122,6 +123,7 @@ export function registerStart(program: Command): void {
         let forge: LocalForge | undefined;
         let changeControl: ChangeControl | undefined;
         let stateFile: string | undefined;
+        let admission: LocalAdmission | undefined;
         const drift = new AbortController();
         const stopAll = async () => {
           drift.abort();
@@ -129,11 +131,22 @@ export function registerStart(program: Command): void {
           await manager?.stop();
           await forge?.stop();
           if (stateFile) removeForgeStateFile(stateFile);
+          // Unregistered while the cluster still answers: with --data, a webhook left behind would refuse writes.
+          await admission?.stop();
           await cluster.stop();
           logs?.remove();
         };
         try {
           const client = new ClusterClient(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath }));
+          // Before anything is applied, as in a cluster with the Helm chart's webhook: kubectl apply then refuses
+          // what vigil validate refuses, with the same message. First, too: making its certificate takes a while,
+          // and a connection the client keeps idle that long may be closed under it.
+          const webhook = await startLocalAdmission(client);
+          if ('skipped' in webhook) say(`Admission webhook not started: ${webhook.skipped}.`);
+          else {
+            admission = webhook;
+            say(`Admission webhook at ${webhook.url}: kubectl apply refuses what vigil validate refuses.`);
+          }
           const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
           say(`Installed ${crds.length} CRDs.`);
           const applied = await applyObjects(
