@@ -28,14 +28,15 @@ beforeAll(async () => {
   child.stderr!.on('data', (d) => {
     output += d;
   });
-  const deadline = Date.now() + 60_000;
+  // It writes the four example inference logs before the cluster starts.
+  const deadline = Date.now() + 90_000;
   while (!output.includes('Press Ctrl-C to stop.')) {
     if (child.exitCode !== null) throw new Error(`vigil start exited early (${child.exitCode}):\n${output}`);
-    if (Date.now() > deadline) throw new Error(`vigil start did not come up in 60 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`vigil start did not come up in 90 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   kubeconfig = /export KUBECONFIG=(\S+)/.exec(output)![1]!;
-}, 90_000);
+}, 120_000);
 
 afterAll(() => {
   if (child.exitCode === null) child.kill('SIGKILL');
@@ -55,6 +56,37 @@ describe('vigil start', () => {
     expect(out.trim().split('\n')).toHaveLength(4);
     expect(out).toContain('usecase.vigil.dev/readmission-risk condition met');
   }, 90_000);
+
+  it('makes every SurveillancePolicy Ready, with a value for each of its metrics, from logs ending now', async () => {
+    expect(output).toMatch(
+      /Wrote 4 example inference logs ending now \(data\/readmission-inference-log\.csv: \d+ rows/,
+    );
+    const out = await kubectl(['wait', '--for=condition=Ready', 'sp', '--all', '-A', '--timeout=90s']);
+    expect(out.trim().split('\n')).toHaveLength(4);
+    const list = JSON.parse(await kubectl(['get', 'sp', '-A', '-o', 'json'])) as {
+      items: {
+        metadata: { name: string };
+        spec: { metrics: { name: string }[] };
+        status: { worstTier?: string; metrics?: { name: string; segment?: string; value?: number }[] };
+      }[];
+    };
+    expect(list.items.map((sp) => sp.metadata.name).sort()).toEqual([
+      'ambient-surveillance',
+      'denials-triage-surveillance',
+      'prior-auth-surveillance',
+      'readmission-surveillance',
+    ]);
+    for (const sp of list.items) {
+      const valued = sp.status.metrics
+        ?.filter((m) => m.segment === undefined && typeof m.value === 'number')
+        .map((m) => m.name);
+      expect({ [sp.metadata.name]: valued?.sort() }).toEqual({
+        [sp.metadata.name]: sp.spec.metrics.map((m) => m.name).sort(),
+      });
+      // A fresh log is healthy: no tier reached on the first start.
+      expect({ [sp.metadata.name]: sp.status.worstTier }).toEqual({ [sp.metadata.name]: 'none' });
+    }
+  }, 120_000);
 
   it('shows every use case with risk class, versions and readiness in kubectl get', async () => {
     const lines = (await kubectl(['get', 'usecases', '-A'])).trim().split('\n');
