@@ -166,13 +166,26 @@ describe('settleReviews', () => {
     expect(out.condition).toMatchObject({ status: 'False', reason: 'ForgeUnavailable' });
   });
 
+  it('opens no issue for a breach that is over, nor for one a newer action of the metric supersedes', async () => {
+    const { forge, calls } = fakeForge();
+    const over = await settleReviews({
+      ...input(forge, [review]),
+      metrics: [{ ...metrics[0]!, tier: 'none' }],
+    });
+    expect(over.actions).toEqual([review]);
+    const older = { ...review, at: '2026-07-01T00:00:00Z' };
+    const both = await settleReviews(input(forge, [older, review]));
+    expect(both.actions.map((a) => a.issue?.number)).toEqual([undefined, 1]);
+    expect(calls.filter((c) => c.startsWith('create'))).toHaveLength(1);
+  });
+
   it('opens nothing without a governance repository, or when the evidence looks like PHI', async () => {
     const { forge, calls } = fakeForge();
     const none = await settleReviews(input(forge, [review], null));
     expect(none.condition).toMatchObject({ status: 'False', reason: 'NoRepository' });
     const phi = await settleReviews({
       ...input(forge, [{ ...review, metric: 'auroc[patient=SSN 123-45-6789]' }]),
-      metrics: [],
+      metrics: [{ ...metrics[0]!, segment: 'patient=SSN 123-45-6789' }],
     });
     expect(phi.condition).toMatchObject({ status: 'False', reason: 'PHIDetected' });
     expect(calls.filter((c) => c.startsWith('create'))).toEqual([]);

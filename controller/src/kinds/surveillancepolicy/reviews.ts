@@ -87,10 +87,19 @@ export async function settleReviews(
     return issues;
   };
 
+  // Only the newest action of a metric whose breach still shows in status may need an issue opened: an older
+  // one without an issue (recorded before issues were opened) belongs to a breach that is over.
+  const newest = new Map(actions.map((a, i) => [a.metric, i]));
+  const breached = new Set(
+    input.metrics
+      .filter((m) => m.tier !== undefined && m.tier !== 'none')
+      .map((m) => (m.segment === undefined ? m.name : `${m.name}[${m.segment}]`)),
+  );
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i]!;
-    const pending =
+    let pending =
       reviewPending(a) ?? (justCleared.has(i) && a.action === 'review' && !a.issue ? 'close' : undefined);
+    if (pending === 'open' && (newest.get(a.metric) !== i || !breached.has(a.metric))) pending = undefined;
     if (!pending) continue;
     const what = `${a.metric}${a.useCase ? ` for ${a.useCase}` : ''}`;
     const repo = a.issue?.repository ?? input.repositoryOf(a.useCase);

@@ -347,6 +347,27 @@ describe('decideSurveillanceStatus: one action per breach, and a breach that cle
     ]);
   });
 
+  it('marks cleared an action recorded before breaches were cleared, at the next reading below the first tier', () => {
+    const at = '2026-08-02T00:00:00Z';
+    const before: SurveillancePolicyStatus = {
+      metrics: [
+        { name: 'auroc', value: 0.8, baseline: 0.8, samples: 50, degradation: 0, tier: 'none', since: at },
+      ],
+      actions: [
+        { at: '2026-07-01T00:00:00Z', metric: 'auroc', tier: 'review', action: 'review', useCase: 'uc' },
+      ],
+    };
+    const d = decideSurveillanceStatus(
+      spec,
+      [{ metric: 'auroc', value: 0.8, samples: 50, at }],
+      before,
+      new Date(at),
+    );
+    expect(d.status.actions?.[0]?.cleared).toEqual({ at, value: 0.8 });
+    expect(d.events).toEqual([]);
+    expect(d.cleared).toEqual([]);
+  });
+
   it('treats a breach after one that cleared as a new breach, leaving the old one cleared', () => {
     const { decisions, status } = rounds([0.6, 0.8, 0.6]);
     expect(reasons(decisions)).toEqual(['SurveillanceReview', 'MetricRecovered', 'SurveillanceReview']);

@@ -117,6 +117,7 @@ export function decideSurveillanceStatus(
   const due: DueAction[] = [];
   const events: EventSpec[] = [];
   const cleared: ClearedBreach[] = [];
+  const belowFirstTier = new Map<string, { at: string; value: number }>();
 
   for (const metric of spec.metrics) {
     const mine = latest.filter((r) => r.metric === metric.name);
@@ -174,6 +175,8 @@ export function decideSurveillanceStatus(
 
       const episodeOngoing = last?.tier !== undefined && last.tier !== 'none';
       if (judgement.tier === undefined) {
+        // Below the first tier: any action not yet marked cleared is (actions recorded before clearing was).
+        belowFirstTier.set(key, { at: toTimestamp(new Date(r.at)), value: r.value });
         if (episodeOngoing) {
           cleared.push({
             metric: metric.name,
@@ -224,10 +227,9 @@ export function decideSurveillanceStatus(
     ...(d.useCase !== undefined ? { useCase: d.useCase } : {}),
   }));
   // Every action of a breach that ended is marked cleared, once: earlier breaches' actions already are.
-  const clearedBy = new Map(cleared.map((c) => [actionMetric(c.metric, c.segment), c]));
   const kept = history.map((a) => {
-    const c = a.cleared === undefined ? clearedBy.get(a.metric) : undefined;
-    return c ? { ...a, cleared: { at: c.at, value: c.value } } : a;
+    const c = a.cleared === undefined ? belowFirstTier.get(a.metric) : undefined;
+    return c ? { ...a, cleared: c } : a;
   });
   const worst = worstTier(entries.map((e) => e.tier));
   const readAt = latest.map((r) => new Date(r.at).getTime());
