@@ -83,7 +83,7 @@ describe('dataContractController', () => {
     expect(opened).toHaveLength(2);
   });
 
-  it('tests a PostgreSQL server without a data directory, and a Databricks one only when a workspace is set', () => {
+  it('tests a PostgreSQL server only with a login, and a Databricks one only when a workspace is set', () => {
     const spec = exampleObject().spec;
     const warehouse = {
       server: 'warehouse',
@@ -93,8 +93,14 @@ describe('dataContractController', () => {
       database: 'd',
       schema: 's',
     } as const;
-    expect(controllerServer({ ...spec, servers: [...spec.servers!, warehouse] }, { env: {} })).toMatchObject({
+    const withWarehouse = { ...spec, servers: [...spec.servers!, warehouse] };
+    expect(controllerServer(withWarehouse, { env: { PGUSER: 'vigil' } })).toMatchObject({
       server: 'warehouse',
+    });
+    expect(controllerServer({ ...spec, servers: [warehouse] }, { env: {} })).toEqual({
+      reason: 'NoReadableServer',
+      message:
+        'no server the controller can read: set PGUSER and PGPASSWORD to test warehouse; servers: warehouse (postgres)',
     });
     expect(controllerServer(spec, { env: {} })).toEqual({
       reason: 'NoDataSource',
@@ -124,7 +130,10 @@ describe('dataContractController', () => {
     ];
     obj.spec.schema![0]!.quality![0]!.schedule = '0 20 * * *';
     obj.spec.schema![0]!.quality![0]!.scheduler = 'cron';
-    const result = await dataContractController({ open, env: {} }).reconcile(ctxAt(NOW), obj);
+    const result = await dataContractController({ open, env: { PGUSER: 'vigil' } }).reconcile(
+      ctxAt(NOW),
+      obj,
+    );
     expect(opened).toEqual(['warehouse']);
     expect(result.status?.lastTest).toMatchObject({ result: 'Passed', rows: 5399 });
     expect(result.requeueAfter).toBe(14 * HOUR);
