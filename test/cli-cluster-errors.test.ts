@@ -110,6 +110,22 @@ describe('a cluster that does not answer', () => {
     expect(r).toEqual({ code: 1, out: '', err: expected() });
   });
 
+  it('vigil controller refuses a --prometheus-url that is not an http(s) URL, before it touches the cluster', async () => {
+    const r = await vigil(
+      'controller',
+      '--kubeconfig',
+      closedKubeconfig,
+      '--prometheus-url',
+      'prometheus:9090',
+      '--log-level',
+      'silent',
+    );
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringContaining('--prometheus-url must be an http:// or https:// URL; got "prometheus:9090"'),
+    ]);
+  });
+
   it('KUBECONFIG is read the same way as --kubeconfig', async () => {
     const before = process.env.KUBECONFIG;
     process.env.KUBECONFIG = closedKubeconfig;
