@@ -63,7 +63,7 @@ describe('vigil start --drift', () => {
     // Three evaluations after the first, each at least one interval apart; generous for a loaded machine.
     await waitFor('Drift done', 300);
     const steps = output.split('\n').filter((l) => /^Drift \d of 3:/.test(l));
-    expect(steps.map((l) => /strength (\d+(?:\.\d+)?)/.exec(l)?.[1])).toEqual(['0.35', '0.5', '1']);
+    expect(steps.map((l) => /strength (\d+(?:\.\d+)?)/.exec(l)?.[1])).toEqual(['0.37', '0.5', '1']);
     const evaluated = output.split('\n').filter((l) => l.startsWith('  evaluated: risk-score-psi'));
     expect(evaluated.map((l) => /\(([\w-]+)\)/.exec(l)?.[1])).toEqual([
       'moderate-shift',

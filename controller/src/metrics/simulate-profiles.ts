@@ -432,7 +432,7 @@ export const profileOf = (useCase: string): Profile | undefined =>
 
 /**
  * The drift `vigil start --drift` walks readmission risk through: the last `days` of the log drift, at each of
- * these strengths in turn. The score's PSI then reads about 0.14, 0.21 and 0.56 (notify, review and rollback of
+ * these strengths in turn. The score's PSI then reads about 0.15, 0.22 and 0.56 (notify, review and rollback of
  * the example policy); the outcome metrics do not move, since those rows have no outcome yet.
  */
-export const READMISSION_DRIFT = { days: 14, steps: [0.35, 0.5, 1] } as const;
+export const READMISSION_DRIFT = { days: 14, steps: [0.37, 0.5, 1] } as const;
