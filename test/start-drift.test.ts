@@ -1,8 +1,8 @@
 // `npm start -- --drift` as a newcomer runs it: the readmission example starts healthy, then its scores drift, and
 // its SurveillancePolicy trips notify, then review (a governance issue in the local forge), then rollback, in that
-// order, each once, as status.actions and the policy's Events record. The rollback tier creates no pull request
-// in the examples as they stand: production's 2.3.1 has no merged promotion recording what it ran before, so the
-// policy's RollbackOpened condition says NoPreviousVersion.
+// order, each once, as status.actions and the policy's Events record. The rollback tier opens a pull request
+// that takes production back to 2.2.0: no Promotion records what production ran before 2.3.1, so the version
+// comes from the deployment file's history in the local forge's ai-deployments repository.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,6 +143,48 @@ describe('vigil start --drift', () => {
     const issue = (await res.json()) as { title: string; state: string };
     expect(issue.state).toBe('open');
     expect(issue.title).toContain('risk-score-psi');
+  }, 90_000);
+
+  it('opens the rollback pull request in the local forge, back to the version the history shows', async () => {
+    const forge = /Local forge at (\S+) /.exec(output)![1]!;
+    const promo = await (async () => {
+      for (let i = 0; i < 120; i++) {
+        const list = JSON.parse(await kubectl(['get', 'promo', '-n', 'care-management', '-o', 'json'])) as {
+          items: {
+            metadata: { name: string };
+            spec: { type: string; to: string; version: string; previousVersion?: string };
+            status?: { pullRequest?: { number: number } };
+          }[];
+        };
+        const found = list.items.find((p) => p.spec.type === 'rollback' && p.status?.pullRequest);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return undefined;
+    })();
+    expect(promo?.spec).toMatchObject({
+      type: 'rollback',
+      to: 'production',
+      version: '2.2.0',
+      previousVersion: '2.3.1',
+    });
+    const seed = parse(readFileSync(join(ROOT, 'examples', 'forge', 'seed.yaml'), 'utf8')) as {
+      users: { login: string; token: string }[];
+    };
+    const token = seed.users.find((u) => u.login === 'ds-lead')!.token;
+    const res = await fetch(
+      `${forge}/repos/northwind-health/ai-deployments/pulls/${promo!.status!.pullRequest!.number}`,
+      { headers: { authorization: `token ${token}` } },
+    );
+    expect(res.status).toBe(200);
+    const pr = (await res.json()) as { state: string; merged: boolean };
+    expect(pr).toMatchObject({ state: 'open', merged: false });
+    const sp = JSON.parse(
+      await kubectl(['get', 'sp', 'readmission-surveillance', '-n', 'care-management', '-o', 'json']),
+    ) as { status: { conditions: { type: string; status: string; reason: string }[] } };
+    expect(sp.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'RollbackOpened', status: 'True', reason: 'RollbackOpened' }),
+    );
   }, 90_000);
 
   it('stops everything on Ctrl-C', async () => {

@@ -22,17 +22,21 @@ export class DeploymentHistory {
   constructor(private readonly forge: Forge) {}
 
   /**
-   * The versions the file set at each commit that changed it, newest first, read until `wanted` is found (or the
-   * listing ends): a rollback's target is usually a change or two back.
+   * The versions the file set at each commit that changed it, newest first, read until `wanted` is found (a
+   * version, or a test a version passes), or the listing ends: a rollback's target is usually a change or two back.
    */
-  async versionsBefore(target: DeploymentTarget, wanted?: string): Promise<string[]> {
+  async versionsBefore(
+    target: DeploymentTarget,
+    wanted?: string | ((version: string) => boolean),
+  ): Promise<string[]> {
+    const found = typeof wanted === 'function' ? wanted : (v: string) => v === wanted;
     const shas = await this.forge.listFileCommits(target.repo, target.file, target.branch, HISTORY_DEPTH);
     const versions: string[] = [];
     for (const sha of shas) {
       const version = await this.versionAtCommit(target, sha);
       if (version === null) continue;
       versions.push(version);
-      if (version === wanted) break;
+      if (found(version)) break;
     }
     return versions;
   }

@@ -235,6 +235,40 @@ describe('previousVersion', () => {
   });
 });
 
+describe('a version deployed before Vigil managed the stage', () => {
+  it('is learned from the deployment file history when no merged promotion records one', () => {
+    const plan = planRollback(
+      request({
+        promotions: [],
+        deployedBefore: new Map([
+          ['production', ['3.2.0', '3.1.4']],
+          ['staging', ['3.2.0', '3.2.0', '3.1.9']],
+        ]),
+      }),
+    );
+    expect(plan.rollbacks.map((r) => `${r.stage} ${r.from} -> ${r.to}`).sort()).toEqual([
+      'production 3.2.0 -> 3.1.4',
+      'staging 3.2.0 -> 3.1.9',
+    ]);
+    expect(plan.skipped).toEqual([]);
+  });
+
+  it('comes after what a merged promotion records, and skips a version a merged rollback left', () => {
+    expect(
+      previousVersion('denials-triage', 'production', '3.2.0', [promotedToProduction], ['3.2.0', '3.0.0']),
+    ).toBe('3.1.4');
+    const leftBehind = promotion(
+      'denials-triage-rollback-production-3-1-9',
+      { type: 'rollback', to: 'production', version: '3.1.9', previousVersion: '3.1.9' },
+      { phase: 'Merged', mergedAt: '2026-07-01T00:00:00Z' },
+    );
+    expect(
+      previousVersion('denials-triage', 'production', '3.2.0', [leftBehind], ['3.2.0', '3.1.9', '3.1.4']),
+    ).toBe('3.1.4');
+    expect(previousVersion('denials-triage', 'production', '3.2.0', [], ['3.2.0'])).toBeUndefined();
+  });
+});
+
 describe('breakGlassAllowed', () => {
   it('allows break-glass only where the policy declares it and covers the risk class', () => {
     expect(breakGlassAllowed(policy, 'operational')).toEqual({
@@ -339,9 +373,9 @@ describe('several use cases breached at once', () => {
     expect(report.condition.message).toContain('rollback Promotion denials-triage-rollback-production-3-1-4');
     expect(report.events.map((e) => `${e.type} ${e.reason} ${e.message.split(':')[0]}`)).toEqual([
       'Normal RollbackOpened created rollback Promotion denials-triage-rollback-production-3-1-4',
-      'Warning RollbackNotOpened denials-triage staging runs 3.2.0 and no good version it ran before is known (no merged promotion of 3.2.0 to staging records one); roll it back by hand',
+      'Warning RollbackNotOpened denials-triage staging runs 3.2.0 and no good version it ran before is known (no merged promotion of 3.2.0 to staging records one, nor does the history of its deployment file); roll it back by hand',
       'Normal RollbackOpened found rollback Promotion prior-auth-rollback-production-3-0-2',
-      'Warning RollbackNotOpened prior-auth staging runs 3.2.0 and no good version it ran before is known (no merged promotion of 3.2.0 to staging records one); roll it back by hand',
+      'Warning RollbackNotOpened prior-auth staging runs 3.2.0 and no good version it ran before is known (no merged promotion of 3.2.0 to staging records one, nor does the history of its deployment file); roll it back by hand',
     ]);
   });
 

@@ -24,6 +24,11 @@ export interface RollbackRequest {
   signoffPolicy?: SignoffPolicySpec;
   /** Every Promotion of the namespace: the history that tells what each stage ran before. */
   promotions: readonly KnownPromotion[];
+  /**
+   * Per stage, the versions its deployment file set in the GitOps repository's history, newest first: asked for
+   * when no merged promotion records what a stage ran before (a version deployed before Vigil managed it).
+   */
+  deployedBefore?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One stage to roll back: the Promotion to create, or the one that exists already for the same rollback. */
@@ -92,6 +97,7 @@ export function previousVersion(
   stage: string,
   version: string,
   promotions: readonly KnownPromotion[],
+  deployedBefore: readonly string[] = [],
 ): string | undefined {
   const here = promotions.filter(
     (p) => p.spec.useCase === useCase && p.spec.to === stage && MERGED.has(p.status?.phase ?? ''),
@@ -107,7 +113,8 @@ export function previousVersion(
     const before = p.spec.previousVersion;
     if (before !== undefined && before !== version && !rolledAway.has(before)) return before;
   }
-  return undefined;
+  // No promotion records it: the deployment file's history does, newest first.
+  return deployedBefore.find((v) => v !== version && !rolledAway.has(v));
 }
 
 /** The rollbacks a breach at the rollback tier calls for in one use case. */
@@ -132,12 +139,12 @@ export function planRollback(req: RollbackRequest): RollbackPlan {
   const byName = new Map(req.promotions.map((p) => [p.name, p]));
   for (const [stage, running] of runningVersions(useCase.spec, useCase.status)) {
     if (running !== version) continue;
-    const to = previousVersion(useCase.name, stage, version, req.promotions);
+    const to = previousVersion(useCase.name, stage, version, req.promotions, req.deployedBefore?.get(stage));
     if (to === undefined) {
       plan.skipped.push({
         stage,
         reason: 'NoPreviousVersion',
-        message: `${useCase.name} ${stage} runs ${version} and no good version it ran before is known (no merged promotion of ${version} to ${stage} records one); roll it back by hand`,
+        message: `${useCase.name} ${stage} runs ${version} and no good version it ran before is known (no merged promotion of ${version} to ${stage} records one, nor does the history of its deployment file); roll it back by hand`,
       });
       continue;
     }

@@ -126,6 +126,18 @@ const repoSeed = z.strictObject({
    * of directories each kept under its own name, or a map of path -> text.
    */
   content: z.union([z.string(), z.array(z.string()).min(1), z.record(z.string(), z.string())]).optional(),
+  /**
+   * Commits made before the content, oldest first, each setting the files it names (path -> text): a history to
+   * start from, such as the version a deployment file held before the one in `content`.
+   */
+  history: z
+    .array(
+      z.strictObject({
+        message: z.string().min(1),
+        files: z.record(z.string().min(1), z.string()),
+      }),
+    )
+    .default([]),
   /** Who makes the first commit; the first organisation maintainer when absent. */
   initialCommitter: login.optional(),
   protection: protectionSeed.optional(),

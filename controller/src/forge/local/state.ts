@@ -361,8 +361,13 @@ export class ForgeState {
       const files = initialFiles(r, baseDir);
       const committer = r.initialCommitter ?? this.firstMaintainer(owner) ?? seed.users[0]?.login ?? 'forge';
       if (!(await git.branchTip(r.defaultBranch))) {
+        let parent: string | undefined;
+        for (const earlier of r.history) {
+          const changed = new Map(Object.entries(earlier.files).map(([p, text]) => [p, Buffer.from(text)]));
+          parent = await git.commitFiles(parent, changed, earlier.message, this.identity(committer));
+        }
         const sha = await git.commitFiles(
-          undefined,
+          parent,
           files,
           files.size > 0 ? 'Initial content' : 'Initial commit',
           this.identity(committer),

@@ -13,13 +13,15 @@ import {
   surveillancePolicySpec,
 } from '../../../../specs/surveillancepolicy.js';
 import { type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
-import type { Forge } from '../../forge/forge.js';
+import { type Forge, ForgeError, ForgeUnavailableError } from '../../forge/forge.js';
 import { readMetrics } from '../../metrics/inference-log.js';
+import { DeploymentHistory } from '../../promotion/deployment-history.js';
 import {
   createRollbacks,
   type KnownPromotion,
   planRollback,
   type RollbackPlan,
+  type RollbackRequest,
 } from '../../promotion/rollback.js';
 import type { ConditionUpdate, ReconcileContext } from '../../runtime/index.js';
 import { defineController } from '../../runtime/index.js';
@@ -52,6 +54,7 @@ export interface SurveillanceDependencies {
 }
 
 export function surveillancePolicyController(deps: SurveillanceDependencies) {
+  const history = deps.forge ? new DeploymentHistory(deps.forge) : undefined;
   return defineController({
     kind: SURVEILLANCE_POLICIES,
     watches: [
@@ -161,7 +164,9 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         if (!deps.forge) {
           report = noForgeReport(rollingBack);
         } else {
-          const plans = rollingBack.map((useCase) => rollbackPlan(ctx, namespace, useCase));
+          const plans = await Promise.all(
+            rollingBack.map((useCase) => rollbackPlan(ctx, namespace, useCase, history)),
+          );
           const created = new Map<string, string>();
           const existing = new Map<string, string>();
           for (const plan of plans) {
@@ -253,8 +258,16 @@ function reviewInput(
   };
 }
 
-/** The rollback one use case needs, from what the cache holds. */
-function rollbackPlan(ctx: ReconcileContext, namespace: string, name: string): RollbackPlan {
+/**
+ * The rollback one use case needs, from what the cache holds; where no merged promotion records what a stage ran
+ * before, from its deployment file's history in the GitOps repository.
+ */
+async function rollbackPlan(
+  ctx: ReconcileContext,
+  namespace: string,
+  name: string,
+  history: DeploymentHistory | undefined,
+): Promise<RollbackPlan> {
   const obj = ctx.cache.get(USE_CASES, namespace, name);
   const spec = peekSpec(useCaseSpec, obj);
   if (!obj || !spec) {
@@ -274,7 +287,7 @@ function rollbackPlan(ctx: ReconcileContext, namespace: string, name: string): R
     const ps = peekSpec(promotionSpec, p);
     return ps ? [{ name: p.metadata.name, spec: ps, status: statusOf<PromotionStatus>(p) }] : [];
   });
-  return planRollback({
+  const request: RollbackRequest = {
     useCase: {
       namespace,
       name,
@@ -287,5 +300,34 @@ function rollbackPlan(ctx: ReconcileContext, namespace: string, name: string): R
       ctx.cache.get(SIGNOFF_POLICIES, namespace, spec.signoffPolicy),
     ),
     promotions,
-  });
+  };
+  const plan = planRollback(request);
+  const unknown = plan.skipped.filter((s) => s.reason === 'NoPreviousVersion' && s.stage !== undefined);
+  if (!history || unknown.length === 0 || plan.version === undefined) return plan;
+  // Read only as far back as the first version other than the degraded one.
+  const degraded = plan.version;
+  const deployedBefore = new Map<string, string[]>();
+  for (const { stage } of unknown) {
+    const target = spec.deployment.targets.find((t) => t.stage === stage);
+    if (!target) continue;
+    try {
+      deployedBefore.set(
+        stage!,
+        await history.versionsBefore(
+          {
+            repo: spec.deployment.repository,
+            branch: spec.deployment.branch,
+            file: target.file,
+            field: target.field,
+          },
+          (v) => v !== degraded,
+        ),
+      );
+    } catch (error) {
+      // A history the forge will not show leaves the stage as it is, and says so; an outage waits.
+      if (error instanceof ForgeUnavailableError || !(error instanceof ForgeError)) throw error;
+      ctx.log.warn({ stage, err: error.message }, 'deployment history could not be read');
+    }
+  }
+  return deployedBefore.size > 0 ? planRollback({ ...request, deployedBefore }) : plan;
 }
