@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The README's two commands, as written, in a fresh clone with nothing installed: clone the checkout's commit
 // into an empty directory; `npm start` there must install, build and run until it prints the kubeconfig, answer
-// the first kubectl command it prints, stop cleanly on Ctrl-C and leave no temporary directory behind; then
+// the first kubectl command it prints (with every kubectl .ci/run fetched, each also refused a broken example at
+// admission with vigil validate's message), stop cleanly on Ctrl-C and leave no temporary directory behind; then
 // `npm test` there must pass. Exits non-zero on the first thing that is not so.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,40 @@ if (get.status !== 0) fail(`kubectl get usecases -A, as npm start printed: ${get
 const useCases = get.stdout.trim().split('\n').length - 1;
 if (useCases < 1) fail('kubectl get usecases -A lists no use case');
 say(`kubectl get usecases -A lists ${useCases} use cases`);
+
+// Every kubectl .ci/run fetched (the current one and Debian 12's 1.20), and the one on PATH: each reads the use
+// cases, and `kubectl apply` of a mistake from examples/broken/ is refused at admission with the message
+// `vigil validate` prints for it.
+const broken = 'examples/broken/cron-never-fires.yaml';
+const validated = spawnSync(process.execPath, ['bin/vigil.js', 'validate', broken], {
+  cwd: clone,
+  encoding: 'utf8',
+  env: { ...process.env, NO_COLOR: '1' },
+});
+const expected = /^\S+:\d+:\d+: error: (.+)$/m.exec(validated.stdout ?? '')?.[1];
+if (validated.status !== 1 || !expected)
+  fail(`vigil validate ${broken} did not refuse it: ${validated.stdout}`);
+const asKubeconfig = { ...process.env, KUBECONFIG: kubeconfig };
+spawnSync('kubectl', ['create', 'namespace', 'broken-cron-never-fires'], { env: asKubeconfig });
+const kubectls = [
+  'kubectl',
+  ...['current', 'debian']
+    .map((which) => join(source, '.cache', 'kubectl', which, 'kubectl'))
+    .filter((path) => existsSync(path)),
+];
+for (const kubectl of kubectls) {
+  const version = spawnSync(kubectl, ['version', '--client'], { encoding: 'utf8' }).stdout.split('\n')[0];
+  const listed = spawnSync(kubectl, ['get', 'usecases', '-A'], { env: asKubeconfig, encoding: 'utf8' });
+  if (listed.status !== 0) fail(`${kubectl} get usecases -A (${version}): ${listed.stderr}`);
+  const applied = spawnSync(kubectl, ['apply', '-f', join(clone, broken)], {
+    env: asKubeconfig,
+    encoding: 'utf8',
+  });
+  if (applied.status === 0 || !applied.stderr.includes(`denied the request: ${expected}`)) {
+    fail(`${kubectl} apply -f ${broken} (${version}) was not refused with "${expected}": ${applied.stderr}`);
+  }
+  say(`${version}: lists the use cases; kubectl apply -f ${broken} refused: ${expected}`);
+}
 
 say('Ctrl-C');
 stopGroup('SIGINT');
