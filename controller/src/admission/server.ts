@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { PhiScanOptions } from '../phi/index.js';
+import { guardedHandler, listenGuarded } from '../runtime/http-listener.js';
 import { ADMISSION_API_VERSION, admissionReview, reviewRequest } from './review.js';
 
 export interface AdmissionServerOptions {
@@ -103,24 +103,9 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
 
   const server: Server = createServer(
     { cert: options.cert, key: options.key, minVersion: 'TLSv1.2' },
-    (req, res) => {
-      handle(req, res).catch((error: unknown) => {
-        log?.error({ err: error }, 'admission request failed');
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('internal error\n');
-      });
-    },
+    guardedHandler(handle, log, 'admission request'),
   );
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listenGuarded(server, options.port, options.host);
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
   const url = `https://${address.family === 'IPv6' && host !== '127.0.0.1' ? `[${host}]` : host}:${address.port}${path}`;
   log?.info({ url }, 'admission webhook listening');

@@ -3,10 +3,10 @@
 // processed once; a push is recorded in the push ledger (who pushed which commit) before it is answered. Nothing is processed from a delivery whose signature fails, and neither the secret nor a
 // payload is ever logged.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { guardedHandler, listenGuarded } from '../runtime/http-listener.js';
 import { inSpan } from '../tracing.js';
 import { FileDeliveryStore, SeenDeliveries } from './deliveries.js';
 import { type DeliveryOutcome, WebhookMetrics } from './metrics.js';
@@ -233,24 +233,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     });
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      log?.error({ err: error }, 'webhook request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('internal error\n');
-    });
-  });
-  // A slow sender holds no socket for long.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const server = createServer(guardedHandler(handle, log, 'webhook request'));
+  const address = await listenGuarded(server, options.port, options.host);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}${path}`;
   log?.info({ url }, 'webhook receiver listening');
