@@ -22,7 +22,8 @@ beforeAll(async () => {
     baseUrl: local.url,
     retryBaseMs: 10,
   });
-  // production ran 2.3.1 (the seed), then 2.4.0, then 2.3.1 again; silent.yaml is untouched on the branch.
+  // production ran 2.2.0 (the seed's history), 2.3.1 (the seed's content), then 2.4.0, then 2.3.1 again;
+  // silent.yaml is in the content's commit only.
   const eng = as(local, 'platform-eng');
   await branchWithChange(eng, BRANCH, FILE, (t) => t.replace('version: "2.3.1"', 'version: "2.4.0"'));
   const file = await readFile(eng, FILE, BRANCH);
@@ -44,11 +45,11 @@ afterAll(async () => {
 describe('listFileCommits', () => {
   it('lists the commits that changed the file, newest first, and only those, up to the page asked for', async () => {
     const all = await forge.listFileCommits(FULL, FILE, BRANCH);
-    expect(all).toHaveLength(3);
+    expect(all).toHaveLength(4);
     expect(all[0]).toBe(await forge.branchHead(FULL, BRANCH));
     expect(await forge.listFileCommits(FULL, FILE, BRANCH, 2)).toEqual(all.slice(0, 2));
     expect(await forge.listFileCommits(FULL, 'care-management/readmission-risk/silent.yaml', BRANCH)).toEqual(
-      all.slice(2),
+      [all[2]],
     );
     expect(await forge.listFileCommits(FULL, FILE, 'main')).toEqual(all.slice(2));
   });
@@ -58,7 +59,19 @@ describe('DeploymentHistory', () => {
   const target = { repo: FULL, branch: BRANCH, file: FILE, field: 'model.version' };
 
   it('reads the version the stage ran at each change, newest first', async () => {
-    expect(await new DeploymentHistory(forge).versionsBefore(target)).toEqual(['2.3.1', '2.4.0', '2.3.1']);
+    expect(await new DeploymentHistory(forge).versionsBefore(target)).toEqual([
+      '2.3.1',
+      '2.4.0',
+      '2.3.1',
+      '2.2.0',
+    ]);
+  });
+
+  it('stops at the first version a test accepts: a rollback reads only as far as a version other than its own', async () => {
+    expect(await new DeploymentHistory(forge).versionsBefore(target, (v) => v !== '2.3.1')).toEqual([
+      '2.3.1',
+      '2.4.0',
+    ]);
   });
 
   it('stops at the version asked about, and reads each commit once', async () => {
