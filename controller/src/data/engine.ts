@@ -30,6 +30,11 @@ export interface RegisterOptions {
    * BOOLEAN). Columns the file does not have are left out.
    */
   columnTypes?: Readonly<Record<string, string>>;
+  /**
+   * Read the file where each query needs it (a view), even a text file, rather than parse it into memory once:
+   * for a caller that runs only a query or two over it, such as a contract test.
+   */
+  readWhereItIs?: boolean;
 }
 
 export interface RegisteredFile {
@@ -138,8 +143,8 @@ export class DataEngine {
         reader = readerSql(target, { ...readerOptions, types: Object.fromEntries(types) });
       }
       // Text formats are parsed once, into memory: a policy runs dozens of queries over the same log. Parquet
-      // is columnar and stays a view, read as each query needs it.
-      const kind = format === 'parquet' ? 'VIEW' : 'TABLE';
+      // is columnar and stays a view, read as each query needs it; so does any file a caller reads only once.
+      const kind = format === 'parquet' || options.readWhereItIs ? 'VIEW' : 'TABLE';
       await this.connection.run(`CREATE OR REPLACE ${kind} ${ident(name)} AS SELECT * FROM ${reader}`);
     } catch (err) {
       throw new DataSourceError(
