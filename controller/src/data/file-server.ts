@@ -1,6 +1,6 @@
 // Where each schema object's file is on a server that carries files (contract-source.ts chooses the server).
 // The path is relative to the governance repository root. With more than one schema object, the path names each
-// object's file with a placeholder, "{object}" (or "{model}", as datacontract-cli writes it):
+// object's file with a placeholder, "{object}" (or "{model}", as datacontract-cli writes it), as in
 // data/{object}.parquet.
 
 export interface FileServer {
