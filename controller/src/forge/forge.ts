@@ -12,6 +12,18 @@ export interface FileAtRef {
   sha: string;
 }
 
+/** A file in a repository's tree, with its blob sha (the same sha means the same content). */
+export interface TreeFile {
+  path: string;
+  sha: string;
+}
+
+/** Every file at a commit; `truncated` when the forge stopped listing (GitHub: past 100,000 entries or 7 MB). */
+export interface RepositoryTree {
+  files: TreeFile[];
+  truncated: boolean;
+}
+
 export interface CommitResult {
   /** The new commit on the branch. */
   commitSha: string;
@@ -271,6 +283,8 @@ export interface Forge {
   createBranch(repo: RepoName, name: string, fromSha: string): Promise<void>;
   /** The head commit of a branch; undefined when there is no such branch. */
   branchHead(repo: RepoName, branch: string): Promise<string | undefined>;
+  /** Every file at `ref` (a branch, tag or commit), all levels deep; undefined when `ref` names nothing. */
+  listFiles(repo: RepoName, ref: string): Promise<RepositoryTree | undefined>;
   /**
    * The commits reachable from `ref` that changed `path`, newest first, at most `max` (1-100, default 100): one
    * page of the file's history. Read each with `readFile(repo, path, sha)`.

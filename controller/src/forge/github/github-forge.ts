@@ -33,6 +33,7 @@ import {
   type PullRequestReview,
   type PullRequestTimeline,
   type RepoName,
+  type RepositoryTree,
   type RequiredChecks,
   type ReviewDismissalEvent,
   type ReviewState,
@@ -233,6 +234,15 @@ export class GitHubForge implements Forge {
     // Over 1 MB the contents API sends no content; the blob API does.
     const blob = await this.gh.rest.git.getBlob({ ...r, file_sha: data.sha });
     return { content: Buffer.from(blob.data.content, 'base64').toString('utf8'), sha: data.sha };
+  }
+
+  async listFiles(repo: RepoName, ref: string): Promise<RepositoryTree | undefined> {
+    const found = await orUndefined(
+      this.gh.rest.git.getTree({ ...splitRepo(repo), tree_sha: ref, recursive: '1' }),
+    );
+    if (!found) return undefined;
+    const files = found.data.tree.flatMap((e) => (e.type === 'blob' ? [{ path: e.path, sha: e.sha }] : []));
+    return { files, truncated: found.data.truncated };
   }
 
   async listFileCommits(repo: RepoName, path: string, ref: string, max = 100): Promise<string[]> {

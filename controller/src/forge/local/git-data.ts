@@ -10,6 +10,9 @@ import type { Route } from './routes.js';
 const BLOBS_DOC = 'https://docs.github.com/rest/git/blobs#create-a-blob';
 const TREES_DOC = 'https://docs.github.com/rest/git/trees#create-a-tree';
 const COMMITS_DOC = 'https://docs.github.com/rest/git/commits#create-a-commit';
+const GET_TREE_DOC = 'https://docs.github.com/rest/git/trees#get-a-tree';
+/** GitHub lists at most this many entries of a recursive tree, then says `truncated`. */
+export const TREE_ENTRY_LIMIT = 100_000;
 const MODES = ['100644', '100755', '040000', '160000', '120000'] as const;
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -114,6 +117,37 @@ export function gitDataRoutes(forge: Forge): Route[] {
               sha: e.sha,
               ...(e.type === 'blob' ? { size: e.size } : {}),
               url: `${rep.base}/repos/${repo.fullName}/git/${e.type === 'tree' ? 'trees' : 'blobs'}/${e.sha}`,
+            })),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      template: '/repos/{owner}/{repo}/git/trees/{tree_sha}',
+      handle: async (ctx) => {
+        const repo = forge.repo(ctx);
+        // A tree sha, or (as GitHub also takes) a commit sha, branch or tag whose tree is meant.
+        const sha = await repo.git.resolveTree(ctx.params.tree_sha ?? '');
+        if (!sha) throw notFound(GET_TREE_DOC);
+        // Any value of `recursive` asks for every level, as on GitHub; absent, only the top one.
+        const entries = await repo.git.tree(sha, ctx.query.has('recursive'));
+        const url = (type: string, of: string) =>
+          `${rep.base}/repos/${repo.fullName}/git/${type === 'tree' ? 'trees' : 'blobs'}/${of}`;
+        return {
+          status: 200,
+          body: {
+            sha,
+            url: url('tree', sha),
+            truncated: entries.length > TREE_ENTRY_LIMIT,
+            tree: entries.slice(0, TREE_ENTRY_LIMIT).map((e) => ({
+              path: e.path,
+              mode: e.mode,
+              type: e.type,
+              sha: e.sha,
+              ...(e.type === 'blob' ? { size: e.size } : {}),
+              // A submodule names a commit of another repository: GitHub gives it no URL here.
+              ...(e.type === 'commit' ? {} : { url: url(e.type, e.sha) }),
             })),
           },
         };

@@ -348,6 +348,21 @@ export class BareRepo {
       });
   }
 
+  /** The tree a sha, branch or tag names (a commit's tree for a commit); undefined when it names none. */
+  async resolveTree(name: string): Promise<string | undefined> {
+    if (name.startsWith('-')) return undefined;
+    const { stdout, code } = await this.git(['rev-parse', '--verify', '--quiet', `${name}^{tree}`], {
+      okCodes: [1, 128],
+    });
+    return code === 0 ? stdout.toString('utf8').trim() : undefined;
+  }
+
+  /** A tree's entries; with `recursive`, every level, each directory listed before what it holds. */
+  async tree(sha: string, recursive: boolean): Promise<TreeEntry[]> {
+    const out = await this.text(['ls-tree', '--long', '-z', ...(recursive ? ['-r', '-t'] : []), sha]);
+    return out.split('\0').filter(Boolean).map(parseTreeLine);
+  }
+
   async blob(sha: string): Promise<Buffer> {
     return (await this.git(['cat-file', 'blob', sha])).stdout;
   }

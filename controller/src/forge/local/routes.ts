@@ -34,8 +34,9 @@ interface CompiledRoute extends Route {
   literals: number;
 }
 
-// Parameters GitHub lets span several path segments (a file path, a ref such as heads/feature/x, a basehead).
-const MULTI_SEGMENT = new Set(['path', 'ref', 'basehead']);
+// Parameters GitHub lets span several path segments (a file path, a ref such as heads/feature/x, a basehead, a
+// tree named by a branch such as feature/x).
+const MULTI_SEGMENT = new Set(['path', 'ref', 'basehead', 'tree_sha']);
 
 export function compileTemplate(template: string): { regex: RegExp; names: string[]; literals: number } {
   const names: string[] = [];
