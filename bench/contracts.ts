@@ -298,7 +298,7 @@ async function child(args: ChildArgs): Promise<RunResult> {
       baseDir: args.dir,
       now: NOW,
       server: engine === 'postgres' ? 'warehouse' : engine,
-      env: { PGUSER: args.pg?.user },
+      env: { PGUSER: args.pg?.user, PGHOST: args.pg?.host },
     });
     if (report.lastTest.result === 'Error')
       throw new Error(`vigil contract test: ${report.lastTest.message}`);
