@@ -1,9 +1,10 @@
-// The SignoffPolicy reconciler with and without a forge: teams and protection read through it, an outage waits
-// for GitHub, a missing permission needs a person.
+// The SignoffPolicy reconciler with and without a forge: teams, protection and the policy's revision read
+// through it, an outage waits for GitHub, a missing permission needs a person.
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, type Forge, ForgeUnavailableError, NotFoundError } from '../../forge/forge.js';
 import { type KubeObject, type ReconcileContext, StalledError, WaitingError } from '../../runtime/index.js';
 import { createSignoffPolicyController, signoffPolicyController } from './reconciler.js';
+import { GovernanceRepoFake } from './test-support.js';
 
 const now = new Date('2026-03-02T12:00:00Z');
 const ctx = { now } as ReconcileContext;
@@ -20,8 +21,19 @@ const policy: KubeObject = {
     enforcement: { repository: 'northwind-health/ai-deployments' },
   },
 };
+// The policy's enforcement repository, where (without spec.governance) its YAML is looked for.
+const governance = new GovernanceRepoFake('northwind-health/ai-deployments');
+const POLICY_FILE = 'revenue-cycle/governance-signoff.yaml';
+const policyCommit = governance.commit('main', {
+  [POLICY_FILE]: `apiVersion: vigil.dev/v1alpha1
+kind: SignoffPolicy
+metadata: { name: governance-signoff }
+spec: ${JSON.stringify(policy.spec)}
+`,
+});
 const forge = (overrides: Partial<Forge>) =>
   ({
+    ...governance.forge(),
     teamMembers: async (_org: string, team: string) => {
       if (team === 'compliance') throw new NotFoundError('GET team', 'Not Found', 404);
       return ['ds-lead', 'ds-2'];
@@ -117,5 +129,35 @@ describe('the policy revision', () => {
       const result = await signoffPolicyController.reconcile(ctx, annotated(value));
       expect((result.status as { revision?: string }).revision).toBeUndefined();
     }
+  });
+});
+
+describe('the policy revision with a forge', () => {
+  const annotated = (value: string): KubeObject => ({
+    ...policy,
+    metadata: { ...policy.metadata, uid: 'u-1', annotations: { 'vigil.dev/source-revision': value } },
+  });
+
+  it('is the commit of the governance repository that last changed the policy file, without an annotation', async () => {
+    const result = await createSignoffPolicyController({ forge: forge({}) }).reconcile(ctx, policy);
+    expect((result.status as { revision?: string }).revision).toBe(policyCommit);
+    expect(result.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'RevisionConfirmed', status: 'True', reason: 'FromRepository' }),
+    );
+  });
+
+  it('reads the repository again when the annotation changes, and not on a resync', async () => {
+    const controller = createSignoffPolicyController({ forge: forge({}) });
+    const forged = 'deadbeef'.repeat(5);
+    await controller.reconcile(ctx, annotated(policyCommit));
+    const listed = governance.calls.listFiles ?? 0;
+    await controller.reconcile(ctx, annotated(policyCommit));
+    expect(governance.calls.listFiles).toBe(listed);
+    const result = await controller.reconcile(ctx, annotated(forged));
+    expect(governance.calls.listFiles).toBeGreaterThan(listed);
+    expect((result.status as { revision?: string }).revision).toBe(policyCommit);
+    expect(result.events).toContainEqual(
+      expect.objectContaining({ type: 'Warning', reason: 'AnnotationDisagrees' }),
+    );
   });
 });
