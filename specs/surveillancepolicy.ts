@@ -399,12 +399,82 @@ const metricStatus = z.strictObject({
   since: dateTime.optional().describe('Since when the tier has held.'),
 });
 
+const stageMetric = z.strictObject({
+  name: z.string().describe('Metric.'),
+  segment: z.string().optional().describe('Segment; only segments that reached a tier are listed.'),
+  value: z.number().optional().describe("Last value over the version's own rows."),
+  degradation: z.number().optional().describe('Degradation, as used for tiers.'),
+  samples: z.number().int().optional().describe('Samples behind the value (the current window for psi, ks).'),
+  baselineSamples: z.number().int().optional().describe('psi, ks: samples in the baseline window.'),
+  tier: z.string().optional().describe('Tier reached; none when healthy; absent while below minSamples.'),
+  since: dateTime.optional().describe('Since when the tier has held.'),
+});
+
+const stageStatus = z
+  .strictObject({
+    stage: z.string().describe('Stage or wave, as on the release train.'),
+    version: z.string().describe('The version it runs, as the use case observed it.'),
+    production: z
+      .boolean()
+      .describe(
+        "Whether it runs production's version: then status.metrics are its readings and the tiers act (notify, review, rollback). A candidate's breach only notifies.",
+      ),
+    worstTier: z
+      .string()
+      .optional()
+      .describe('Worst action reached by its metrics: none, notify, review or rollback.'),
+    breached: z.boolean().optional().describe('Whether any metric of the version has reached a tier.'),
+    metrics: z
+      .array(stageMetric)
+      .optional()
+      .describe(
+        "A candidate's readings over its own rows of the log: each metric overall, and segments that reached a tier.",
+      ),
+    comparison: z
+      .strictObject({
+        version: z.string().describe("The version compared with: production's."),
+        inputs: z.number().int().min(0).describe('Requests (or encounters) both versions scored.'),
+        metrics: z
+          .array(
+            z.strictObject({
+              name: z.string().describe('Metric.'),
+              candidate: z.number().optional().describe("This stage's version on those requests."),
+              production: z.number().optional().describe("Production's version on the same requests."),
+              samples: z.number().int().optional().describe("Samples behind the candidate's value."),
+            }),
+          )
+          .describe('Each metric for both versions on the same requests, overall.'),
+        problem: z
+          .string()
+          .optional()
+          .describe('Why the versions could not be compared on the same requests.'),
+      })
+      .optional()
+      .describe(
+        "A candidate against production's version on the requests both scored (silent or shadow mode).",
+      ),
+    problem: z.string().optional().describe("Why the version's metrics could not be read."),
+  })
+  .describe('The version a stage runs and what surveillance found for it.');
+
 export const surveillancePolicyStatus = z
   .strictObject({
     ...statusBase,
     lastEvaluated: dateTime.optional().describe('When the metrics were last evaluated.'),
-    worstTier: z.string().optional().describe('Worst tier reached across metrics.'),
-    metrics: z.array(metricStatus).optional().describe('Per metric (and segment).'),
+    worstTier: z.string().optional().describe("Worst tier reached across metrics by production's version."),
+    candidateTier: z
+      .string()
+      .optional()
+      .describe(
+        'Worst action reached by a version that runs in a stage before production (silent, shadow, a pilot wave): none, notify, review or rollback; it only notifies.',
+      ),
+    metrics: z.array(metricStatus).optional().describe("Per metric (and segment), for production's version."),
+    stages: z
+      .array(stageStatus)
+      .optional()
+      .describe(
+        'Per stage of the use case that names the policy, the version it runs and what its metrics show, in train order.',
+      ),
     actions: z
       .array(
         z.strictObject({
@@ -470,7 +540,18 @@ export const surveillancePolicyKind: KindDefinition = {
     'Post-market surveillance: metrics, baselines, segments and tiers of degradation with their actions.',
   printerColumns: [
     { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'Evaluation interval.' },
-    { name: 'Worst', type: 'string', jsonPath: '.status.worstTier', description: 'Worst tier reached.' },
+    {
+      name: 'Worst',
+      type: 'string',
+      jsonPath: '.status.worstTier',
+      description: "Worst tier reached by production's version.",
+    },
+    {
+      name: 'Candidate',
+      type: 'string',
+      jsonPath: '.status.candidateTier',
+      description: 'Worst action reached by a version in an earlier stage (silent, shadow, pilot).',
+    },
     { name: 'Evaluated', type: 'date', jsonPath: '.status.lastEvaluated', description: 'Last evaluation.' },
     readyColumn,
     reasonColumn,

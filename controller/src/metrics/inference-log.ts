@@ -10,9 +10,11 @@
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import { type DataEngine, withEngine } from '../data/engine.js';
 import { DataSourceError, QueryError, SqlRefusedError } from '../data/errors.js';
+import { ident } from '../data/sql.js';
 import type { MetricReading } from '../kinds/surveillancepolicy/status.js';
 import { toTimestamp } from '../runtime/conditions.js';
 import { builtinOf, readBuiltin, textColumns } from './builtin.js';
+import { OUTCOME_COLUMNS } from './outcomes.js';
 import { type PrometheusReadOptions, readPrometheusMetrics } from './prometheus.js';
 import {
   ALL_VERSIONS_VIEW,
@@ -21,6 +23,7 @@ import {
   logViewSql,
   MAX_SEGMENT_VALUES,
   readingsFromRows,
+  type SameInputs,
   type Segment,
   type Shaped,
   segmentLabel,
@@ -40,13 +43,24 @@ export interface ReadMetricsOptions {
   prometheus?: Omit<PrometheusReadOptions, 'now'>;
   /** The deployed version: only its rows are read. Every version's when omitted. */
   version?: string;
+  /**
+   * Read only the requests this other version scored too, matched on the log's request_id (or encounter_id)
+   * column: a candidate and production on the same inputs. Without such a column the log's metrics are unread
+   * (NoRequestColumn).
+   */
+  sameInputsAs?: string;
   now: Date;
 }
 
 export interface MetricReadings {
   readings: MetricReading[];
   unread: UnreadMetric[];
+  /** With sameInputsAs: how many requests both versions scored. */
+  inputs?: number;
 }
+
+/** The columns a request (or encounter) id is looked for under, in order, as for stage evidence. */
+export const REQUEST_ID_COLUMNS = OUTCOME_COLUMNS.requestId;
 
 type Metric = SurveillancePolicySpec['metrics'][number];
 
@@ -79,14 +93,49 @@ export async function readMetrics(
       ...(log.format !== undefined ? { format: log.format } : {}),
       columnTypes: textColumns(spec),
     });
-    try {
-      await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version));
-    } catch (err) {
-      throw new DataSourceError(
-        'InferenceLogUnreadable',
-        `${log.uri}: cannot select the rows by ${log.timestampColumn}${options.version !== undefined ? ` and ${log.versionColumn}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+    // With sameInputsAs, the view is defined over the first request id column the log has: the engine is sealed
+    // by its first query, so the columns are found by defining it, not by asking.
+    let sameInputs: SameInputs | undefined;
+    for (const column of options.sameInputsAs !== undefined ? REQUEST_ID_COLUMNS : []) {
+      const tried = { version: options.sameInputsAs!, column };
+      try {
+        await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version, tried));
+        sameInputs = tried;
+        break;
+      } catch (err) {
+        if (!(err instanceof QueryError)) throw err;
+      }
+    }
+    if (sameInputs === undefined) {
+      try {
+        await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version));
+      } catch (err) {
+        throw new DataSourceError(
+          'InferenceLogUnreadable',
+          `${log.uri}: cannot select the rows by ${log.timestampColumn}${options.version !== undefined ? ` and ${log.versionColumn}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      }
+      if (options.sameInputsAs !== undefined) {
+        for (const m of fromLog) {
+          result.unread.push({
+            metric: m.name,
+            reason: 'NoRequestColumn',
+            message: `${m.name}: the inference log has no column ${REQUEST_ID_COLUMNS.join(' or ')}, so the requests both versions scored cannot be matched`,
+          });
+        }
+        return;
+      }
+    }
+    if (sameInputs !== undefined) {
+      const id = `CAST(${ident(sameInputs.column)} AS VARCHAR)`;
+      try {
+        const [row] = await engine.query(`SELECT count(DISTINCT ${id}) AS n FROM ${ident(LOG_VIEW)}`);
+        result.inputs = Number(row?.n ?? 0);
+      } catch (err) {
+        // The metrics say what fails with the view; the count is only shown beside them.
+        if (!(err instanceof QueryError)) throw err;
+      }
     }
     for (const m of fromLog) {
       const shaped = await readMetric(engine, spec, m, options.now, at);

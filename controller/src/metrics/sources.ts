@@ -20,10 +20,28 @@ export const MAX_SEGMENT_VALUES = 50;
 
 type InferenceLog = NonNullable<SurveillancePolicySpec['inferenceLog']>;
 
-/** The view the policy's SQL reads: one version's rows, none scored after `now`. */
-export function logViewSql(log: InferenceLog, now: Date, version?: string): string {
-  const where = [`CAST(${ident(log.timestampColumn)} AS TIMESTAMPTZ) <= ${timestamp(now)}`];
-  if (version !== undefined) where.push(`CAST(${ident(log.versionColumn)} AS VARCHAR) = ${literal(version)}`);
+/** Rows of another version, matched on a request (or encounter) id: the inputs both versions scored. */
+export interface SameInputs {
+  version: string;
+  /** The log's request or encounter id column. */
+  column: string;
+}
+
+/**
+ * The view the policy's SQL reads: one version's rows, none scored after `now`; with `sameInputs`, only the
+ * requests that other version scored too (by then).
+ */
+export function logViewSql(log: InferenceLog, now: Date, version?: string, sameInputs?: SameInputs): string {
+  const scored = `CAST(${ident(log.timestampColumn)} AS TIMESTAMPTZ) <= ${timestamp(now)}`;
+  const ofVersion = (v: string) => `CAST(${ident(log.versionColumn)} AS VARCHAR) = ${literal(v)}`;
+  const where = [scored];
+  if (version !== undefined) where.push(ofVersion(version));
+  if (sameInputs !== undefined) {
+    const id = `CAST(${ident(sameInputs.column)} AS VARCHAR)`;
+    where.push(
+      `${id} IN (SELECT ${id} FROM ${ident(ALL_VERSIONS_VIEW)} WHERE ${scored} AND ${ofVersion(sameInputs.version)})`,
+    );
+  }
   return `SELECT * FROM ${ident(ALL_VERSIONS_VIEW)} WHERE ${where.join(' AND ')}`;
 }
 
@@ -59,7 +77,9 @@ export interface UnreadMetric {
     | 'QueryFailed'
     | 'NoData'
     | 'NoDataSource'
+    | 'NoRequestColumn'
     | 'NoPrometheus'
+    | 'PrometheusNotAllowed'
     | 'PrometheusUnreachable'
     | 'PrometheusTimeout'
     | 'AmbiguousResult'

@@ -55,6 +55,23 @@ export interface EvidenceBundle {
     tier?: string;
     lastEvaluated?: string;
     metrics: { name: string; segment?: string; value?: number; baseline?: number; tier?: string }[];
+    /**
+     * The version promoted, as surveillance found it in the earlier stage that runs it (silent, shadow, a pilot):
+     * its tier there, its metrics, and production's on the same requests. A breach there is never acted on; it
+     * is shown here so that reviewers see it before they sign off.
+     */
+    candidate?: {
+      stage: string;
+      version: string;
+      tier?: string;
+      breached?: boolean;
+      metrics: { name: string; segment?: string; value?: number; tier?: string }[];
+      comparison?: {
+        version: string;
+        inputs: number;
+        metrics: { name: string; candidate?: number; production?: number }[];
+      };
+    };
   };
   changeTicket?: string;
   rollbackPlan?: string;
@@ -160,12 +177,41 @@ export function buildEvidence(input: EvidenceInput): EvidenceBundle {
           metrics: (input.surveillance.status?.metrics ?? []).map((m) =>
             defined({ name: m.name, segment: m.segment, value: m.value, baseline: m.baseline, tier: m.tier }),
           ),
+          candidate: p.type === 'promotion' ? candidateStage(input.surveillance.status, p) : undefined,
         })
       : undefined,
     changeTicket: candidate?.changeTicket,
     rollbackPlan: candidate?.rollbackPlan,
     summary: candidate?.summary,
     policy: defined({ name: input.policy.name, revision: input.policy.revision }),
+  });
+}
+
+/** What surveillance recorded for the promoted version in the stage it leaves (else any earlier stage running it). */
+function candidateStage(
+  status: SurveillancePolicyStatus | undefined,
+  p: PromotionSpec,
+): NonNullable<EvidenceBundle['surveillance']>['candidate'] {
+  const running = (status?.stages ?? []).filter((s) => !s.production && s.version === p.version);
+  const stage = running.find((s) => s.stage === p.from) ?? running[0];
+  if (!stage) return undefined;
+  return defined({
+    stage: stage.stage,
+    version: stage.version,
+    tier: stage.worstTier,
+    breached: stage.breached,
+    metrics: (stage.metrics ?? []).map((m) =>
+      defined({ name: m.name, segment: m.segment, value: m.value, tier: m.tier }),
+    ),
+    comparison: stage.comparison
+      ? {
+          version: stage.comparison.version,
+          inputs: stage.comparison.inputs,
+          metrics: stage.comparison.metrics.map((m) =>
+            defined({ name: m.name, candidate: m.candidate, production: m.production }),
+          ),
+        }
+      : undefined,
   });
 }
 

@@ -4,6 +4,11 @@
 // Promotions of the use cases that name the policy (their names are deterministic, so a retry or a second
 // replica finds the same ones). Between intervals a pass only finishes review issues a failure left pending;
 // with none pending it changes nothing, so it writes nothing.
+//
+// The tiers act for the version in production. A version an earlier stage runs (silent, shadow, a pilot wave) is
+// a candidate: its metrics are read over its own rows of the log, and over the requests production scored too,
+// beside production's on those same requests; its breach is told and recorded in status.stages (stages.ts),
+// never acted on.
 import { parseDuration } from '../../../../specs/common.js';
 import { type PromotionStatus, promotionSpec } from '../../../../specs/promotion.js';
 import { signoffPolicySpec } from '../../../../specs/signoffpolicy.js';
@@ -13,8 +18,10 @@ import {
   surveillancePolicySpec,
 } from '../../../../specs/surveillancepolicy.js';
 import { type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
+import { DataHosts } from '../../data/data-hosts.js';
+import { DataSourceError } from '../../data/errors.js';
 import { type Forge, ForgeError, ForgeUnavailableError } from '../../forge/forge.js';
-import { readMetrics } from '../../metrics/inference-log.js';
+import { readMetrics, type UnreadMetric } from '../../metrics/inference-log.js';
 import { DeploymentHistory } from '../../promotion/deployment-history.js';
 import {
   createRollbacks,
@@ -23,7 +30,7 @@ import {
   type RollbackPlan,
   type RollbackRequest,
 } from '../../promotion/rollback.js';
-import type { ConditionUpdate, ReconcileContext } from '../../runtime/index.js';
+import type { ConditionUpdate, KubeObject, ReconcileContext } from '../../runtime/index.js';
 import { defineController } from '../../runtime/index.js';
 import { condition } from '../conditions.js';
 import {
@@ -37,6 +44,15 @@ import {
 } from '../resources.js';
 import { REVIEW_OPENED, type ReviewInput, reviewPending, settleReviews } from './reviews.js';
 import { noForgeReport, type RollbackReport, referenceRollbacks, rollbackReport } from './rollbacks.js';
+import {
+  type CandidateReading,
+  candidateVersions,
+  decideStages,
+  followedStages,
+  logMetricsOnly,
+  notFollowedCondition,
+  type StagesDecision,
+} from './stages.js';
 import { type ActionRecord, decideSurveillanceStatus, type MetricStatus } from './status.js';
 
 export interface SurveillanceDependencies {
@@ -44,6 +60,8 @@ export interface SurveillanceDependencies {
   dataDir?: string;
   /** The Prometheus base URL for prometheus sources of policies that name none (--prometheus-url). */
   prometheusUrl?: string;
+  /** Hosts a policy's own prometheusUrl may name besides --prometheus-url's (VIGIL_DATA_HOSTS, --data-host). */
+  hosts?: DataHosts;
   /** Bound on each Prometheus request (default 10 s). */
   prometheusTimeoutMs?: number;
   /**
@@ -112,7 +130,7 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
       const useCases = ctx.cache
         .list(USE_CASES, namespace)
         .filter((uc) => peekSpec(useCaseSpec, uc)?.surveillancePolicy === name);
-      // The version surveilled is the one in production, when a single use case names the policy.
+      // The version whose tiers act is the one in production, when a single use case names the policy.
       const version =
         useCases.length === 1 ? statusOf<UseCaseStatus>(useCases[0])?.productionVersion : undefined;
 
@@ -123,6 +141,8 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         now: ctx.now,
         prometheus: {
           ...(deps.prometheusUrl !== undefined ? { url: deps.prometheusUrl } : {}),
+          // A policy's own prometheusUrl is asked only on --prometheus-url's host or a listed one.
+          hosts: deps.hosts ?? DataHosts.none(),
           ...(deps.prometheusTimeoutMs !== undefined ? { timeoutMs: deps.prometheusTimeoutMs } : {}),
           signal: ctx.signal,
         },
@@ -186,6 +206,20 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         conditions.push(report.condition);
         events.push(...report.events);
       }
+      // Each stage's version: production's judged above, a candidate's (silent, shadow, a pilot) told apart here.
+      const followed = useCases.length === 1 ? followedStages(stagesOf(useCases[0]!), version) : undefined;
+      let stages: StagesDecision | undefined;
+      if (followed) {
+        const reads = new Map<string, CandidateReading>();
+        for (const candidate of candidateVersions(followed)) {
+          reads.set(candidate, await readCandidate(spec, candidate, version!, deps, ctx));
+        }
+        stages = decideStages(spec, followed, decision.status.worstTier, reads, previous);
+        events.push(...stages.events);
+        conditions.push(stages.condition);
+      } else {
+        conditions.push(notFollowedCondition(whyNotFollowed(useCases)));
+      }
       let requeueAfter = intervalMs;
       if (deps.forge) {
         const before = new Set((previous?.actions ?? []).flatMap((a, i) => (a.cleared ? [i] : [])));
@@ -205,6 +239,8 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
       return {
         status: {
           ...decision.status,
+          stages: stages?.stages,
+          candidateTier: stages?.candidateTier,
           actions,
           conditions: [...decision.conditions, ...conditions],
         },
@@ -213,6 +249,84 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
       };
     },
   });
+}
+
+/** The versions a use case runs per stage, in train order: as observed (status.stages), else as declared. */
+function stagesOf(uc: KubeObject): { stage: string; version?: string }[] {
+  const observed = statusOf<UseCaseStatus>(uc)?.stages;
+  if (observed && observed.length > 0) return observed;
+  return peekSpec(useCaseSpec, uc)?.versions ?? [];
+}
+
+function whyNotFollowed(useCases: readonly KubeObject[]): string {
+  if (useCases.length === 0) {
+    return "no use case names this policy, so no stage's version is known: the metrics read every version's rows";
+  }
+  if (useCases.length > 1) {
+    return `${useCases.length} use cases name this policy (${useCases.map((u) => u.metadata.name).join(', ')}): the metrics read every version's rows, and no stage is followed`;
+  }
+  return `UseCase "${useCases[0]!.metadata.name}" has no version in production yet: the metrics read every version's rows`;
+}
+
+/**
+ * A candidate version's metrics over its own rows of the log, and, on the requests production's version scored
+ * too, its metrics and production's side by side. Only metrics read from the log: Prometheus series do not say
+ * which version served a request.
+ */
+async function readCandidate(
+  spec: SurveillancePolicySpec,
+  version: string,
+  production: string,
+  deps: SurveillanceDependencies,
+  ctx: ReconcileContext,
+): Promise<CandidateReading> {
+  const fromLog = logMetricsOnly(spec);
+  if (fromLog.metrics.length === 0 || !spec.inferenceLog) {
+    return {
+      version,
+      readings: [],
+      unread: [],
+      problem: 'every metric is read from Prometheus, whose series do not say which version served a request',
+    };
+  }
+  if (deps.dataDir === undefined) {
+    return {
+      version,
+      readings: [],
+      unread: [],
+      problem: 'the controller runs without a data directory, so the inference log is not read',
+    };
+  }
+  const read = (options: { version: string; sameInputsAs?: string }) =>
+    readMetrics(fromLog, { baseDir: deps.dataDir, now: ctx.now, ...options });
+  const lines = (unread: readonly UnreadMetric[]) => unread.map((u) => u.message);
+  try {
+    const own = await read({ version });
+    const mine = await read({ version, sameInputsAs: production });
+    const noMatch = mine.unread.find((u) => u.reason === 'NoRequestColumn');
+    const theirs =
+      noMatch || mine.inputs === 0
+        ? { readings: [], unread: [] }
+        : await read({ version: production, sameInputsAs: version });
+    return {
+      version,
+      readings: own.readings,
+      unread: lines(own.unread),
+      sameInputs: {
+        ...(mine.inputs !== undefined ? { inputs: mine.inputs } : {}),
+        candidate: mine.readings,
+        production: theirs.readings,
+        ...(noMatch
+          ? { problem: noMatch.message.replace(/^[^:]*: /, '') }
+          : mine.inputs === 0
+            ? { problem: `no request was scored by both ${version} and ${production}` }
+            : {}),
+      },
+    };
+  } catch (err) {
+    if (!(err instanceof DataSourceError)) throw err;
+    return { version, readings: [], unread: [], problem: err.message };
+  }
 }
 
 /** The Ready a pass that evaluates nothing leaves as it found it. */

@@ -87,7 +87,8 @@ export interface SurveillanceDecision {
 export const actionMetric = (name: string, segment?: string): string =>
   segment === undefined ? name : `${name}[${segment}]`;
 
-const label = (name: string, segment?: string) => (segment === undefined ? name : `${name} (${segment})`);
+export const metricLabel = (name: string, segment?: string) =>
+  segment === undefined ? name : `${name} (${segment})`;
 const round = (n: number) => Number(n.toFixed(4));
 const show = (n: number) => String(Number(n.toPrecision(12)));
 
@@ -187,14 +188,14 @@ export function decideSurveillanceStatus(
           events.push({
             type: 'Normal',
             reason: 'MetricRecovered',
-            message: `${label(metric.name, r.segment)} is back below its first tier: ${describe(metric, status)}`,
+            message: `${metricLabel(metric.name, r.segment)} is back below its first tier: ${describeReading(metric, status)}`,
           });
         }
         continue;
       }
       const highWater = episodeOngoing ? highWaterMark(metric, key, history) : -1;
       if (judgement.index <= highWater) continue;
-      const message = `${label(metric.name, r.segment)} reached ${tierLabel(judgement.tier)}: ${describe(metric, status)}`;
+      const message = `${metricLabel(metric.name, r.segment)} reached ${tierLabel(judgement.tier)}: ${describeReading(metric, status)}`;
       const action = judgement.tier.action;
       const targets = action === 'notify' || useCases.length === 0 ? [undefined] : [...useCases].sort();
       for (const useCase of targets) {
@@ -278,11 +279,14 @@ function highWaterMark(metric: Metric, key: string, history: readonly ActionReco
   return -1;
 }
 
-const tierLabel = (tier: Tier) =>
+export const tierLabel = (tier: Tier) =>
   tier.name && tier.name !== tier.action ? `${tier.name} (${tier.action})` : tier.action;
 
 /** A reading against its baseline, as a safety lead reads it. */
-function describe(metric: Metric, s: MetricStatus): string {
+export function describeReading(
+  metric: Metric,
+  s: Pick<MetricStatus, 'value' | 'tier' | 'degradation'>,
+): string {
   const value = show(s.value ?? Number.NaN);
   if (metric.degradation === 'absolute') {
     const reached = tierNamed(metric, s.tier).tier;
@@ -346,7 +350,7 @@ function healthyCondition(entries: readonly Entry[], worst: TierLevel): Conditio
     degraded.length > 1
       ? `; ${degraded.length - 1} more reading${degraded.length > 2 ? 's' : ''} degraded`
       : '';
-  const what = `${label(first.metric.name, first.status.segment)} at ${tierLabel(first.tier!)}: ${describe(first.metric, first.status)}${first.status.since ? ` since ${first.status.since}` : ''}${more}${thin}`;
+  const what = `${metricLabel(first.metric.name, first.status.segment)} at ${tierLabel(first.tier!)}: ${describeReading(first.metric, first.status)}${first.status.since ? ` since ${first.status.since}` : ''}${more}${thin}`;
   return worst === 'notify'
     ? condition('Healthy', 'True', 'NotifyTier', what)
     : condition('Healthy', 'False', 'Degraded', what);
