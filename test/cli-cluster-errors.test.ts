@@ -126,6 +126,26 @@ describe('a cluster that does not answer', () => {
     ]);
   });
 
+  it('vigil controller refuses a --data-host that is not a host, before it touches the cluster', async () => {
+    const r = await vigil(
+      'controller',
+      '--kubeconfig',
+      closedKubeconfig,
+      '--data-host',
+      'db.internal:5432',
+      '--data-host',
+      'https://db.internal',
+      '--log-level',
+      'silent',
+    );
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringContaining(
+        '--data-host: "https://db.internal" is not a host or host:port (for example db.internal or db.internal:5432)',
+      ),
+    ]);
+  });
+
   it('KUBECONFIG is read the same way as --kubeconfig', async () => {
     const before = process.env.KUBECONFIG;
     process.env.KUBECONFIG = closedKubeconfig;

@@ -227,6 +227,52 @@ describe('vigil contract test: the encounter contract on the real UCI sample', (
   });
 });
 
+describe('vigil contract test: where the login goes', () => {
+  // The governance repository's CI runs this on a pull request's contract, with a login in its environment: the
+  // author of the pull request names the host, and must not collect the login there.
+  it('does not send PGUSER and PGPASSWORD to a host the contract names unless it is PGHOST or listed', async () => {
+    const connections: number[] = [];
+    const trap = createTcpServer((socket) => {
+      connections.push(1);
+      socket.destroy();
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+    const port = (trap.address() as { port: number }).port;
+    const doc = parse(readFileSync(CONTRACT, 'utf8'));
+    doc.spec.servers.push({
+      server: 'warehouse',
+      type: 'postgres',
+      host: '127.0.0.1',
+      port,
+      database: 'clinical',
+      schema: 'inpatient',
+    });
+    const file = join(work, 'pointed-elsewhere.yaml');
+    writeFileSync(file, stringify(doc));
+    vi.stubEnv('PGUSER', 'ci-reader');
+    vi.stubEnv('PGPASSWORD', 'ci-secret');
+    vi.stubEnv('PGHOST', 'db.internal');
+    vi.stubEnv('VIGIL_DATA_HOSTS', '');
+    try {
+      const r = await vigil('contract', 'test', file, '--server', 'warehouse');
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(
+        `vigil: inpatient-encounters: the test could not run: server warehouse names host 127.0.0.1:${port}; the PostgreSQL login in this environment (PGUSER, PGPASSWORD) is sent only to PGHOST (db.internal) or a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is): list 127.0.0.1 there if it is your database\n`,
+      );
+      expect(connections).toEqual([]);
+      // Listed, the same command does connect: the refusal above was the list at work.
+      vi.stubEnv('VIGIL_DATA_HOSTS', `127.0.0.1:${port}`);
+      const listed = await vigil('contract', 'test', file, '--server', 'warehouse');
+      expect(listed.code).toBe(1);
+      expect(connections.length).toBeGreaterThan(0);
+      expect(listed.err).toContain('cannot connect');
+    } finally {
+      vi.unstubAllEnvs();
+      trap.close();
+    }
+  });
+});
+
 describe('vigil contract test --report', () => {
   let cluster: LocalCluster;
   let kubeconfig: string;

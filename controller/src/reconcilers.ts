@@ -6,6 +6,7 @@ import { releaseTrainSpec } from '../../specs/releasetrain.js';
 import { signoffPolicySpec } from '../../specs/signoffpolicy.js';
 import { surveillancePolicySpec } from '../../specs/surveillancepolicy.js';
 import { useCaseSpec } from '../../specs/usecase.js';
+import type { DataHosts } from './data/data-hosts.js';
 import type { Forge } from './forge/forge.js';
 import { SignoffGate } from './gate/index.js';
 import type { PushersOf } from './gate/signoff-gate.js';
@@ -33,6 +34,11 @@ export interface ControllerDependencies {
   dataDir?: string;
   /** The Prometheus base URL for prometheus sources of policies that name none. */
   prometheusUrl?: string;
+  /**
+   * Hosts besides PGHOST and DATABRICKS_HOST that the controller's database login may go to and that data and
+   * Prometheus may be read from (VIGIL_DATA_HOSTS, --data-host); a spec naming another host is not read.
+   */
+  hosts?: DataHosts;
   /**
    * The forge (GitHub, or the local forge) for pull requests and sign-off. Without one, Vigil reports state
    * but opens no pull request: trains do not depart and there are no Promotions to follow.

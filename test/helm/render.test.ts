@@ -487,6 +487,18 @@ describe('optional features', () => {
     expect(ofKind(everything, 'Secret')).toEqual([]);
   });
 
+  it('passes each data host to the controller, and refuses one that is not a host', async () => {
+    const rendered = await render({ controller: { dataHosts: ['db.internal:5432', 'lake.example.com'] } });
+    expect(args(rendered).filter((a) => a.startsWith('--data-host'))).toEqual([
+      '--data-host=db.internal:5432',
+      '--data-host=lake.example.com',
+    ]);
+    expect(args(defaults).filter((a) => a.startsWith('--data-host'))).toEqual([]);
+    await expect(render({ controller: { dataHosts: ['https://db.internal'] } })).rejects.toThrow(
+      /controller\.dataHosts\.0: Does not match pattern/,
+    );
+  });
+
   it('pins the image by digest', () => {
     expect(get(container(everything), 'image')).toBe(`ghcr.io/vigil-dev/vigil@sha256:${'a'.repeat(64)}`);
   });

@@ -38,7 +38,8 @@ const figures = (rules: RuleResult[]) =>
 
 describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the contract test in PostgreSQL', () => {
   let server: PostgresServer | undefined;
-  const env = () => ({ PGUSER: server!.user });
+  // The login goes to PGHOST: the server the contract names.
+  const env = () => ({ PGUSER: server!.user, PGHOST: server!.host });
   const withServer = (spec: DataContractSpec, schema: string): DataContractSpec => ({
     ...spec,
     servers: [
@@ -185,7 +186,7 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the contract test in Pos
       baseDir: GOVERNANCE_ROOT,
       now: NOW,
       server: 'warehouse',
-      env: { PGUSER: 'nobody-here' },
+      env: { PGUSER: 'nobody-here', PGHOST: server!.host },
     });
     expect(r.lastTest.result).toBe('Error');
     expect(r.lastTest.message).toMatch(

@@ -4,9 +4,11 @@
 //   embedded, sealed to the files it registered (engine.ts). A URL is downloaded to a temporary directory first.
 // - PostgreSQL (type postgres or postgresql: host, port, database, schema): the `pg` client, every query in a
 //   READ ONLY transaction. Credentials come from the environment (PGUSER, PGPASSWORD, PGSSLMODE...), never from
-//   the contract.
+//   the contract, and go only to PGHOST or a host VIGIL_DATA_HOSTS lists (data-hosts.ts): the contract's author
+//   chooses the host, not where the login goes.
 // - Databricks SQL (type databricks: catalog, schema; host optional): the official `@databricks/sql` driver,
-//   with DATABRICKS_HOST, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN from the environment.
+//   with DATABRICKS_HOST, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN from the environment; the token goes only to
+//   DATABRICKS_HOST or a listed host.
 //
 // Every source names each schema object by its name in SQL, as a contract's own `sql` rules do ("FROM
 // encounters"): DuckDB registers a view of that name; a database prefixes each query with a WITH clause that
@@ -26,6 +28,7 @@ import {
   type EngineName,
   POSTGRES_CONTRACT,
 } from './contract-dialect.js';
+import { DataHosts, databricksHostRefusal, postgresHostRefusal, urlRefusal } from './data-hosts.js';
 import { DataEngine, firstKeyword, type Row } from './engine.js';
 import { DataSourceError, QueryError, redactEngineMessage, SqlRefusedError } from './errors.js';
 import { objectPath } from './file-server.js';
@@ -59,6 +62,13 @@ export interface OpenSourceOptions {
   dataShown?: string;
   /** The environment credentials come from; process.env when omitted. */
   env?: Env;
+  /** Hosts credentials may go to besides PGHOST and DATABRICKS_HOST; VIGIL_DATA_HOSTS of `env` when omitted. */
+  hosts?: DataHosts;
+  /**
+   * Fetch a server's data URL only from a host `hosts` lists: the controller, which must not reach into its
+   * cluster's network for whoever wrote a contract. A person running the CLI fetches what they ask for.
+   */
+  fetchOnlyListed?: boolean;
 }
 
 const POSTGRES_TYPES = new Set(['postgres', 'postgresql']);
@@ -114,28 +124,55 @@ export async function openSource(
   const server = serverOf(spec, options.server);
   if ('error' in server) throw new DataSourceError('NoReadableServer', server.error);
   const env = options.env ?? process.env;
+  const hosts = options.hosts ?? listedHosts(env);
   const file = fileOf(server);
   if (file !== undefined) {
     return openFiles(objects, {
+      ...(options.fetchOnlyListed ? { onlyFrom: { hosts, what: `server ${server.server}` } } : {}),
       label: `${server.server}: ${file}`,
       path: file,
       baseDir: options.baseDir,
       ...(server.format !== undefined ? { format: server.format } : {}),
     });
   }
+  const refusal = POSTGRES_TYPES.has(server.type)
+    ? postgresHostRefusal(server, env, hosts)
+    : databricksHostRefusal(server, env, hosts);
+  if (refusal) throw new DataSourceError('HostNotAllowed', refusal);
   if (POSTGRES_TYPES.has(server.type)) return openPostgres(server, objects, env);
   return openDatabricks(server, objects, env);
+}
+
+/** VIGIL_DATA_HOSTS of `env`; a list that does not read is the person's mistake, said in one line. */
+function listedHosts(env: Env): DataHosts {
+  try {
+    return DataHosts.from(env);
+  } catch (err) {
+    throw new DataSourceError('BadDataHosts', (err as Error).message);
+  }
 }
 
 // --- files: DuckDB ----------------------------------------------------------------------------------------------
 
 async function openFiles(
   objects: readonly SchemaObject[],
-  where: { label: string; path: string; baseDir: string; format?: string },
+  where: {
+    label: string;
+    path: string;
+    baseDir: string;
+    format?: string;
+    /** Fetch a URL only from a host these list. */
+    onlyFrom?: { hosts: DataHosts; what: string };
+  },
 ): Promise<ContractSource> {
   const paths = objects.map((o) => {
     const p = objectPath({ server: where.label, path: where.path }, o.name, objects.length);
     if (typeof p !== 'string') throw new DataSourceError('AmbiguousPath', p.error);
+    const refusal =
+      where.onlyFrom && /^https?:\/\//i.test(p)
+        ? urlRefusal(p, where.onlyFrom.hosts, where.onlyFrom.what)
+        : undefined;
+    if (refusal) throw new DataSourceError('HostNotAllowed', refusal);
     return p;
   });
   const remote = paths.some((p) => /^https?:\/\//i.test(p));

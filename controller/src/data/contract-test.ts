@@ -36,6 +36,10 @@ export interface ContractTestOptions {
   dataShown?: string;
   /** Where credentials come from; process.env when omitted. */
   env?: OpenSourceOptions['env'];
+  /** Hosts credentials may go to besides PGHOST and DATABRICKS_HOST; VIGIL_DATA_HOSTS of `env` when omitted. */
+  hosts?: OpenSourceOptions['hosts'];
+  /** Fetch a data URL only from a host `hosts` lists (the controller); any URL when false (the CLI). */
+  fetchOnlyListed?: boolean;
   now: Date;
   /** Told before each query: which step of how many, and what it checks (names and counts only). */
   onProgress?: (progress: { step: number; steps: number; what: string }) => void;
@@ -98,6 +102,8 @@ export async function runContractTest(
       ...(options.data !== undefined ? { data: options.data } : {}),
       ...(options.dataShown !== undefined ? { dataShown: options.dataShown } : {}),
       ...(options.env !== undefined ? { env: options.env } : {}),
+      ...(options.hosts !== undefined ? { hosts: options.hosts } : {}),
+      ...(options.fetchOnlyListed ? { fetchOnlyListed: true } : {}),
     });
   } catch (err) {
     if (isDataError(err)) {

@@ -12,6 +12,7 @@ import {
   type Sample,
   startPrometheus,
 } from '../../../test/fixtures/prometheus-server.js';
+import { DataHosts } from '../data/data-hosts.js';
 import { decideSurveillanceStatus } from '../kinds/surveillancepolicy/status.js';
 import { readPrometheusMetrics } from './prometheus.js';
 
@@ -301,5 +302,66 @@ describe('a Prometheus that cannot be used', () => {
       message:
         "first: http://grafana.test answered HTTP 200 without the Prometheus API's JSON; is it the Prometheus server's base URL?",
     });
+  });
+});
+
+// Whoever may write a SurveillancePolicy in one namespace writes its prometheusUrl: the controller must not
+// become their way into the cluster's network (a metadata endpoint, an internal service).
+describe("a policy's own prometheusUrl, read by the controller", () => {
+  const two = [metric('turnaround', { prometheus: 'review_turnaround_hours' })];
+  async function counting() {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    return { requests, url, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  it('is not asked when its host is neither --prometheus-url nor listed', async () => {
+    const internal = await counting();
+    try {
+      const { readings, unread } = await readPrometheusMetrics(policy(two, `${internal.url}/internal`), {
+        now: NOW,
+        url: 'http://prometheus.monitoring:9090',
+        hosts: DataHosts.none(),
+      });
+      expect(internal.requests).toEqual([]);
+      expect(readings).toEqual([]);
+      expect(unread).toEqual([
+        {
+          metric: 'turnaround',
+          reason: 'PrometheusNotAllowed',
+          message:
+            "turnaround: spec.prometheusUrl names host 127.0.0.1, which this controller does not reach: it reads only from a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is), or --prometheus-url's http://prometheus.monitoring:9090",
+        },
+      ]);
+    } finally {
+      await internal.close();
+    }
+  });
+
+  it('is asked when it is on --prometheus-url, or on a listed host', async () => {
+    const own = await counting();
+    try {
+      await readPrometheusMetrics(policy(two, `${own.url}/`), {
+        now: NOW,
+        url: own.url,
+        hosts: DataHosts.none(),
+      });
+      expect(own.requests).toHaveLength(1);
+      const port = Number(new URL(own.url).port);
+      await readPrometheusMetrics(policy(two, own.url), {
+        now: NOW,
+        hosts: DataHosts.from({}, [{ host: '127.0.0.1', port }]),
+      });
+      expect(own.requests).toHaveLength(2);
+      expect(own.requests[1]).toMatch(/^\/api\/v1\/query/);
+    } finally {
+      await own.close();
+    }
   });
 });

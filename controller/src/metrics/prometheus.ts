@@ -7,9 +7,11 @@
 // is bounded by a timeout), a query Prometheus refuses, no series, several series where one was expected, NaN or
 // an infinite value. A `samplesQuery` gives the number of observations each value rests on, matched series by
 // series; without one Prometheus gives no count and the value is judged as read.
+
 import { z } from 'zod';
 import { parseDuration } from '../../../specs/common.js';
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
+import { type DataHosts, urlRefusal } from '../data/data-hosts.js';
 import type { MetricReading } from '../kinds/surveillancepolicy/status.js';
 import { toTimestamp } from '../runtime/conditions.js';
 import type { Shaped, UnreadMetric } from './sources.js';
@@ -27,6 +29,12 @@ export interface PrometheusReadOptions {
   signal?: AbortSignal;
   /** The HTTP client: Node's fetch by default; tests pass their own. */
   fetch?: typeof fetch;
+  /**
+   * The controller's list of hosts: a policy's own prometheusUrl is asked only when it is on `url`'s host and port
+   * or a listed one, so whoever writes a policy cannot make the controller reach into its cluster's network. The
+   * CLI, run by a person on a policy they chose, passes none.
+   */
+  hosts?: DataHosts;
 }
 
 export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 10_000;
@@ -72,6 +80,16 @@ export async function readPrometheusMetrics(
   const metrics = spec.metrics.filter((m) => m.source.prometheus !== undefined);
   if (metrics.length === 0) return out;
   const base = spec.prometheusUrl ?? options.url;
+  const refusal =
+    spec.prometheusUrl !== undefined && options.hosts !== undefined
+      ? prometheusRefusal(spec.prometheusUrl, options.url, options.hosts)
+      : undefined;
+  if (refusal !== undefined) {
+    for (const m of metrics) {
+      out.unread.push({ metric: m.name, reason: 'PrometheusNotAllowed', message: `${m.name}: ${refusal}` });
+    }
+    return out;
+  }
   if (!base) {
     for (const m of metrics) {
       out.unread.push({
@@ -90,6 +108,14 @@ export async function readPrometheusMetrics(
     out.unread.push(...shaped.unread);
   }
   return out;
+}
+
+/** Why the controller may not ask the policy's own Prometheus: neither --prometheus-url's host nor a listed one. */
+function prometheusRefusal(named: string, own: string | undefined, hosts: DataHosts): string | undefined {
+  const origin = (u: string) => (URL.canParse(u) ? new URL(u).origin : undefined);
+  if (own !== undefined && origin(named) !== undefined && origin(named) === origin(own)) return undefined;
+  const refusal = urlRefusal(named, hosts, 'spec.prometheusUrl');
+  return refusal && own !== undefined ? `${refusal}, or --prometheus-url's ${origin(own)}` : refusal;
 }
 
 async function readOne(client: PrometheusClient, m: Metric, now: Date, at: string): Promise<Shaped> {

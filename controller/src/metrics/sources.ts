@@ -80,6 +80,7 @@ export interface UnreadMetric {
     | 'NoRequestColumn'
     | 'NoPrometheus'
     | 'PrometheusNotAllowed'
+    | 'PrometheusNotAllowed'
     | 'PrometheusUnreachable'
     | 'PrometheusTimeout'
     | 'AmbiguousResult'

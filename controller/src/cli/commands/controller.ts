@@ -1,4 +1,5 @@
 // `vigil controller`: run the controller against any cluster, found by the usual kubeconfig rules.
+
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -7,6 +8,7 @@ import pino from 'pino';
 import { parseDuration } from '../../../../specs/common.js';
 import { readServingCertificate, startAdmissionServer } from '../../admission/index.js';
 import { startChangeControl } from '../../change-control.js';
+import { DataHosts, type HostRule, parseHostList } from '../../data/data-hosts.js';
 import type { Forge } from '../../forge/forge.js';
 import {
   appCredentialsFromFile,
@@ -35,6 +37,7 @@ interface ControllerOptions {
   watchNamespaces?: string;
   dataDir?: string;
   prometheusUrl?: string;
+  dataHost?: string[];
   otlpEndpoint?: string;
   gracePeriod: string;
   kubeApiQps: string;
@@ -95,6 +98,11 @@ export function registerController(program: Command): void {
       'Prometheus HTTP API base URL for prometheus sources of surveillance policies that name none',
     )
     .option(
+      '--data-host <host[:port],...>',
+      'a host besides PGHOST and DATABRICKS_HOST that the database login may go to and that contracts and policies may name for data or Prometheus (repeatable; also VIGIL_DATA_HOSTS)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
       '--otlp-endpoint <url>',
       'send traces (reconciles, GitHub calls, data queries, webhook deliveries) over OTLP/HTTP to this traces URL; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off',
     )
@@ -144,6 +152,7 @@ export function registerController(program: Command): void {
         throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got "${logLevel}"`);
       const port = portOption('--metrics-port', opts.metricsPort);
       const prometheusUrl = opts.prometheusUrl ? prometheusUrlOption(opts.prometheusUrl) : undefined;
+      const hosts = dataHostsOption(opts.dataHost ?? []);
       const namespaces = opts.watchNamespaces?.split(',').filter(Boolean) ?? [];
       if (namespaces.length > 1) {
         throw new UsageError(
@@ -183,6 +192,7 @@ export function registerController(program: Command): void {
         controllers: {
           dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined,
           ...(prometheusUrl ? { prometheusUrl } : {}),
+          hosts,
           pushes,
         },
       });
@@ -359,6 +369,24 @@ function admissionCertificate(opts: ControllerOptions): { cert: Buffer; key: Buf
 async function webhookSecret(file: string | undefined): Promise<string> {
   if (!file) throw new UsageError('--webhook-port needs --webhook-secret-file: deliveries must be signed');
   return secretFromFile(file, 'webhook secret');
+}
+
+/**
+ * The hosts --data-host and VIGIL_DATA_HOSTS list: where the controller's database login may go, and where a spec
+ * may send it for data or Prometheus. A malformed entry stops the controller before it starts.
+ */
+function dataHostsOption(flags: string[]): DataHosts {
+  const extra: HostRule[] = [];
+  for (const flag of flags) {
+    const parsed = parseHostList(flag, '--data-host');
+    if ('error' in parsed) throw new UsageError(parsed.error);
+    extra.push(...parsed);
+  }
+  try {
+    return DataHosts.from(process.env, extra);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** --prometheus-url: an http(s) URL, refused at start rather than at the first evaluation. */

@@ -10,6 +10,7 @@ import { type LocalAdmission, startLocalAdmission } from '../../admission/local.
 import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
 import { lastCommitOf, withSourceRevision } from '../../apply/source-revision.js';
 import { type ChangeControl, startChangeControl } from '../../change-control.js';
+import { DataHosts } from '../../data/data-hosts.js';
 import { formatDiagnostic } from '../../diagnostics.js';
 import { appCredentialsFromSecret, createGitHubForge } from '../../forge/github/index.js';
 import {
@@ -68,6 +69,13 @@ export function registerStart(program: Command): void {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
           throw new UsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
+        }
+        // The hosts VIGIL_DATA_HOSTS lists: where a database login may go and a policy's Prometheus may be.
+        let hosts: DataHosts;
+        try {
+          hosts = DataHosts.from(process.env);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
         }
         const root = repositoryRoot();
         const governance = resolve(opts.governance ?? resolve(root, 'examples'));
@@ -205,6 +213,7 @@ export function registerStart(program: Command): void {
           };
           registerControllers(manager, {
             dataDir: logs?.dataDir ?? governance,
+            hosts,
             forge: github,
             pollIntervalMs: 10_000,
             pushes,

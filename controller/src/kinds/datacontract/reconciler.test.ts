@@ -1,12 +1,14 @@
 // The DataContract reconciler tests the contract's data on the contract's own schedule, on whichever engine its
 // server needs, and writes counts only to status.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DataContract, type DataContractSpec } from '../../../../specs/datacontract.js';
 import { type OpenSourceOptions, openSource } from '../../data/contract-source.js';
+import { DataHosts } from '../../data/data-hosts.js';
 import type { KubeObject, ReconcileContext } from '../../runtime/index.js';
 import { controllerServer, dataContractController } from './reconciler.js';
 import { nextTestAt } from './test-schedule.js';
@@ -94,7 +96,7 @@ describe('dataContractController', () => {
       schema: 's',
     } as const;
     const withWarehouse = { ...spec, servers: [...spec.servers!, warehouse] };
-    expect(controllerServer(withWarehouse, { env: { PGUSER: 'vigil' } })).toMatchObject({
+    expect(controllerServer(withWarehouse, { env: { PGUSER: 'vigil', PGHOST: 'db' } })).toMatchObject({
       server: 'warehouse',
     });
     expect(controllerServer({ ...spec, servers: [warehouse] }, { env: {} })).toEqual({
@@ -130,7 +132,7 @@ describe('dataContractController', () => {
     ];
     obj.spec.schema![0]!.quality![0]!.schedule = '0 20 * * *';
     obj.spec.schema![0]!.quality![0]!.scheduler = 'cron';
-    const result = await dataContractController({ open, env: { PGUSER: 'vigil' } }).reconcile(
+    const result = await dataContractController({ open, env: { PGUSER: 'vigil', PGHOST: 'db' } }).reconcile(
       ctxAt(NOW),
       obj,
     );
@@ -161,5 +163,119 @@ describe('dataContractController', () => {
     const result = await dataContractController({ env: {} }).reconcile(ctxAt(NOW), obj);
     expect(result.status?.lastTest).toEqual(reported);
     expect(result.requeueAfter).toBeUndefined();
+  });
+});
+
+// Anyone who may create a DataContract in one namespace writes its servers. The controller's own login
+// (PGUSER, PGPASSWORD, DATABRICKS_TOKEN) must not follow a contract's host to a server of theirs, and the
+// controller must not fetch a URL a contract names from inside the cluster's network.
+describe('a contract naming a host the operator did not list', () => {
+  /** A TCP server that records each connection and says nothing: where an attacker would collect a login. */
+  async function listener() {
+    const connections: string[] = [];
+    const server = net.createServer((socket) => {
+      socket.once('data', (chunk) => connections.push(chunk.toString('latin1')));
+      setTimeout(() => socket.destroy(), 200);
+    });
+    server.on('connection', () => connections.push('connected'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    return { connections, port, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const login = { PGUSER: 'vigil', PGPASSWORD: 'controller-secret', PGHOST: 'db.internal' };
+  const pointedAt = (port: number) => {
+    const obj = exampleObject();
+    obj.spec.servers = [
+      { server: 'warehouse', type: 'postgres', host: '127.0.0.1', port, database: 'd', schema: 's' },
+    ];
+    return obj;
+  };
+
+  it('does not send the PostgreSQL login there, and says why in the Tested condition', async () => {
+    const trap = await listener();
+    try {
+      const result = await dataContractController({ env: login }).reconcile(ctxAt(NOW), pointedAt(trap.port));
+      expect(trap.connections).toEqual([]);
+      expect(result.status?.conditions).toContainEqual(
+        expect.objectContaining({
+          type: 'Tested',
+          status: 'Unknown',
+          reason: 'HostNotAllowed',
+          message: `server warehouse names host 127.0.0.1:${trap.port}; the PostgreSQL login in this environment (PGUSER, PGPASSWORD) is sent only to PGHOST (db.internal) or a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is): list 127.0.0.1 there if it is your database`,
+        }),
+      );
+      expect(result.status?.lastTest ?? null).toBeNull();
+      expect(JSON.stringify(result)).not.toContain('controller-secret');
+    } finally {
+      await trap.close();
+    }
+  });
+
+  it('does connect once the operator lists the host (so the refusal above is the allow-list at work)', async () => {
+    const trap = await listener();
+    try {
+      const hosts = DataHosts.from({ VIGIL_DATA_HOSTS: `127.0.0.1:${trap.port}` });
+      const result = await dataContractController({ env: login, hosts }).reconcile(
+        ctxAt(NOW),
+        pointedAt(trap.port),
+      );
+      expect(trap.connections[0]).toBe('connected');
+      expect(result.status?.lastTest).toMatchObject({ result: 'Error' });
+    } finally {
+      await trap.close();
+    }
+  });
+
+  it('does not send DATABRICKS_TOKEN to a workspace host the contract names', async () => {
+    const obj = exampleObject();
+    obj.spec.servers = [
+      { server: 'lake', type: 'databricks', host: 'token-catcher.example', catalog: 'c', schema: 's' },
+    ];
+    const workspace = {
+      DATABRICKS_HOST: 'adb-1.azuredatabricks.net',
+      DATABRICKS_HTTP_PATH: '/sql/1.0/warehouses/1',
+      DATABRICKS_TOKEN: 'dapi-controller',
+    };
+    const opened: string[] = [];
+    const open: typeof openSource = async (spec, options) => {
+      opened.push(options.server ?? '');
+      return openSource(spec, options);
+    };
+    const result = await dataContractController({ env: workspace, open }).reconcile(ctxAt(NOW), obj);
+    expect(opened).toEqual([]);
+    expect(result.status?.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'Tested',
+        reason: 'HostNotAllowed',
+        message: expect.stringContaining(
+          'server lake names host token-catcher.example; DATABRICKS_TOKEN is sent only to DATABRICKS_HOST (adb-1.azuredatabricks.net)',
+        ),
+      }),
+    );
+  });
+
+  it('does not fetch a data URL from a host nobody listed', async () => {
+    const trap = await listener();
+    try {
+      const obj = exampleObject();
+      obj.spec.servers = [
+        { server: 'sample', type: 'custom', path: `http://127.0.0.1:${trap.port}/latest/meta-data/x.csv` },
+      ];
+      const result = await dataContractController({ dataDir: GOVERNANCE_ROOT, env: {} }).reconcile(
+        ctxAt(NOW),
+        obj,
+      );
+      expect(trap.connections).toEqual([]);
+      expect(result.status?.conditions).toContainEqual(
+        expect.objectContaining({
+          type: 'Tested',
+          status: 'Unknown',
+          reason: 'HostNotAllowed',
+          message: `server sample names host 127.0.0.1, which this controller does not reach: it reads only from a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is)`,
+        }),
+      );
+    } finally {
+      await trap.close();
+    }
   });
 });

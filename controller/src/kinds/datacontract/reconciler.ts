@@ -7,6 +7,13 @@ import {
 } from '../../../../specs/datacontract.js';
 import { fileOf, type openSource } from '../../data/contract-source.js';
 import { testContract } from '../../data/contract-test.js';
+import {
+  DataHosts,
+  databricksHostRefusal,
+  hasPostgresLogin,
+  postgresHostRefusal,
+  urlRefusal,
+} from '../../data/data-hosts.js';
 import type { ConditionUpdate } from '../../runtime/index.js';
 import { defineController } from '../../runtime/index.js';
 import { DATA_CONTRACTS, peekSpec, readSpec, statusOf } from '../resources.js';
@@ -21,6 +28,11 @@ export interface DataContractDependencies {
   dataDir?: string;
   /** Where database credentials come from (PGUSER, PGPASSWORD, DATABRICKS_*): process.env when omitted. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The hosts besides PGHOST and DATABRICKS_HOST that the login may go to and data may be fetched from
+   * (VIGIL_DATA_HOSTS and --data-host); VIGIL_DATA_HOSTS of `env` when omitted.
+   */
+  hosts?: DataHosts;
   /** Opens a server's data; openSource when omitted. */
   open?: typeof openSource;
 }
@@ -35,15 +47,26 @@ type Server = NonNullable<DataContractSpec['servers']>[number];
 export function controllerServer(
   spec: DataContractSpec,
   deps: DataContractDependencies,
-): Server | { reason: 'NoDataSource' | 'NoReadableServer'; message: string } {
+): Server | { reason: 'NoDataSource' | 'NoReadableServer' | 'HostNotAllowed'; message: string } {
   const servers = spec.servers ?? [];
   const env = deps.env ?? process.env;
+  const hosts = deps.hosts ?? DataHosts.from(env);
+  const refused = (message: string) => ({ reason: 'HostNotAllowed' as const, message });
   const file = servers.find((s) => fileOf(s) !== undefined);
-  if (file && deps.dataDir !== undefined) return file;
+  if (file && deps.dataDir !== undefined) {
+    // A file by URL is fetched from inside the cluster: only from a host the operator listed.
+    const url = fileOf(file)!;
+    const refusal = /^https?:\/\//i.test(url) ? urlRefusal(url, hosts, `server ${file.server}`) : undefined;
+    return refusal ? refused(refusal) : file;
+  }
   // A database is tested only where the controller was given a login for it (in a cluster, from a Secret):
-  // without one, a test could only fail, and that is no fault of the contract.
+  // without one, a test could only fail, and that is no fault of the contract. The login goes only to the host
+  // it was given for, or one the operator listed: the contract's author chooses the host, not the login.
   const postgres = servers.find((s) => s.type === 'postgres' || s.type === 'postgresql');
-  if (postgres && (env.PGUSER || env.PGPASSWORD)) return postgres;
+  if (postgres && hasPostgresLogin(env)) {
+    const refusal = postgresHostRefusal(postgres, env, hosts);
+    return refusal ? refused(refusal) : postgres;
+  }
   const databricks = servers.find((s) => s.type === 'databricks');
   if (
     databricks &&
@@ -51,7 +74,8 @@ export function controllerServer(
     env.DATABRICKS_TOKEN &&
     (databricks.host || env.DATABRICKS_HOST)
   ) {
-    return databricks;
+    const refusal = databricksHostRefusal(databricks, env, hosts);
+    return refusal ? refused(refusal) : databricks;
   }
   if (file) return { reason: 'NoDataSource', message: 'the controller runs without a data directory' };
   const listed = servers.map((s) => `${s.server} (${s.type})`).join(', ') || 'none';
@@ -109,6 +133,8 @@ export function dataContractController(deps: DataContractDependencies) {
           server: server.server,
           now: ctx.now,
           ...(deps.env ? { env: deps.env } : {}),
+          hosts: deps.hosts ?? DataHosts.from(deps.env ?? process.env),
+          fetchOnlyListed: true,
           ...(deps.open ? { open: deps.open } : {}),
         });
       }
