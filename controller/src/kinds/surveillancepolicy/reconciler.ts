@@ -19,7 +19,6 @@ import {
 } from '../../../../specs/surveillancepolicy.js';
 import { type UseCaseStatus, useCaseSpec } from '../../../../specs/usecase.js';
 import { DataHosts } from '../../data/data-hosts.js';
-import { DataHosts } from '../../data/data-hosts.js';
 import { DataSourceError } from '../../data/errors.js';
 import { type Forge, ForgeError, ForgeUnavailableError } from '../../forge/forge.js';
 import { readMetrics, type UnreadMetric } from '../../metrics/inference-log.js';
@@ -61,8 +60,6 @@ export interface SurveillanceDependencies {
   dataDir?: string;
   /** The Prometheus base URL for prometheus sources of policies that name none (--prometheus-url). */
   prometheusUrl?: string;
-  /** Hosts a policy's own prometheusUrl may name besides --prometheus-url's (VIGIL_DATA_HOSTS, --data-host). */
-  hosts?: DataHosts;
   /** Hosts a policy's own prometheusUrl may name besides --prometheus-url's (VIGIL_DATA_HOSTS, --data-host). */
   hosts?: DataHosts;
   /** Bound on each Prometheus request (default 10 s). */
@@ -144,8 +141,6 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         now: ctx.now,
         prometheus: {
           ...(deps.prometheusUrl !== undefined ? { url: deps.prometheusUrl } : {}),
-          // A policy's own prometheusUrl is asked only on --prometheus-url's host or a listed one.
-          hosts: deps.hosts ?? DataHosts.none(),
           // A policy's own prometheusUrl is asked only on --prometheus-url's host or a listed one.
           hosts: deps.hosts ?? DataHosts.none(),
           ...(deps.prometheusTimeoutMs !== undefined ? { timeoutMs: deps.prometheusTimeoutMs } : {}),
