@@ -1,9 +1,12 @@
 // `npm start` as a newcomer meets it: run it, type the kubectl commands it prints, see every example use case
 // with its columns and conditions; every use case becomes Ready; Ctrl-C stops everything cleanly.
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const ROOT = join(import.meta.dirname, '..');
 const run = promisify(execFile);
@@ -119,32 +122,34 @@ describe('vigil start', () => {
     expect(out).toMatch(/minSoak is 30d/);
   });
 
-  it('records each SignoffPolicy at the git commit its file was last changed in', async () => {
-    const file = join(ROOT, 'examples', 'care-management', 'clinical-signoff.yaml');
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
-    // An edited, uncommitted file has no commit to name.
-    const expected = git('status', '--porcelain', '--', file)
-      ? ''
-      : git('log', '-1', '--format=%H', '--', file);
-    if (expected) expect(expected).toMatch(/^[0-9a-f]{40}$/);
-    const revision = () =>
-      kubectl([
-        'get',
-        'so',
-        'clinical-signoff',
-        '-n',
-        'care-management',
-        '-o',
-        'jsonpath={.status.revision}',
-      ]);
+  it('records each SignoffPolicy at the commit of the governance repository that last changed its file', async () => {
+    // The forge's northwind-health/ai-governance holds the example files: the revision is its commit, read by the
+    // controller from there (the objects carry no source annotation).
+    const url = /Local forge at (\S+) /.exec(output)![1]!;
+    const seed = parse(readFileSync(join(ROOT, 'examples', 'forge', 'seed.yaml'), 'utf8')) as {
+      users: { login: string; token: string }[];
+    };
+    const token = seed.users.find((u) => u.login === 'platform-eng')!.token;
+    const { data } = await new Octokit({ auth: token, baseUrl: url }).rest.repos.listCommits({
+      owner: 'northwind-health',
+      repo: 'ai-governance',
+      path: 'care-management/clinical-signoff.yaml',
+      sha: 'main',
+      per_page: 1,
+    });
+    const expected = data[0]!.sha;
+    expect(expected).toMatch(/^[0-9a-f]{40}$/);
+    const field = (jsonpath: string) =>
+      kubectl(['get', 'so', 'clinical-signoff', '-n', 'care-management', '-o', `jsonpath=${jsonpath}`]);
     // The controller writes it on its first pass over the policy: a wait, not an assertion on time.
-    let seen = (await revision()).trim();
+    let seen = (await field('{.status.revision}')).trim();
     for (let i = 0; i < 120 && seen !== expected; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      seen = (await revision()).trim();
+      seen = (await field('{.status.revision}')).trim();
     }
     expect(seen).toBe(expected);
+    expect(await field('{.metadata.annotations}')).not.toContain('vigil.dev/source-revision');
+    expect(await field('{.status.conditions[?(@.type=="RevisionConfirmed")].reason}')).toBe('FromRepository');
   });
 
   it('refuses in kubectl apply what vigil validate refuses, with the same message', async () => {

@@ -8,7 +8,6 @@ import pino from 'pino';
 import { repositoryRoot } from '../../../../specs/generate.js';
 import { type LocalAdmission, startLocalAdmission } from '../../admission/local.js';
 import { applyObjects, installCrds, readCrds } from '../../apply/index.js';
-import { lastCommitOf, withSourceRevision } from '../../apply/source-revision.js';
 import { type ChangeControl, startChangeControl } from '../../change-control.js';
 import { DataHosts } from '../../data/data-hosts.js';
 import { formatDiagnostic } from '../../diagnostics.js';
@@ -95,12 +94,6 @@ export function registerStart(program: Command): void {
           );
         }
 
-        // Each object carries the commit its file was last changed in: the policy revision the record names. Asked
-        // of git before the cluster starts: git blocks, and a connection idle past its keep-alive fails.
-        const commits = new Map<string, string | undefined>();
-        for (const d of loaded.documents) {
-          if (!commits.has(d.file)) commits.set(d.file, lastCommitOf(resolve(d.file)));
-        }
         if (opts.drift && !profilesIn(loaded.documents).some((p) => p.useCase === 'readmission-risk')) {
           throw new UsageError(
             `--drift needs the readmission example policy, which ${governance} does not hold`,
@@ -157,9 +150,11 @@ export function registerStart(program: Command): void {
           }
           const crds = await installCrds(client, readCrds(resolve(root, 'crd')));
           say(`Installed ${crds.length} CRDs.`);
+          // No source annotation: the forge's governance repository holds these same files, and the controller reads
+          // each policy's revision (the commit that last changed its file) from there.
           const applied = await applyObjects(
             client,
-            loaded.documents.map((d) => withSourceRevision(d.value as KubernetesObject, commits.get(d.file))),
+            loaded.documents.map((d) => d.value as KubernetesObject),
           );
           say(`Applied ${applied.length} objects from ${governance}.`);
 
