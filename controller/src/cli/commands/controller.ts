@@ -390,7 +390,7 @@ function dataHostsOption(flags: string[]): DataHosts {
 }
 
 /** --prometheus-url: an http(s) URL, refused at start rather than at the first evaluation. */
-function prometheusUrlOption(value: string): string {
+export function prometheusUrlOption(value: string): string {
   let url: URL | undefined;
   try {
     url = new URL(value);

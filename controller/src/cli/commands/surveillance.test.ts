@@ -143,6 +143,63 @@ describe('vigil surveillance evaluate', () => {
     }
   });
 
+  it('asks Prometheus at --prometheus-url for a policy that names none, as the controller would', async () => {
+    const asked: string[] = [];
+    const server: Server = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      // Prometheus's API takes the query as a form field of a POST.
+      asked.push(new URLSearchParams(body).get('query') ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: {}, value: [1780272000, '0.31'] }] },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const file = policyFile('with-prometheus', [
+        auroc,
+        {
+          name: 'override-ratio',
+          kind: 'performance',
+          source: { prometheus: 'avg(override_ratio)' },
+          baseline: 0.1,
+          direction: 'lower-is-better',
+          tiers: [{ at: 100, action: 'notify' }],
+        },
+      ]);
+      const url = `http://127.0.0.1:${port}`;
+      expect(await vigil(file, '--log', LOG, '--now', NOW, '--prometheus-url', url, '-o', 'json')).toBe(0);
+      expect(asked).toEqual(['avg(override_ratio)']);
+      const result = JSON.parse(out);
+      expect(result.unread).toEqual([]);
+      expect(result.metrics.map((m: { name: string; value: number }) => [m.name, m.value])).toContainEqual([
+        'override-ratio',
+        0.31,
+      ]);
+
+      // Without it, the metric is unread and says where to set one: no guess, no crash.
+      out = '';
+      expect(await vigil(file, '--log', LOG, '--now', NOW, '-o', 'json')).toBe(0);
+      expect(JSON.parse(out).unread).toEqual([
+        expect.objectContaining({ metric: 'override-ratio', reason: 'NoPrometheus' }),
+      ]);
+      expect(asked).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses a --prometheus-url that is not an http(s) URL, as a usage error', async () => {
+    const file = policyFile('bad-prometheus', [auroc]);
+    expect(await vigil(file, '--log', LOG, '--now', NOW, '--prometheus-url', 'prometheus:9090')).toBe(2);
+    expect(err).toBe('vigil: --prometheus-url must be an http:// or https:// URL; got "prometheus:9090"\n');
+  });
+
   it('takes the log for a policy that names none', async () => {
     const file = path.join(dir, 'no-log.yaml');
     writeFileSync(

@@ -20,6 +20,7 @@ import { type MetricReadings, readMetrics } from '../../metrics/inference-log.js
 import { validateDocument } from '../../validate/document.js';
 import { loadYamlSource } from '../../yaml/index.js';
 import { formatData, formatTable, InputError, parseOutputFormat, UsageError } from '../terminal.js';
+import { prometheusUrlOption } from './controller.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 // A policy is a few kilobytes; refusing more keeps a wrong path (the log itself) from filling memory.
@@ -29,6 +30,7 @@ interface EvaluateFlags {
   log: string;
   now?: string;
   modelVersion?: string;
+  prometheusUrl?: string;
   output: string;
 }
 
@@ -52,13 +54,18 @@ export function registerSurveillance(program: Command): void {
     )
     .option('--now <time>', 'evaluate as at this time (ISO 8601, e.g. 2026-06-01T00:00:00Z); default: now')
     .option('--model-version <version>', "read only this version's rows; default: every version")
+    .option(
+      '--prometheus-url <url>',
+      "Prometheus HTTP API base URL for prometheus sources, where the policy's spec.prometheusUrl names none",
+    )
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .addHelpText(
       'after',
       [
         '',
         'The log keeps the columns the policy names (inferenceLog.timestampColumn, versionColumn); a URL is',
-        'downloaded to a temporary file first. Nothing is written to a cluster or a forge.',
+        'downloaded to a temporary file first. Prometheus sources are asked at spec.prometheusUrl, else at',
+        '--prometheus-url, as the controller asks them. Nothing is written to a cluster or a forge.',
         '',
         'Exit status: 0 evaluated, no rollback tier reached; 1 a rollback tier is reached, or the policy or the log',
         'cannot be read; 2 usage error.',
@@ -71,6 +78,7 @@ export function registerSurveillance(program: Command): void {
     .action(async (file: string, opts: EvaluateFlags) => {
       const format = parseOutputFormat(opts.output, FORMATS) as (typeof FORMATS)[number];
       const now = parseNow(opts.now);
+      const prometheusUrl = opts.prometheusUrl ? prometheusUrlOption(opts.prometheusUrl) : undefined;
       const policy = await readPolicy(file, opts.log);
       const evaluation = await withLog(opts.log, (baseDir, uri) =>
         evaluate(
@@ -80,6 +88,7 @@ export function registerSurveillance(program: Command): void {
             baseDir,
             now,
             ...(opts.modelVersion !== undefined ? { version: opts.modelVersion } : {}),
+            ...(prometheusUrl !== undefined ? { prometheus: { url: prometheusUrl } } : {}),
           },
         ),
       );
@@ -168,7 +177,7 @@ async function withLog<T>(log: string, work: (baseDir: string, uri: string) => P
 export async function evaluate(
   name: string,
   spec: SurveillancePolicySpec,
-  options: { baseDir: string; now: Date; version?: string },
+  options: { baseDir: string; now: Date; version?: string; prometheus?: { url: string } },
 ): Promise<Evaluation> {
   let read: MetricReadings;
   try {
