@@ -204,6 +204,22 @@ describe('the revision from the repository, without an annotation', () => {
     expect(decision.condition).toMatchObject({ status: 'Unknown', reason: 'RepositoryUnreadable' });
   });
 
+  it('claims nothing from a listing the forge cut short: what it left out may declare the policy too', async () => {
+    const { repo } = repository();
+    const whole = repo.forge();
+    const forge = repo.forge({
+      listFiles: async (r, ref) => {
+        const tree = await whole.listFiles(r, ref);
+        return tree && { files: tree.files.slice(0, 1), truncated: true };
+      },
+    });
+    const source = await new PolicySources(forge).observe(applied());
+    const decision = decideRevision({ policy: object(), source });
+    expect(decision.revision).toBeUndefined();
+    expect(decision.condition).toMatchObject({ status: 'Unknown', reason: 'RepositoryUnreadable' });
+    expect(decision.condition.message).toContain('would not list every file');
+  });
+
   it('reads each file once until it changes, whichever pass or policy asks', async () => {
     const { repo } = repository();
     const sources = new PolicySources(repo.forge());

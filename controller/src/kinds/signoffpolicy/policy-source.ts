@@ -72,6 +72,9 @@ export interface PolicySourcesOptions {
   readsAtOnce?: number;
 }
 
+const TRUNCATED =
+  'the forge would not list every file of the repository (GitHub stops past 100,000 entries), so the file that declares the policy cannot be told';
+
 /** A commit's file history the forge lists in one page: how far back a commit is looked for on the branch. */
 const HISTORY_PAGE = 100;
 
@@ -132,6 +135,7 @@ export class PolicySources {
     const atHead = await this.declarationsAt(repository, head, policy);
     if (!atHead)
       return { answer: { found: 'unreadable', message: `${repository} at ${head} cannot be listed` } };
+    if (atHead === 'truncated') return { answer: { found: 'unreadable', message: TRUNCATED } };
     if (atHead.length === 0) return { answer: { found: 'none' } };
     if (atHead.length > 1) return { answer: { found: 'several', paths: atHead.map((d) => d.path) } };
     const { path, declared } = atHead[0]!;
@@ -173,6 +177,7 @@ export class PolicySources {
     try {
       const atCommit = await this.declarationsAt(repository, commit, policy);
       if (!atCommit) return notACommit;
+      if (atCommit === 'truncated') return { commit, agrees: false, why: `at ${commit}, ${TRUNCATED}` };
       if (atCommit.length === 0) {
         return { commit, agrees: false, why: `no file of ${repository} at ${commit} declares ${what}` };
       }
@@ -214,14 +219,18 @@ export class PolicySources {
     }
   }
 
-  /** Every document at `ref` that declares the policy, with its file; undefined when `ref` names nothing. */
+  /**
+   * Every document at `ref` that declares the policy, with its file; undefined when `ref` names nothing, and
+   * `truncated` when the forge would not list every file (what it left out may declare it too).
+   */
   private async declarationsAt(
     repository: RepoName,
     ref: string,
     policy: AppliedPolicy,
-  ): Promise<{ path: string; declared: DeclaredPolicy }[] | undefined> {
+  ): Promise<{ path: string; declared: DeclaredPolicy }[] | 'truncated' | undefined> {
     const tree = await this.forge.listFiles(repository, ref);
     if (!tree) return undefined;
+    if (tree.truncated) return 'truncated';
     const files = tree.files.filter((f) => isManifestPath(f.path));
     const found: { path: string; declared: DeclaredPolicy }[] = [];
     for (let i = 0; i < files.length; i += this.readsAtOnce) {
