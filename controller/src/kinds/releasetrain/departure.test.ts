@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ReleaseTrain, type ReleaseTrainSpec, releaseTrainSpec } from '../../../../specs/releasetrain.js';
-import { departureDue, expansionDue } from './departure.js';
+import { departureDue, expansionDue, expansionHeld } from './departure.js';
 
 const load = (file: string) =>
   parse(readFileSync(new URL(`../../../../examples/${file}`, import.meta.url), 'utf8'));
@@ -110,5 +110,33 @@ describe('expansionDue', () => {
       denyWindows: [{ name: 'freeze', from: '2026-09-01T00:00:00Z', to: '2026-09-02T00:00:00Z' }],
     };
     expect(expansionDue(frozen, withCriteria, true, quiet)).toBe(false);
+  });
+});
+
+describe('expansionHeld: what holds a wave whose gates are met', () => {
+  const withCriteria = waves.stages.find((s) => s.gates.expansion.length > 0)!.name;
+  const withoutCriteria = waves.stages.find((s) => s.gates.expansion.length === 0)!.name;
+
+  it("names the deny window and when it ends, in the train's zone", () => {
+    // Sunday 2026-09-06 02:00 in Chicago: inside the weekly EHR maintenance window that starts at midnight.
+    const sunday = new Date('2026-09-06T07:00:00Z');
+    expect(expansionDue(waves, withCriteria, true, sunday)).toBe(false);
+    const held = expansionHeld(waves, withCriteria, sunday)!;
+    expect(held.message).toBe(
+      `gates met; expansion to ${withCriteria} held by deny window ehr-sunday-maintenance until 2026-09-06T06:00:00-05:00`,
+    );
+    expect(held.until).toEqual(new Date('2026-09-06T11:00:00Z'));
+    // The window's end is the first moment the wave expands.
+    expect(expansionDue(waves, withCriteria, true, held.until!)).toBe(true);
+    expect(expansionHeld(waves, withCriteria, held.until!)).toBeUndefined();
+  });
+
+  it('says a suspended train holds it, and says nothing for a stage that rides the schedule', () => {
+    const tuesday = new Date('2026-09-01T15:00:00Z');
+    expect(expansionHeld({ ...waves, suspend: true }, withCriteria, tuesday)).toEqual({
+      message: `gates met; expansion to ${withCriteria} held: the train is suspended`,
+    });
+    expect(expansionHeld(waves, withCriteria, tuesday)).toBeUndefined();
+    expect(expansionHeld(waves, withoutCriteria, new Date('2026-09-06T07:00:00Z'))).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
 // replayed, since the passengers of a later departure would board on evidence nobody planned around.
 import { parseDuration } from '../../../../specs/common.js';
 import type { ReleaseTrainSpec, ReleaseTrainStatus } from '../../../../specs/releasetrain.js';
-import { denyWindowAt, nextDeparture } from './schedule.js';
+import { denyWindowAt, denyWindowUntil, formatInZone, nextDeparture } from './schedule.js';
 
 export interface DueDeparture {
   at: Date;
@@ -45,4 +45,24 @@ export function expansionDue(
   if (denyWindowAt(spec, now)) return false;
   const stage = spec.stages.find((s) => s.name === to);
   return (stage?.gates.expansion.length ?? 0) > 0;
+}
+
+/**
+ * Why a wave whose gates are met does not expand now, and until when: the train is suspended, or a deny window
+ * covers now. Undefined when nothing holds it (or the stage rides the schedule: no expansion criteria).
+ */
+export function expansionHeld(
+  spec: ReleaseTrainSpec,
+  to: string | undefined,
+  now: Date,
+): { message: string; until?: Date } | undefined {
+  const stage = spec.stages.find((s) => s.name === to);
+  if (to === undefined || (stage?.gates.expansion.length ?? 0) === 0) return undefined;
+  if (spec.suspend) return { message: `gates met; expansion to ${to} held: the train is suspended` };
+  const denied = denyWindowUntil(spec, now);
+  if (!denied) return undefined;
+  return {
+    message: `gates met; expansion to ${to} held by deny window ${denied.window} until ${formatInZone(denied.until, spec.schedule.timeZone)}`,
+    until: denied.until,
+  };
 }

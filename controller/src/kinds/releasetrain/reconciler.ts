@@ -20,7 +20,7 @@ import {
 } from '../../runtime/index.js';
 import { markSpan } from '../../tracing.js';
 import { PROMOTIONS, peekSpec, RELEASE_TRAINS, readSpec, statusOf, USE_CASES } from '../resources.js';
-import { departureDue, expansionDue } from './departure.js';
+import { departureDue, expansionDue, expansionHeld } from './departure.js';
 import { type Passenger, passengers, type UseCaseOnTrain } from './passengers.js';
 import type { Departure } from './schedule.js';
 import { decideReleaseTrainStatus } from './status.js';
@@ -71,6 +71,7 @@ export function createReleaseTrainController(deps: ReleaseTrainControllerDeps = 
       const decision = decideReleaseTrainStatus({ name, spec, status, useCases, now: ctx.now });
       const events: EventSpec[] = [...decision.events];
       const extra: Partial<ReleaseTrainStatus> = {};
+      let heldUntil: Date | undefined;
 
       if (deps.departures) {
         const due = departureDue(spec, status, ctx.now);
@@ -101,9 +102,13 @@ export function createReleaseTrainController(deps: ReleaseTrainControllerDeps = 
         // Expansion: a wave whose criteria are met opens now, not at the next departure. Names are deterministic,
         // so doing this on every pass creates each promotion once (409 afterwards).
         const now: Departure = { scheduled: true, at: ctx.now, cutoffAt: ctx.now, skipped: [] };
-        const expanding = passengers({ name, spec }, useCases, ctx.now, now).filter((p) =>
-          expansionDue(spec, p.to, p.boarding, ctx.now),
-        );
+        const candidates = passengers({ name, spec }, useCases, ctx.now, now);
+        const expanding = candidates.filter((p) => expansionDue(spec, p.to, p.boarding, ctx.now));
+        // A wave a deny window holds expands when the window ends: come back then.
+        for (const p of candidates) {
+          const until = p.boarding ? expansionHeld(spec, p.to, ctx.now)?.until : undefined;
+          if (until && (heldUntil === undefined || until < heldUntil)) heldUntil = until;
+        }
         if (expanding.length > 0) {
           const opened = await createPromotions(
             ctx.client,
@@ -125,9 +130,10 @@ export function createReleaseTrainController(deps: ReleaseTrainControllerDeps = 
         }
       }
 
-      const requeueAfter = decision.wakeAt
-        ? Math.max(1_000, decision.wakeAt.getTime() - ctx.now.getTime())
-        : undefined;
+      const wakeAt = [decision.wakeAt, heldUntil]
+        .filter((d): d is Date => d !== undefined)
+        .sort((a, b) => a.getTime() - b.getTime())[0];
+      const requeueAfter = wakeAt ? Math.max(1_000, wakeAt.getTime() - ctx.now.getTime()) : undefined;
       return {
         status: { ...decision.status, ...extra, conditions: decision.conditions },
         events,

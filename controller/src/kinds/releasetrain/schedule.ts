@@ -84,14 +84,34 @@ export function denyWindowAt(spec: ReleaseTrainSpec, at: Date): DenyWindow | und
   return spec.denyWindows.find((w) => covers(w, at, spec.schedule.timeZone));
 }
 
+/** The first deny window that covers `at`, and when that occurrence of it ends. */
+export function denyWindowUntil(
+  spec: ReleaseTrainSpec,
+  at: Date,
+): { window: string; until: Date } | undefined {
+  for (const w of spec.denyWindows) {
+    const until = coveredUntil(w, at, spec.schedule.timeZone);
+    if (until) return { window: w.name, until };
+  }
+  return undefined;
+}
+
 function covers(w: DenyWindow, at: Date, timeZone: string): boolean {
+  return coveredUntil(w, at, timeZone) !== undefined;
+}
+
+/** When the occurrence of `w` that covers `at` ends; undefined when none covers it. */
+function coveredUntil(w: DenyWindow, at: Date, timeZone: string): Date | undefined {
   const t = at.getTime();
-  if (w.from !== undefined && w.to !== undefined) return Date.parse(w.from) <= t && t < Date.parse(w.to);
-  if (w.cron === undefined || w.duration === undefined) return false;
+  if (w.from !== undefined && w.to !== undefined) {
+    const end = Date.parse(w.to);
+    return Date.parse(w.from) <= t && t < end ? new Date(end) : undefined;
+  }
+  if (w.cron === undefined || w.duration === undefined) return undefined;
   const lengthMs = (parseDuration(w.duration) ?? 0) * 1000;
   // A window covers t when one of its starts lies in (t - length, t]; croner's nextRun is strictly after.
   const start = new Cron(w.cron, { timezone: timeZone, paused: true }).nextRun(new Date(t - lengthMs));
-  return start !== null && start.getTime() <= t;
+  return start !== null && start.getTime() <= t ? new Date(start.getTime() + lengthMs) : undefined;
 }
 
 /** RFC 3339 in the train's zone, e.g. "2026-08-10T06:00:00-05:00": the time as the train's people read it. */

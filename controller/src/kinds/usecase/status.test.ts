@@ -396,3 +396,45 @@ describe('decideUseCaseStatus: a deployment file another use case claims', () =>
     });
   });
 });
+
+describe('decideUseCaseStatus: a wave whose expansion criteria hold', () => {
+  const spec = UseCase.parse(load('utilization-management/prior-auth-summarization.yaml')).spec;
+  const train = ReleaseTrain.parse(load('utilization-management/wave-rollout.yaml')).spec;
+  const decideAt = (now: string) =>
+    decideUseCaseStatus({
+      namespace: 'utilization-management',
+      spec,
+      status: { stages: [{ stage: 'pilot-clinic', version: '1.4.0', since: '2026-06-01T00:00:00Z' }] },
+      train: { spec: train },
+      contracts: {},
+      now: new Date(now),
+      observations: {
+        'pilot-clinic': {
+          encounters: 1000,
+          labelledOutcomes: 900,
+          reviewed: 1000,
+          reviewedOf: 1000,
+          metrics: [
+            { metric: 'cycle-time-p50-hours', value: 10 },
+            { metric: 'cycle-time-p90-hours', value: 30 },
+            { metric: 'first-pass-approval-rate', value: 0.9 },
+            { metric: 'rework-rate', value: 0.01 },
+          ],
+        },
+      },
+    });
+
+  it('says a deny window holds it, until when, and decides again when the window ends', () => {
+    // Sunday 02:00 in Chicago: the weekly EHR maintenance window (00:00, 6 hours) holds every expansion.
+    const sunday = decideAt('2026-09-06T07:00:00Z');
+    expect(sunday.promotion).toMatchObject({ ready: true, reason: 'GatesMet', to: 'twelve-clinics' });
+    expect(sunday.status.waitingOn).toBe(
+      'gates met; expansion to twelve-clinics held by deny window ehr-sunday-maintenance until 2026-09-06T06:00:00-05:00',
+    );
+    expect(sunday.wakeAt).toEqual(new Date('2026-09-06T11:00:00Z'));
+    // At the window's end nothing holds it: the train opens the expansion, and the use case waits on nothing.
+    const after = decideAt('2026-09-06T11:00:00Z');
+    expect(after.promotion?.ready).toBe(true);
+    expect(after.status.waitingOn).toBeUndefined();
+  });
+});
