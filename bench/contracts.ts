@@ -306,17 +306,22 @@ async function child(args: ChildArgs): Promise<RunResult> {
     result = `${report.lastTest.result}, ${report.rules.filter((r) => r.result === 'fail').length} of ${report.rules.length} rules failed`;
     counts = Object.fromEntries(report.rules.map((r) => [r.rule, r.failures ?? Number.NaN]));
   } else if (side === 'sql') {
-    // Diagnostic: the one query Vigil compiles the contract to, run bare, as the peer runs its own.
+    // Diagnostic: the one query Vigil compiles the contract to, for the column types the file holds, run bare,
+    // as the peer runs its own.
     const object = spec.schema![0]!;
-    const plan = planObject(
-      object,
-      0,
-      object.properties!.map((p) => p.name),
-    );
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run(
       `CREATE VIEW encounters AS SELECT * FROM read_parquet('${join(args.dir, 'encounters.parquet')}')`,
+    );
+    const described = (await connection.runAndReadAll('DESCRIBE encounters')).getRowObjectsJS();
+    const plan = planObject(
+      object,
+      0,
+      described.map((c) => String(c.column_name)),
+      {
+        columnTypes: Object.fromEntries(described.map((c) => [String(c.column_name), String(c.column_type)])),
+      },
     );
     const reader = await connection.runAndReadAll(countQuery('encounters', plan.measures));
     const row = reader.getRowObjectsJS()[0]!;

@@ -2,6 +2,12 @@
 // Databricks SQL. A contract's rules compile to the same SQL shape everywhere (one pass of counts per object,
 // `count(CASE WHEN ... THEN 1 END)` rather than FILTER, which Databricks reads differently); only quoting,
 // casts that must not fail on a bad value, regular expressions and row values differ, and those come from here.
+//
+// A column the engine already holds as text, or as a number or boolean, needs no round trip through text to be
+// checked: where the engine reports such a type (typeOf), the checks use the column as it is. Only where that
+// gives exactly the value the text round trip gives: integers and booleans; doubles in DuckDB, whose text form
+// of a double always reads back as the same double (PostgreSQL's depends on extra_float_digits). Not temporal
+// types, whose text form depends on the session (DateStyle) and on how the engine writes BC dates.
 import { literal } from './sql.js';
 
 export type EngineName = 'duckdb' | 'postgres' | 'databricks';
@@ -27,6 +33,38 @@ export interface ContractDialect {
   instant(at: Date): string;
   /** Seconds between the timestamp `expr` and the instant `at` (positive when `expr` is earlier). */
   secondsBefore(expr: string, at: Date): string;
+  /** The engine's name of the type of `expr`, as text; absent where column types are not read. */
+  typeOf?(expr: string): string;
+  /** Whether a column of the engine's type `type` (as typeOf names it) is text as `text` gives it. */
+  isText(type: string | undefined): boolean;
+  /**
+   * The column `expr` of the engine's type `type` as the SQL value of `cast`, without going through text, where
+   * that is exactly what tryCast(text(expr), cast) gives; `whole` when every value is a whole number. Undefined
+   * where the text round trip is needed.
+   */
+  native(
+    expr: string,
+    type: string | undefined,
+    cast: CastType,
+  ): { value: string; whole: boolean } | undefined;
+}
+
+/** A column's value without a text round trip, from the engine's types that allow it (see above). */
+function nativeOf(
+  exactInteger: ReadonlySet<string>,
+  exactDouble: ReadonlySet<string>,
+  boolean: string,
+  double: string,
+): ContractDialect['native'] {
+  return (expr, type, cast) => {
+    if (type === undefined) return undefined;
+    if (cast === 'number' || cast === 'integer') {
+      if (exactInteger.has(type)) return { value: `CAST(${expr} AS ${double})`, whole: true };
+      if (exactDouble.has(type)) return { value: expr, whole: false };
+    }
+    if (cast === 'boolean' && type === boolean) return { value: expr, whole: false };
+    return undefined;
+  };
 }
 
 const DUCKDB_TYPES: Record<CastType, string> = {
@@ -51,6 +89,15 @@ export const DUCKDB_CONTRACT: ContractDialect = {
   instant: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMPTZ)`,
   secondsBefore: (expr, at) =>
     `(epoch(CAST(${literal(at.toISOString())} AS TIMESTAMPTZ)) - epoch(CAST(${expr} AS TIMESTAMPTZ)))`,
+  typeOf: (expr) => `typeof(${expr})`,
+  isText: (type) => type === 'VARCHAR',
+  // Not HUGEINT (its conversion to DOUBLE may round differently from the text's), FLOAT or DECIMAL.
+  native: nativeOf(
+    new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']),
+    new Set(['DOUBLE']),
+    'BOOLEAN',
+    'DOUBLE',
+  ),
 };
 
 // PostgreSQL has no TRY_CAST, and a cast of text that does not read as the type is an error that ends the whole
@@ -101,6 +148,9 @@ export const POSTGRES_CONTRACT: ContractDialect = {
   instant: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE)`,
   secondsBefore: (expr, at) =>
     `extract(epoch from (CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE) - CAST(${expr} AS TIMESTAMP WITH TIME ZONE)))`,
+  typeOf: (expr) => `CAST(pg_typeof(${expr}) AS TEXT)`,
+  isText: (type) => type === 'text' || type === 'character varying',
+  native: nativeOf(new Set(['smallint', 'integer', 'bigint']), new Set(), 'boolean', 'DOUBLE PRECISION'),
 };
 
 // Databricks SQL: back-quoted identifiers (a double-quoted word is a string there), try_cast, RLIKE. It has no
@@ -129,6 +179,9 @@ export const DATABRICKS_CONTRACT: ContractDialect = {
   instant: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP)`,
   secondsBefore: (expr, at) =>
     `(unix_timestamp(CAST(${literal(at.toISOString())} AS TIMESTAMP)) - unix_timestamp(CAST(${expr} AS TIMESTAMP)))`,
+  // Column types are not read here: every check goes through text.
+  isText: () => false,
+  native: () => undefined,
 };
 
 export const CONTRACT_DIALECTS: Record<EngineName, ContractDialect> = {

@@ -118,7 +118,14 @@ export async function runContractTest(
     const plans: ObjectPlan[] = [];
     for (const [i, o] of objects.entries()) {
       const columns = await source.columns(o.name);
-      plans.push(planObject(o, i, columns, { dialect: source.dialect, markersInData: source.markersInData }));
+      const columnTypes = await typesOf(source, o.name, columns);
+      plans.push(
+        planObject(o, i, columns, {
+          dialect: source.dialect,
+          markersInData: source.markersInData,
+          columnTypes,
+        }),
+      );
     }
     const spanning = planSpanning(spec, {
       dialect: source.dialect,
@@ -364,6 +371,35 @@ async function takeCounts(
     }
   }
   return { rows: Number(total!.rows), values };
+}
+
+/**
+ * The engine's type of each of the object's columns, so that the checks read a column held as a number as that
+ * number rather than through its text. None where the dialect reads no types, or the engine would not say: every
+ * check then reads the text, as it would anyway.
+ */
+async function typesOf(
+  source: ContractSource,
+  object: string,
+  columns: readonly string[],
+): Promise<Record<string, string>> {
+  const d = source.dialect;
+  if (!d.typeOf || columns.length === 0) return {};
+  // One row whatever the object holds: a LEFT JOIN's columns keep the table's types, even over no row.
+  const types = columns.map((c, i) => `${d.typeOf!(`s.${d.ident(c)}`)} AS t${i}`);
+  const sql = `SELECT ${types.join(', ')} FROM (SELECT 1 AS one) AS one LEFT JOIN (SELECT * FROM ${d.ident(object)} LIMIT 1) AS s ON true`;
+  try {
+    const [row] = await source.query(sql);
+    return Object.fromEntries(
+      columns.flatMap((c, i) => {
+        const type = row?.[`t${i}`];
+        return typeof type === 'string' ? [[c, type]] : [];
+      }),
+    );
+  } catch (err) {
+    if (err instanceof QueryError || err instanceof SqlRefusedError) return {};
+    throw err;
+  }
 }
 
 /** The one number a SQL rule's query returns, or why there is none. */

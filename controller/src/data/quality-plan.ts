@@ -107,6 +107,12 @@ export interface PlanOptions {
    * reader already turned them into NULL (DuckDB over CSV).
    */
   markersInData?: boolean;
+  /**
+   * The engine's type of each column, as the dialect's typeOf names it: a column already held as text, or as a
+   * number the checks read exactly, is checked as it is rather than through its text. Every column is read
+   * through its text when omitted.
+   */
+  columnTypes?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -134,6 +140,10 @@ export function planObject(
   };
   const at = `schema[${index}]`;
   const present = columnLookup(columns);
+  const columnOfData = (column: string, p: SchemaProperty): Column => {
+    const type = options.columnTypes?.[column];
+    return { sql: d.ident(column), markers: markersOf(p), property: p, d, ...(type ? { type } : {}) };
+  };
   const properties = object.properties ?? [];
   const keyParts = properties.filter((p) => p.primaryKey);
 
@@ -144,7 +154,7 @@ export function planObject(
       plan.missingColumns.push({ property: p.name, path });
       return;
     }
-    const col: Column = { sql: d.ident(column), markers: markersOf(p), property: p, d };
+    const col = columnOfData(column, p);
     const base = { object: object.name, property: p.name, unit: 'rows' as const, check: ZERO };
     if (p.required || p.primaryKey) {
       plan.measures.push({
@@ -179,14 +189,14 @@ export function planObject(
       });
     }
     (p.quality ?? []).forEach((q, k) => {
-      addRule(plan, q, `${path}.quality[${k}]`, object, col, present, d, markersOf);
+      addRule(plan, q, `${path}.quality[${k}]`, object, col, present, d, columnOfData);
     });
   });
 
   if (keyParts.length > 1) {
     const cols = keyParts.flatMap((p) => {
       const c = present(columnOf(p));
-      return c === undefined ? [] : [{ sql: d.ident(c), markers: markersOf(p), property: p, d }];
+      return c === undefined ? [] : [columnOfData(c, p)];
     });
     if (cols.length === keyParts.length) {
       plan.measures.push({
@@ -202,7 +212,7 @@ export function planObject(
     }
   }
   (object.quality ?? []).forEach((q, k) => {
-    addRule(plan, q, `${at}.quality[${k}]`, object, undefined, present, d, markersOf);
+    addRule(plan, q, `${at}.quality[${k}]`, object, undefined, present, d, columnOfData);
   });
   return plan;
 }
@@ -215,6 +225,8 @@ interface Column {
   markers: readonly string[];
   property: SchemaProperty;
   d: ContractDialect;
+  /** The engine's type of the column, when it was read. */
+  type?: string;
 }
 
 function addRule(
@@ -225,7 +237,7 @@ function addRule(
   col: Column | undefined,
   present: (name: string) => string | undefined,
   d: ContractDialect,
-  markersOf: (p: SchemaProperty | undefined) => string[],
+  columnOfData: (column: string, p: SchemaProperty) => Column,
 ): void {
   const type = q.type ?? (q.metric !== undefined ? 'library' : undefined);
   if (type !== 'library' && type !== 'sql') return;
@@ -300,12 +312,7 @@ function addRule(
         const column = present(p ? columnOf(p) : name);
         if (column === undefined)
           return void problem(`arguments.properties names "${name}", which the data does not have`);
-        cols.push({
-          sql: d.ident(column),
-          markers: markersOf(p),
-          property: p ?? ({ name } as SchemaProperty),
-          d,
-        });
+        cols.push(columnOfData(column, p ?? ({ name } as SchemaProperty)));
       }
       plan.measures.push(measure(duplicates(cols)));
       return;
@@ -427,7 +434,8 @@ export function countQuery(view: string, measures: readonly Measure[], table?: s
 
 // --- SQL pieces -----------------------------------------------------------------------------------------------
 
-const text = (c: Column) => c.d.text(c.sql);
+/** The column as text: itself when the engine holds it as text. */
+const text = (c: Column) => (c.d.isText(c.type) ? c.sql : c.d.text(c.sql));
 const inList = (expr: string, values: readonly string[]) => `${expr} IN (${values.map(literal).join(', ')})`;
 const countWhere = (predicate: string) => `count(*) FILTER (WHERE ${predicate})`;
 
@@ -441,6 +449,10 @@ function isMissing(c: Column, values: readonly string[]): string {
 }
 
 function duplicates(cols: readonly Column[]): string {
+  // One column and no null markers: count and count(DISTINCT) leave out NULL themselves, so no filter is needed.
+  if (cols.length === 1 && cols[0]!.markers.length === 0) {
+    return `count(${cols[0]!.sql}) - count(DISTINCT ${cols[0]!.sql})`;
+  }
   const present = cols.map((c) => `NOT ${isNull(c)}`).join(' AND ');
   const key = cols.length === 1 ? cols[0]!.sql : cols[0]!.d.row(cols.map((c) => c.sql));
   return `${countWhere(present)} - count(DISTINCT ${key}) FILTER (WHERE ${present})`;
@@ -483,10 +495,13 @@ const TYPE_CASTS: Partial<Record<NonNullable<SchemaProperty['logicalType']>, Cas
 function conforms(c: Column): string {
   const p = c.property;
   const cast = p.logicalType ? TYPE_CASTS[p.logicalType] : undefined;
-  const typed = cast ? c.d.tryCast(text(c), cast) : undefined;
+  // A column the engine holds as the type already is read as it is; a value of it is never NULL where the
+  // column is not.
+  const native = cast ? c.d.native(c.sql, c.type, cast) : undefined;
+  const typed = native ? native.value : cast ? c.d.tryCast(text(c), cast) : undefined;
   const parts: string[] = [];
-  if (typed) parts.push(`${typed} IS NOT NULL`);
-  if (p.logicalType === 'integer') parts.push(`${typed} = floor(${typed})`);
+  if (typed) parts.push(`${native ? c.sql : typed} IS NOT NULL`);
+  if (p.logicalType === 'integer' && !native?.whole) parts.push(`${typed} = floor(${typed})`);
   const o = p.logicalTypeOptions ?? {};
   if (o.pattern !== undefined) parts.push(c.d.matches(text(c), o.pattern));
   if (o.minLength !== undefined) parts.push(`length(${text(c)}) >= ${o.minLength}`);
@@ -524,7 +539,8 @@ function validityOf(c: Column, args: Record<string, unknown>): string | { proble
     const either: string[] = [];
     if (strings.length) either.push(inList(text(c), strings));
     if (numbers.length) {
-      either.push(`${c.d.tryCast(text(c), 'number')} IN (${numbers.map(numberLiteral).join(', ')})`);
+      const asNumber = c.d.native(c.sql, c.type, 'number')?.value ?? c.d.tryCast(text(c), 'number');
+      either.push(`${asNumber} IN (${numbers.map(numberLiteral).join(', ')})`);
     }
     parts.push(either.length ? `(${either.join(' OR ')})` : 'false');
   }
