@@ -221,6 +221,33 @@ describe('surveillance of each stage: production 2.3.1 and a silent candidate 2.
     });
   });
 
+  it('evaluates again before its interval when a stage starts running another version, and only then', async () => {
+    const controller = surveillancePolicyController({ dataDir });
+    const obj = policy('data/log.csv');
+    const first = await controller.reconcile(ctxAt(NOW, [useCase(stages)]), obj);
+    const evaluated = { ...obj, status: { ...first.status, observedGeneration: 1 } } as KubeObject;
+    const anHourOn = new Date(NOW.getTime() + HOUR);
+
+    // The same versions an hour on: nothing is read, and the next evaluation stays 23 hours away.
+    const idle = await controller.reconcile(ctxAt(anHourOn, [useCase(stages)]), evaluated);
+    expect(Object.keys(idle.status ?? {})).toEqual(['conditions']);
+    expect(idle.requeueAfter).toBe(23 * HOUR);
+
+    // 2.4.0 reaches production an hour on: evaluated at once, and its drift now acts.
+    const promoted = [
+      { stage: 'silent', version: '2.4.0' },
+      { stage: 'production', version: '2.4.0' },
+    ];
+    const next = await controller.reconcile(ctxAt(anHourOn, [useCase(promoted)]), evaluated);
+    const status = next.status as SurveillancePolicyStatus;
+    expect(status.lastEvaluated).toBe('2026-06-01T01:00:00Z');
+    expect(status.worstTier).toBe('rollback');
+    expect(status.stages?.map((s) => `${s.stage}=${s.version}`)).toEqual([
+      'silent=2.4.0',
+      'production=2.4.0',
+    ]);
+  });
+
   it('says why the versions cannot be compared on the same inputs when the log has no request id', async () => {
     const controller = surveillancePolicyController({ dataDir, forge: untouchable });
     const result = await controller.reconcile(ctxAt(NOW, [useCase(stages)]), policy('data/no-ids.csv'));

@@ -48,6 +48,7 @@ import {
   type CandidateReading,
   candidateVersions,
   decideStages,
+  type FollowedStage,
   followedStages,
   logMetricsOnly,
   notFollowedCondition,
@@ -96,10 +97,22 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
       const previous = statusOf<SurveillancePolicyStatus>(obj);
       const intervalMs = (parseDuration(spec.interval) ?? 3_600) * 1_000;
 
-      // Due when never evaluated, when the spec changed, or when the interval has passed.
+      const useCases = ctx.cache
+        .list(USE_CASES, namespace)
+        .filter((uc) => peekSpec(useCaseSpec, uc)?.surveillancePolicy === name);
+      // The version whose tiers act is the one in production, when a single use case names the policy.
+      const version =
+        useCases.length === 1 ? statusOf<UseCaseStatus>(useCases[0])?.productionVersion : undefined;
+      // Each stage's version: production's judged below, a candidate's (silent, shadow, a pilot) told apart.
+      const followed = useCases.length === 1 ? followedStages(stagesOf(useCases[0]!), version) : undefined;
+
+      // Due when never evaluated, when the spec changed, when a stage runs another version than the last
+      // evaluation followed, or when the interval has passed.
       const last = previous?.lastEvaluated ? Date.parse(previous.lastEvaluated) : undefined;
       const specChanged = previous?.observedGeneration !== obj.metadata?.generation;
-      const dueIn = last === undefined || specChanged ? 0 : last + intervalMs - ctx.now.getTime();
+      const stagesChanged = !sameStages(previous?.stages, followed);
+      const dueIn =
+        last === undefined || specChanged || stagesChanged ? 0 : last + intervalMs - ctx.now.getTime();
       if (dueIn > 0) {
         // Between evaluations only review issues still to open or close are worked on; Ready stands as it is.
         const ready = readyOf(previous);
@@ -126,13 +139,6 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
           requeueAfter: Math.min(dueIn, settled.retryInMs ?? dueIn),
         };
       }
-
-      const useCases = ctx.cache
-        .list(USE_CASES, namespace)
-        .filter((uc) => peekSpec(useCaseSpec, uc)?.surveillancePolicy === name);
-      // The version whose tiers act is the one in production, when a single use case names the policy.
-      const version =
-        useCases.length === 1 ? statusOf<UseCaseStatus>(useCases[0])?.productionVersion : undefined;
 
       const conditions: ConditionUpdate[] = [];
       const read = await readMetrics(spec, {
@@ -206,8 +212,6 @@ export function surveillancePolicyController(deps: SurveillanceDependencies) {
         conditions.push(report.condition);
         events.push(...report.events);
       }
-      // Each stage's version: production's judged above, a candidate's (silent, shadow, a pilot) told apart here.
-      const followed = useCases.length === 1 ? followedStages(stagesOf(useCases[0]!), version) : undefined;
       let stages: StagesDecision | undefined;
       if (followed) {
         const reads = new Map<string, CandidateReading>();
@@ -256,6 +260,16 @@ function stagesOf(uc: KubeObject): { stage: string; version?: string }[] {
   const observed = statusOf<UseCaseStatus>(uc)?.stages;
   if (observed && observed.length > 0) return observed;
   return peekSpec(useCaseSpec, uc)?.versions ?? [];
+}
+
+/** Whether the stages followed are those the last evaluation recorded, each with the same version. */
+function sameStages(
+  recorded: SurveillancePolicyStatus['stages'],
+  followed: readonly FollowedStage[] | undefined,
+): boolean {
+  const key = (stages: readonly { stage: string; version: string; production: boolean }[] | undefined) =>
+    stages === undefined ? 'none' : JSON.stringify(stages.map((s) => [s.stage, s.version, s.production]));
+  return key(recorded) === key(followed);
 }
 
 function whyNotFollowed(useCases: readonly KubeObject[]): string {
