@@ -1,6 +1,6 @@
 // The stage evidence SQL against a generated log. The expected figures were computed from the same rows with
-// NumPy (numpy.percentile, linear, for P50 and P90; plain means for the rates), independently of this code, and
-// are kept here as constants.
+// NumPy (numpy.percentile, linear, for P50 and P90; plain means for the rates and for review hours, over the
+// CSV the fixture writes), independently of this code, and are kept here as constants.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,12 +132,16 @@ describe('measureStages', () => {
     expect(value(pilot!, 'first-pass-approval-rate')).toBeCloseTo(0.8287037037037037, 12);
     expect(value(pilot!, 'rework-rate')).toBeCloseTo(0.09722222222222222, 12);
     expect(value(pilot!, 'override-rate')).toBeCloseTo(0.16, 12);
+    // A person's review time per draft that went out: minutes / 60, no time for a draft nobody reviewed; the
+    // NaN and negative minutes of the export are left out (216 went out, 206 with a usable time).
+    expect(value(pilot!, 'nurse-hours-per-request')).toBeCloseTo(0.31280744336569577, 12);
     expect(pilot!.metrics.map((m) => [m.metric, m.samples])).toEqual([
       ['cycle-time-p50-hours', 216],
       ['cycle-time-p90-hours', 216],
       ['first-pass-approval-rate', 216],
       ['rework-rate', 216],
       ['override-rate', 225],
+      ['nurse-hours-per-request', 206],
     ]);
 
     expect(twelve).toMatchObject({ encounters: 200, labelledOutcomes: 187, reviewed: 187, reviewedOf: 187 });
@@ -146,6 +150,8 @@ describe('measureStages', () => {
     expect(value(twelve!, 'first-pass-approval-rate')).toBeCloseTo(0.7540106951871658, 12);
     expect(value(twelve!, 'rework-rate')).toBeCloseTo(0.1443850267379679, 12);
     expect(value(twelve!, 'override-rate')).toBeCloseTo(0.205, 12);
+    expect(value(twelve!, 'nurse-hours-per-request')).toBeCloseTo(0.34126629422718807, 12);
+    expect(twelve!.metrics.find((m) => m.metric === 'nurse-hours-per-request')?.samples).toBe(179);
   });
 
   it('compares a silent stage with production on the requests both drafted', async () => {
@@ -166,6 +172,7 @@ describe('measureStages', () => {
       ['first-pass-approval-rate', 0.8083333333333333, 0.7583333333333333],
       ['rework-rate', 0.13333333333333333, 0.125],
       ['override-rate', 0.16129032258064516, 0.25],
+      ['nurse-hours-per-request', 0.1517372881355932, 0.3294927536231884],
     ];
     for (const [metric, candidate, other] of expected) {
       expect(pair(metric).candidate).toBeCloseTo(candidate, 9);
@@ -194,6 +201,7 @@ describe('measureStages', () => {
       'no labelled outcome yet',
       'no labelled outcome yet',
       'no reviewed draft yet',
+      'no reviewed draft yet',
     ]);
   });
 
@@ -213,7 +221,11 @@ describe('measureStages', () => {
       'cycle-time-p50-hours',
       'cycle-time-p90-hours',
       'first-pass-approval-rate',
+      'nurse-hours-per-request',
     ]);
+    // Without human_reviewed, only the drafts with a usable time count: 195 of the 216 that went out.
+    expect(value(pilot!, 'nurse-hours-per-request')).toBeCloseTo(0.33045299145299145, 12);
+    expect(pilot!.metrics.find((m) => m.metric === 'nurse-hours-per-request')?.samples).toBe(195);
     expect(pilot!.unmeasured).toEqual([
       { metric: 'rework-rate', reason: 'the inference log has no column reworked' },
       {

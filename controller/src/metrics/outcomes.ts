@@ -1,7 +1,7 @@
 // What a stage or wave has shown on its own requests, measured from the inference and outcome log: how many
 // requests the version running there has drafted, how many have a decision (a labelled outcome), the outcome
 // metrics a release train's expansion criteria name (cycle time P50 and P90, first-pass approval, rework,
-// override), the share of drafts a person reviewed, and, where the log holds both, the candidate against
+// override, a person's review time per request), the share of drafts a person reviewed, and, where the log holds both, the candidate against
 // production on the same requests. One query per stage, run by the engine that holds the log (DuckDB here; the
 // SQL is what PostgreSQL accepts too, through the same dialect layer): no row of the log reaches the controller.
 //
@@ -40,6 +40,11 @@ export const OUTCOME_COLUMNS = {
   reworked: ['reworked'],
   /** A person reviewed the draft (yes/no). */
   humanReviewed: ['human_reviewed'],
+  /**
+   * Minutes a person spent reviewing the draft: empty until reviewed. A draft the log says nobody reviewed
+   * (human_reviewed no) counts as no time.
+   */
+  reviewMinutes: ['nurse_review_minutes', 'review_minutes', 'reviewer_minutes'],
   /** The reviewer discarded, overrode or substantially rewrote the output (yes/no). */
   overridden: ['overridden', 'substantially_edited', 'care_manager_override'],
   /** The request the output was made for; rows of two versions with the same id saw the same input. */
@@ -72,6 +77,7 @@ export const OUTCOME_METRICS = [
   'first-pass-approval-rate',
   'rework-rate',
   'override-rate',
+  'nurse-hours-per-request',
 ] as const;
 export type OutcomeMetric = (typeof OUTCOME_METRICS)[number];
 
@@ -82,6 +88,7 @@ const NEEDS: Record<OutcomeMetric, readonly OutcomeColumn[]> = {
   'first-pass-approval-rate': ['decidedAt', 'firstPassApproved'],
   'rework-rate': ['decidedAt', 'reworked'],
   'override-rate': ['overridden'],
+  'nurse-hours-per-request': ['reviewMinutes'],
 };
 
 export interface StageQuery {
@@ -167,11 +174,18 @@ function classifiedSql(o: OutcomeQueryOptions, where: string): string {
   const id = c.requestId ? d.toText(ident(c.requestId)) : 'NULL';
   // A draft's review is due once it went out: when it has a decision, or always when the log records none.
   const due = c.decidedAt ? `CASE WHEN ${labelled} THEN 1 END` : '1';
+  // A person's review time in hours, for a draft whose review was due: the minutes recorded (a number from 0,
+  // not NaN, under a week), no time when the log says nobody reviewed it, else unknown and not counted.
+  const minutes = c.reviewMinutes ? d.toDouble(ident(c.reviewMinutes)) : 'NULL';
+  const reviewHours = c.reviewMinutes
+    ? `CASE WHEN (${due}) = 1 THEN CASE WHEN ${minutes} >= 0 AND ${minutes} < 10080 THEN ${minutes} / 60.0 ` +
+      `WHEN ${reviewed} = 0 THEN 0 END END`
+    : 'NULL';
   return (
     `SELECT ${id} AS request, ${t} AS t, ` +
     `CASE WHEN ${labelled} THEN (EXTRACT(EPOCH FROM ${decided}) - EXTRACT(EPOCH FROM ${requested})) / 3600.0 END AS hours, ` +
     `${outcome('firstPassApproved')} AS approved, ${outcome('reworked')} AS reworked, ` +
-    `${due} AS due, ${reviewed} AS reviewed, ${overrides} AS overridden ` +
+    `${due} AS due, ${reviewed} AS reviewed, ${overrides} AS overridden, ${reviewHours} AS review_hours ` +
     `FROM ${ident(o.table)} WHERE ${where} AND ${t} <= ${now}`
   );
 }
@@ -184,7 +198,8 @@ const AGGREGATES =
   'percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90, ' +
   'avg(approved) AS approved, count(approved) AS approved_samples, ' +
   'avg(reworked) AS reworked, count(reworked) AS reworked_samples, ' +
-  'avg(overridden) AS overridden, count(overridden) AS overridden_samples';
+  'avg(overridden) AS overridden, count(overridden) AS overridden_samples, ' +
+  'avg(review_hours) AS review_hours, count(review_hours) AS review_hours_samples';
 
 const versionIs = (o: OutcomeQueryOptions, version: string) =>
   `${(o.dialect ?? DUCKDB).toText(ident(o.log.versionColumn))} = ${literal(version)}`;
@@ -237,6 +252,7 @@ function metricsOf(row: Record<string, Cell>): Map<OutcomeMetric, MetricValue> {
   put('first-pass-approval-rate', row.approved, count(row.approved_samples));
   put('rework-rate', row.reworked, count(row.reworked_samples));
   put('override-rate', row.overridden, count(row.overridden_samples));
+  put('nurse-hours-per-request', row.review_hours, count(row.review_hours_samples));
   return out;
 }
 
@@ -246,7 +262,9 @@ function whyUnmeasured(metric: OutcomeMetric, columns: LogColumns): string {
   if (missing.length > 0) {
     return `the inference log has no column ${missing.map((r) => OUTCOME_COLUMNS[r].join(' or ')).join(', nor ')}`;
   }
-  return metric === 'override-rate' ? 'no reviewed draft yet' : 'no labelled outcome yet';
+  return metric === 'override-rate' || metric === 'nurse-hours-per-request'
+    ? 'no reviewed draft yet'
+    : 'no labelled outcome yet';
 }
 
 /** The evidence of one stage from the engine's answers to stageEvidenceSql (and pairedEvidenceSql). */
