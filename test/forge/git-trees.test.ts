@@ -22,15 +22,16 @@ afterEach(() => {
   expect(forge.violations.splice(0)).toEqual([]);
 });
 
-/** What `git ls-tree` in the bare repository says: the files (blobs) at a commit, path and blob sha. */
-async function gitFiles(ref: string): Promise<{ path: string; sha: string }[]> {
-  const { stdout } = await run('git', ['--git-dir', forge.repoPath(OWNER, REPO), 'ls-tree', '-r', ref]);
+/** What `git ls-tree` in the bare repository says: the files (blobs) at a commit, path, blob sha and size. */
+async function gitFiles(ref: string): Promise<{ path: string; sha: string; size: number }[]> {
+  const { stdout } = await run('git', ['--git-dir', forge.repoPath(OWNER, REPO), 'ls-tree', '-r', '-l', ref]);
   return stdout
     .trim()
     .split('\n')
     .map((line) => {
       const [meta = '', path = ''] = line.split('\t');
-      return { path, sha: meta.split(' ')[2] ?? '' };
+      const [, , sha = '', size = ''] = meta.trim().split(/\s+/);
+      return { path, sha, size: Number(size) };
     });
 }
 
@@ -44,7 +45,9 @@ describe('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', () => {
       recursive: '1',
     });
     expect(data.truncated).toBe(false);
-    const blobs = data.tree.filter((e) => e.type === 'blob').map((e) => ({ path: e.path, sha: e.sha }));
+    const blobs = data.tree
+      .filter((e) => e.type === 'blob')
+      .map((e) => ({ path: e.path, sha: e.sha, size: e.size }));
     expect(blobs).toEqual(await gitFiles('main'));
     expect(blobs.map((b) => b.path)).toContain('revenue-cycle/denials-triage/production.yaml');
     // Directories come before what they hold, each with its own tree sha.

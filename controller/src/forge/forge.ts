@@ -16,6 +16,8 @@ export interface FileAtRef {
 export interface TreeFile {
   path: string;
   sha: string;
+  /** Bytes, when the forge says. */
+  size?: number;
 }
 
 /** Every file at a commit; `truncated` when the forge stopped listing (GitHub: past 100,000 entries or 7 MB). */

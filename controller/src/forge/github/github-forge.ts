@@ -241,7 +241,11 @@ export class GitHubForge implements Forge {
       this.gh.rest.git.getTree({ ...splitRepo(repo), tree_sha: ref, recursive: '1' }),
     );
     if (!found) return undefined;
-    const files = found.data.tree.flatMap((e) => (e.type === 'blob' ? [{ path: e.path, sha: e.sha }] : []));
+    const files = found.data.tree.flatMap((e) =>
+      e.type === 'blob'
+        ? [{ path: e.path, sha: e.sha, ...(e.size !== undefined ? { size: e.size } : {}) }]
+        : [],
+    );
     return { files, truncated: found.data.truncated };
   }
 

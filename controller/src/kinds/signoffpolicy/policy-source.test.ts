@@ -220,12 +220,19 @@ describe('the revision from the repository, without an annotation', () => {
     expect(decision.condition.message).toContain('would not list every file');
   });
 
+  it('does not fetch a YAML file too large for the YAML reader', async () => {
+    const { repo } = repository();
+    repo.commit('main', { 'data/huge.yaml': `rows:\n${'  - 1\n'.repeat(200_000)}` });
+    await new PolicySources(repo.forge()).observe(applied());
+    expect(repo.calls.readFile).toBe(2);
+  });
+
   it('reads each file once until it changes, whichever pass or policy asks', async () => {
     const { repo } = repository();
     const sources = new PolicySources(repo.forge());
     await sources.observe(applied());
     const firstReads = repo.calls.readFile ?? 0;
-    // Three YAML and Markdown files: only the two YAML files are read.
+    // Two YAML files and a Markdown one: only the YAML files are read.
     expect(firstReads).toBe(2);
     await sources.observe(applied());
     expect(repo.calls.readFile).toBe(firstReads);

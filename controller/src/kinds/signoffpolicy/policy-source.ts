@@ -13,6 +13,7 @@ import {
   UnprocessableError,
 } from '../../forge/forge.js';
 import { remember } from '../../gate/remember.js';
+import { DEFAULT_YAML_LIMITS } from '../../yaml/index.js';
 import {
   type DeclaredPolicy,
   declaresPolicy,
@@ -231,7 +232,10 @@ export class PolicySources {
     const tree = await this.forge.listFiles(repository, ref);
     if (!tree) return undefined;
     if (tree.truncated) return 'truncated';
-    const files = tree.files.filter((f) => isManifestPath(f.path));
+    // A file past the YAML reader's size limit declares nothing it would read: not fetched at all.
+    const files = tree.files.filter(
+      (f) => isManifestPath(f.path) && (f.size ?? 0) <= DEFAULT_YAML_LIMITS.maxBytes,
+    );
     const found: { path: string; declared: DeclaredPolicy }[] = [];
     for (let i = 0; i < files.length; i += this.readsAtOnce) {
       const batch = files.slice(i, i + this.readsAtOnce);

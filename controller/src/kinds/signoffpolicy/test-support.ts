@@ -63,6 +63,7 @@ export class GovernanceRepoFake {
         const files = Object.entries(this.commits.get(sha)!.files).map(([path, text]) => ({
           path,
           sha: blobSha(text),
+          size: Buffer.byteLength(text),
         }));
         return { files, truncated: false };
       },
