@@ -183,6 +183,11 @@ describe('a contract naming a host the operator did not list', () => {
     return { connections, port, close: () => new Promise<void>((r) => server.close(() => r())) };
   }
   const login = { PGUSER: 'vigil', PGPASSWORD: 'controller-secret', PGHOST: 'db.internal' };
+  /** The contract was not tested, and its Tested condition says why, in these words. */
+  const expectRefused = (result: { status?: { conditions?: unknown[] } }, message: string) =>
+    expect(result.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Tested', status: 'Unknown', reason: 'HostNotAllowed', message }),
+    );
   const pointedAt = (port: number) => {
     const obj = exampleObject();
     obj.spec.servers = [
@@ -196,13 +201,9 @@ describe('a contract naming a host the operator did not list', () => {
     try {
       const result = await dataContractController({ env: login }).reconcile(ctxAt(NOW), pointedAt(trap.port));
       expect(trap.connections).toEqual([]);
-      expect(result.status?.conditions).toContainEqual(
-        expect.objectContaining({
-          type: 'Tested',
-          status: 'Unknown',
-          reason: 'HostNotAllowed',
-          message: `server warehouse names host 127.0.0.1:${trap.port}; the PostgreSQL login in this environment (PGUSER, PGPASSWORD) is sent only to PGHOST (db.internal) or a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is): list 127.0.0.1 there if it is your database`,
-        }),
+      expectRefused(
+        result,
+        `server warehouse names host 127.0.0.1:${trap.port}; the PostgreSQL login in this environment (PGUSER, PGPASSWORD) is sent only to PGHOST (db.internal) or a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is): list 127.0.0.1 there if it is your database`,
       );
       expect(result.status?.lastTest ?? null).toBeNull();
       expect(JSON.stringify(result)).not.toContain('controller-secret');
@@ -266,13 +267,9 @@ describe('a contract naming a host the operator did not list', () => {
         obj,
       );
       expect(trap.connections).toEqual([]);
-      expect(result.status?.conditions).toContainEqual(
-        expect.objectContaining({
-          type: 'Tested',
-          status: 'Unknown',
-          reason: 'HostNotAllowed',
-          message: `server sample names host 127.0.0.1, which this controller does not reach: it reads only from a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is)`,
-        }),
+      expectRefused(
+        result,
+        `server sample names host 127.0.0.1, which this controller does not reach: it reads only from a host listed in VIGIL_DATA_HOSTS or the controller's --data-host (none is)`,
       );
     } finally {
       await trap.close();
