@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { surveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import { withEngine } from '../data/engine.js';
+import { ks, psi } from '../kinds/surveillancepolicy/statistics.js';
 import { decideSurveillanceStatus } from '../kinds/surveillancepolicy/status.js';
 import { type MetricReadings, readMetrics } from './inference-log.js';
 
@@ -244,6 +245,101 @@ describe('edges of the log', () => {
     expect(read.readings).toEqual([
       expect.objectContaining({ metric: 'ks', value: 0.5, samples: 3, baselineSamples: 4 }),
     ]);
+  });
+
+  it('gives PSI and KS of a column full of ties as their definitions do, overall and per segment, however many share its query', async () => {
+    // Small integers, most of the baseline at 0 (so the first edges merge and the first bin holds no baseline
+    // value), the current window shifted and reaching past the baseline's range on both sides; a few values
+    // missing or NaN. Deterministic: a linear congruential generator, not Math.random.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    // Beside it, a column of distinct values (in the baseline), whose 600 baseline rows put some values exactly
+    // at an edge's position.
+    const rows: { daysAgo: number; site: string; value: string; distinct: number }[] = [];
+    for (let i = 0; i < 900; i++) {
+      const current = i % 3 === 0;
+      const u = next();
+      const value = current
+        ? String(Math.floor(u * 8) - (u < 0.05 ? 2 : 0) + (u > 0.97 ? 3 : 0))
+        : u < 0.45
+          ? '0'
+          : String(Math.floor(u * 7));
+      const gap = next();
+      rows.push({
+        daysAgo: current ? 1 + (i % 9) : 15 + (i % 40),
+        site: i % 5 < 2 ? 'east' : 'west',
+        value: gap < 0.02 ? '' : gap < 0.04 ? 'NaN' : value,
+        distinct: current ? (i * 37) % 900 : i,
+      });
+    }
+    await writeFile(
+      path.join(root, 'ties.csv'),
+      `scored_at,site,value,distinct\n${rows.map((r) => `${at(r.daysAgo)},${r.site},${r.value},${r.distinct}`).join('\n')}\n`,
+    );
+    const drift = { column: 'value', window: '10d', baselineWindow: '50d' };
+    const spec = surveillancePolicySpec.parse({
+      inferenceLog: { uri: 'ties.csv' },
+      metrics: [
+        metric('psi', { statistic: 'psi', ...drift }, { segments: ['site'] }),
+        metric('ks', { statistic: 'ks', ...drift }, { segments: ['site'] }),
+        metric('psi3', { statistic: 'psi', ...drift, bins: 3 }),
+        metric('psi-in-range', { statistic: 'psi', ...drift, range: { min: 0, max: 6 } }),
+        metric('distinct-psi', { statistic: 'psi', ...drift, column: 'distinct' }),
+        metric('distinct-psi3', { statistic: 'psi', ...drift, column: 'distinct', bins: 3 }),
+        metric('distinct-ks', { statistic: 'ks', ...drift, column: 'distinct' }),
+      ],
+    });
+    const read = await readMetrics(spec, { baseDir: root, now: NOW });
+    expect(read.unread).toEqual([]);
+
+    const values = (current: boolean, site?: string, keep = (_: number) => true) =>
+      rows
+        .filter((r) => r.daysAgo < 10 === current && (site === undefined || r.site === site))
+        .filter((r) => r.value !== '')
+        .map((r) => Number(r.value))
+        .filter((v) => !Number.isNaN(v) && keep(v));
+    const got = (name: string, segment?: string) =>
+      read.readings.find((r) => r.metric === name && r.segment === segment);
+    for (const site of [undefined, 'east', 'west']) {
+      const segment = site && `site=${site}`;
+      const [baseline, current] = [values(false, site), values(true, site)];
+      expect(got('psi', segment)).toMatchObject({
+        samples: current.length,
+        baselineSamples: baseline.length,
+      });
+      expect(got('psi', segment)!.value).toBeCloseTo(psi(baseline, current)!, 12);
+      expect(got('ks', segment)).toMatchObject({ samples: current.length, baselineSamples: baseline.length });
+      expect(got('ks', segment)!.value).toBeCloseTo(ks(baseline, current)!, 12);
+    }
+    expect(got('psi3')!.value).toBeCloseTo(psi(values(false), values(true), 3)!, 12);
+    const inRange = (v: number) => v >= 0 && v <= 6;
+    expect(got('psi-in-range')!.value).toBeCloseTo(
+      psi(values(false, undefined, inRange), values(true, undefined, inRange))!,
+      12,
+    );
+    const distinct = (current: boolean) =>
+      rows.filter((r) => r.daysAgo < 10 === current).map((r) => r.distinct);
+    expect(got('distinct-psi')).toMatchObject({ samples: 300, baselineSamples: 600 });
+    expect(got('distinct-psi')!.value).toBeCloseTo(psi(distinct(false), distinct(true))!, 12);
+    expect(got('distinct-psi3')!.value).toBeCloseTo(psi(distinct(false), distinct(true), 3)!, 12);
+    expect(got('distinct-ks')!.value).toBeCloseTo(ks(distinct(false), distinct(true))!, 12);
+    const missing = rows.filter((r) => r.value === '').length;
+    const nan = rows.filter((r) => r.value === 'NaN').length;
+    expect(got('psi')!.excluded).toEqual({ missing, nan, outOfRange: 0, unlabelled: 0 });
+    expect(got('psi-in-range')!.excluded).toEqual({
+      missing,
+      nan,
+      outOfRange: values(true, undefined, (v) => !inRange(v)).length,
+      unlabelled: 0,
+    });
+    // What the data was made to hold: ties merge the first edges, and current values fall outside the baseline.
+    const sorted = values(false).sort((a, b) => a - b);
+    expect(new Set(sorted.slice(0, Math.floor(sorted.length * 0.4))).size).toBe(1);
+    expect(Math.min(...values(true))).toBeLessThan(Math.min(...values(false)));
+    expect(Math.max(...values(true))).toBeGreaterThan(Math.max(...values(false)));
   });
 
   it('never judges, nor rolls back on, a drift whose baseline window holds two rows', async () => {

@@ -8,6 +8,8 @@ import type { SqlDialect } from '../data/sql.js';
 import {
   type BuiltinSource,
   compileBuiltin,
+  compileDrift,
+  type DriftStatistic,
   HIGHER_IS_BETTER,
   perSegmentStatistic,
 } from '../kinds/surveillancepolicy/builtin-metrics.js';
@@ -57,6 +59,56 @@ interface SegmentRow {
   excluded: NonNullable<MetricReading['excluded']>;
 }
 
+/**
+ * The psi and ks metrics of a policy, grouped by what they read: the same column, range and windows, overall or
+ * by the same segment column. One query computes every statistic of a group (a column watched by both PSI and
+ * KS is read once), the first time a metric of the group is read; the others take their value from its rows.
+ */
+export class DriftQueries {
+  private readonly statistics = new Map<string, DriftStatistic[]>();
+  private readonly results = new Map<string, Promise<Row[]>>();
+
+  constructor(metrics: readonly Metric[]) {
+    for (const m of metrics) {
+      const b = builtinOf(m);
+      if (b?.statistic !== 'psi' && b?.statistic !== 'ks') continue;
+      for (const groupBy of [undefined, ...m.segments]) {
+        const key = driftKey(b, groupBy);
+        const list = this.statistics.get(key) ?? [];
+        if (!list.some((s) => sameStatistic(s, driftStatistic(b)))) list.push(driftStatistic(b));
+        this.statistics.set(key, list);
+      }
+    }
+  }
+
+  /** The rows of `b`'s group, with `b`'s statistic as value; undefined for a metric the policy did not hold. */
+  async rows(
+    engine: DataEngine,
+    b: BuiltinSource,
+    options: Parameters<typeof compileDrift>[2],
+  ): Promise<Row[] | undefined> {
+    const key = driftKey(b, options.groupBy);
+    const statistics = this.statistics.get(key);
+    const index = statistics?.findIndex((s) => sameStatistic(s, driftStatistic(b))) ?? -1;
+    if (!statistics || index < 0) return undefined;
+    let result = this.results.get(key);
+    if (!result) {
+      result = engine.query(compileDrift(b, statistics, options));
+      // Each metric of the group reports a failure for itself; none is left unhandled here.
+      result.catch(() => undefined);
+      this.results.set(key, result);
+    }
+    return (await result).map((row) => ({ ...row, value: row[`value_${index}`] ?? null }));
+  }
+}
+
+const driftStatistic = (b: BuiltinSource): DriftStatistic =>
+  b.statistic === 'psi' ? { statistic: 'psi', bins: b.bins } : { statistic: 'ks' };
+const sameStatistic = (a: DriftStatistic, b: DriftStatistic) =>
+  a.statistic === b.statistic && (a.statistic === 'ks' || a.bins === (b as { bins: number }).bins);
+const driftKey = (b: BuiltinSource, groupBy: string | undefined) =>
+  JSON.stringify([b.column, b.range ?? null, b.window, b.lag, b.baselineWindow, groupBy ?? null]);
+
 export async function readBuiltin(
   engine: DataEngine,
   log: InferenceLog,
@@ -64,19 +116,21 @@ export async function readBuiltin(
   now: Date,
   at: string,
   dialect?: SqlDialect,
+  drift?: DriftQueries,
 ): Promise<Shaped> {
   const b = builtinOf(m)!;
   const out: Shaped = { readings: [], unread: [] };
   const run = async (groupBy?: string): Promise<SegmentRow[] | undefined> => {
-    const sql = compileBuiltin(b, {
+    const options = {
       table: LOG_VIEW,
       timestampColumn: log.timestampColumn,
       now,
       ...(groupBy !== undefined ? { groupBy } : {}),
       ...(dialect ? { dialect } : {}),
-    });
+    };
     try {
-      return (await engine.query(sql)).map(segmentRow);
+      const shared = await drift?.rows(engine, b, options);
+      return (shared ?? (await engine.query(compileBuiltin(b, options)))).map(segmentRow);
     } catch (err) {
       if (!(err instanceof QueryError || err instanceof SqlRefusedError)) throw err;
       out.unread.push({

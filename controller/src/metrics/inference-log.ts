@@ -13,7 +13,7 @@ import { DataSourceError, QueryError, SqlRefusedError } from '../data/errors.js'
 import { ident } from '../data/sql.js';
 import type { MetricReading } from '../kinds/surveillancepolicy/status.js';
 import { toTimestamp } from '../runtime/conditions.js';
-import { builtinOf, readBuiltin, textColumns } from './builtin.js';
+import { builtinOf, DriftQueries, readBuiltin, textColumns } from './builtin.js';
 import { OUTCOME_COLUMNS } from './outcomes.js';
 import { type PrometheusReadOptions, readPrometheusMetrics } from './prometheus.js';
 import {
@@ -137,8 +137,9 @@ export async function readMetrics(
         if (!(err instanceof QueryError)) throw err;
       }
     }
+    const drift = new DriftQueries(fromLog);
     for (const m of fromLog) {
-      const shaped = await readMetric(engine, spec, m, options.now, at);
+      const shaped = await readMetric(engine, spec, m, options.now, at, drift);
       result.readings.push(...shaped.readings);
       result.unread.push(...shaped.unread);
     }
@@ -152,9 +153,11 @@ async function readMetric(
   m: Metric,
   now: Date,
   at: string,
+  drift: DriftQueries,
 ): Promise<Shaped> {
-  // Builtins and drift sources compute in the engine, overall and per segment, in one query each.
-  if (builtinOf(m)) return readBuiltin(engine, spec.inferenceLog!, m, now, at);
+  // Builtins and drift sources compute in the engine, overall and per segment, in one query each (psi and ks
+  // over the same column share theirs).
+  if (builtinOf(m)) return readBuiltin(engine, spec.inferenceLog!, m, now, at, undefined, drift);
   const out: Shaped = { readings: [], unread: [] };
   const add = (s: Shaped) => {
     out.readings.push(...s.readings);

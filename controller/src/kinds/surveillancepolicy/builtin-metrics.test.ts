@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { surveillancePolicySpec } from '../../../../specs/surveillancepolicy.js';
 import { POSTGRES_RUNNABLE, type PostgresServer, startPostgres } from '../../../../test/support/postgres.js';
 import { POSTGRES } from '../../data/sql.js';
-import { type BuiltinSource, builtinWindows, compileBuiltin } from './builtin-metrics.js';
+import { type BuiltinSource, builtinWindows, compileBuiltin, compileDrift } from './builtin-metrics.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -267,6 +267,39 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('the builtin queries in P
       12,
     );
     expect(run({ statistic: 'volume' })[0]).toMatchObject({ value: 72, samples: 72 });
+  });
+
+  it('computes several drift statistics of a column in one query, each as its own query does', () => {
+    const drift = { column: 'feature', window: '30d', baselineWindow: '60d' };
+    for (const groupBy of [undefined, 'site']) {
+      const sql = compileDrift(
+        builtin({ statistic: 'psi', ...drift }),
+        [{ statistic: 'psi', bins: 10 }, { statistic: 'ks' }, { statistic: 'psi', bins: 4 }],
+        {
+          table: 'inference_log',
+          timestampColumn: 'scored_at',
+          now: NOW,
+          dialect: POSTGRES,
+          ...(groupBy ? { groupBy } : {}),
+        },
+      );
+      const together = psql(`${sql};\n`)
+        .trim()
+        .split('\n')
+        .map((line) => line.split('|'));
+      const alone = [
+        run({ statistic: 'psi', ...drift }, groupBy),
+        run({ statistic: 'ks', ...drift }, groupBy),
+        run({ statistic: 'psi', ...drift, bins: 4 }, groupBy),
+      ];
+      expect(together.map((r) => r[0])).toEqual(alone[0]!.map((r) => r.segment));
+      together.forEach((row, i) => {
+        for (const [k, one] of alone.entries()) expect(Number(row[k + 1])).toBeCloseTo(one[i]!.value, 12);
+        expect(Number(row[4])).toBe(alone[0]![i]!.samples);
+        expect(Number(row[5])).toBe(alone[0]![i]!.baselineSamples);
+      });
+    }
+    expect(run({ statistic: 'psi', ...drift }, 'site')).toHaveLength(3);
   });
 
   it('groups by a segment column as DuckDB does', () => {

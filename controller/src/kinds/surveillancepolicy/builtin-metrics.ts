@@ -1,5 +1,6 @@
-// The built-in metrics of a surveillance policy, compiled to one SQL query each, run by the engine that holds the
-// inference log (DuckDB over a file, or PostgreSQL), so no row of the log passes through the controller.
+// The built-in metrics of a surveillance policy, compiled to one SQL query each (psi and ks of the same column may
+// share one: compileDrift), run by the engine that holds the inference log (DuckDB over a file, or PostgreSQL), so
+// no row of the log passes through the controller.
 //
 // Every query has the same shape: the rows of the window are classified first (a value missing, NaN or not a
 // number, out of range, or without an outcome yet is excluded and counted under the first of those reasons that
@@ -60,6 +61,10 @@ export const perSegmentStatistic = (b: BuiltinSource) =>
 export function compileBuiltin(b: BuiltinSource, options: BuiltinQueryOptions): string {
   const d = options.dialect ?? DUCKDB;
   const stat = perSegmentStatistic(b);
+  if (stat === 'psi' || stat === 'ks') {
+    const one: DriftStatistic = stat === 'psi' ? { statistic: 'psi', bins: b.bins } : { statistic: 'ks' };
+    return driftSql(b, [one], options, ['value']);
+  }
   const w = builtinWindows(b, options.now);
   const ts = `CAST(${ident(options.timestampColumn)} AS TIMESTAMP WITH TIME ZONE)`;
   const from = w.baseline?.from ?? w.current.from;
@@ -82,11 +87,10 @@ export function compileBuiltin(b: BuiltinSource, options: BuiltinQueryOptions): 
     ['ok', `SELECT g, w, x, y FROM classified WHERE reason IS NULL`],
     ...statistic(stat, b),
   ];
-  const baselineSamples = stat === 'psi' || stat === 'ks' ? 'counts.baseline_samples' : 'NULL';
   return (
     `WITH ${ctes.map(([name, sql]) => `${name} AS (${sql})`).join(', ')} ` +
     `SELECT counts.g AS segment, CAST(stat.value AS DOUBLE PRECISION) AS value, counts.samples, ` +
-    `${baselineSamples} AS baseline_samples, counts.missing, counts.nan, counts.out_of_range, counts.unlabelled ` +
+    `NULL AS baseline_samples, counts.missing, counts.nan, counts.out_of_range, counts.unlabelled ` +
     `FROM counts LEFT JOIN stat ON stat.g IS NOT DISTINCT FROM counts.g ORDER BY counts.g NULLS LAST`
   );
 }
@@ -110,11 +114,6 @@ function classify(b: BuiltinSource, stat: string, d: SqlDialect): Classified {
       const score = numeric(b.score!, b.scoreRange, d);
       const label = flagOf(b.label!, d, 'unlabelled');
       return { value: { x: score.x, y: label.y }, reason: `CASE ${score.when} ${label.when} END` };
-    }
-    case 'psi':
-    case 'ks': {
-      const v = numeric(b.column!, b.range, d);
-      return { value: { x: v.x, y: 'NULL' }, reason: `CASE ${v.when} END` };
     }
     case 'override-rate': {
       const f = flagOf(b.override!, d);
@@ -214,78 +213,130 @@ function statistic(stat: string, b: BuiltinSource): [string, string][] {
       return [['stat', `SELECT g, avg(${DOUBLE('x')}) AS value FROM (${current}) AS c GROUP BY g`]];
     case 'volume':
       return [['stat', `SELECT g, count(*) AS value FROM (${current}) AS c GROUP BY g`]];
-    case 'psi':
-      return [PER_VALUE, ...psiCtes(b.bins)];
-    case 'ks':
-      return [
-        PER_VALUE,
-        [
-          'cdf',
-          `SELECT g, sum(nb) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cb, ` +
-            `sum(nc) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cc ` +
-            `FROM per_value`,
-        ],
-        [
-          'stat',
-          `SELECT cdf.g, max(abs(${DOUBLE('cb')} / NULLIF(t.baseline_samples, 0) - ${DOUBLE('cc')} / ` +
-            `NULLIF(t.samples, 0))) AS value FROM cdf JOIN counts AS t ON t.g IS NOT DISTINCT FROM cdf.g GROUP BY cdf.g`,
-        ],
-      ];
     default:
       throw new Error(`no built-in statistic ${stat}`);
   }
 }
 
-/** How often each value occurs in each window: the baseline (nb) and the current (nc). */
-const PER_VALUE: [string, string] = [
-  'per_value',
-  `SELECT g, x, count(*) FILTER (WHERE w = 'b') AS nb, count(*) FILTER (WHERE w = 'c') AS nc FROM ok GROUP BY g, x`,
-];
+/** A drift statistic of a column: PSI over so many bins, or KS. */
+export type DriftStatistic = { statistic: 'psi'; bins: number } | { statistic: 'ks' };
 
 /**
- * PSI over the baseline's quantile bins: edge k (k = 1 .. bins-1) is the baseline value at 0-based position
- * floor(k * n / bins) in sorted order, tied edges merge, a bin is [edge, next edge), the first and last open.
- * Worked over the distinct values: position p falls in the run of a value with `before` baseline values below it
- * and nb of its own when before <= p < before + nb, which for p = floor(k * n / bins) is
- * before * bins <= k * n < (before + nb) * bins, in integers.
+ * One query computing several drift statistics of `b.column` over the same windows: its columns are those of
+ * compileBuiltin's query, with value_0, value_1, ... (one per statistic, in order) in place of value. A policy
+ * watching a column with both PSI and KS reads the log for it once.
+ *
+ * The statistics share their counts. One pass over the rows of the two windows counts each distinct usable value
+ * in each window (the rows left out all fall in the group of NULL, counted by reason); one running sum over the
+ * distinct values in order gives each its cumulative counts, cb (baseline values at or below it) and cc (current
+ * ones); one more pass sums the distinct values into cells, one per combination of the PSI bins they fall in,
+ * keeping the largest KS distance of each. Every statistic is then read off those few cells. Only distinct values
+ * are sorted, never every row, and the counts stay integers until the last division.
  */
-function psiCtes(bins: number): [string, string][] {
-  const ks = Array.from({ length: bins - 1 }, (_, i) => `(${i + 1})`).join(', ');
-  const floor = numberLiteral(PSI_EMPTY_BIN_SHARE);
-  return [
-    [
-      'runs',
-      `SELECT g, x, nb, sum(nb) OVER (PARTITION BY g ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - nb AS before ` +
-        `FROM per_value`,
-    ],
-    [
-      'edges',
-      `SELECT DISTINCT runs.g, runs.x AS e FROM runs JOIN counts AS t ON t.g IS NOT DISTINCT FROM runs.g ` +
-        `JOIN (VALUES ${ks}) AS k(k) ON runs.before * ${bins} <= k.k * t.baseline_samples ` +
-        `AND k.k * t.baseline_samples < (runs.before + runs.nb) * ${bins}`,
-    ],
-    [
-      'bounds',
-      `SELECT g, e AS lo, lead(e) OVER (PARTITION BY g ORDER BY e) AS hi, row_number() OVER (PARTITION BY g ORDER BY e) AS bin ` +
-        `FROM edges`,
-    ],
-    [
-      'binned',
-      `SELECT v.g, COALESCE(bounds.bin, 0) AS bin, v.nb, v.nc FROM per_value AS v LEFT JOIN bounds ` +
-        `ON bounds.g IS NOT DISTINCT FROM v.g AND v.x >= bounds.lo AND (bounds.hi IS NULL OR v.x < bounds.hi)`,
-    ],
-    [
-      'shares',
-      `SELECT b.g, max(t.baseline_samples) AS tb, max(t.samples) AS tc, ` +
-        `greatest(${DOUBLE('sum(b.nb)')} / NULLIF(max(t.baseline_samples), 0), ${floor}) AS pb, ` +
-        `greatest(${DOUBLE('sum(b.nc)')} / NULLIF(max(t.samples), 0), ${floor}) AS pc ` +
-        `FROM binned AS b JOIN counts AS t ON t.g IS NOT DISTINCT FROM b.g GROUP BY b.g, b.bin`,
-    ],
-    // Undefined, not 0, when either window is empty.
-    [
-      'stat',
-      `SELECT g, CASE WHEN min(tb) > 0 AND min(tc) > 0 THEN sum((pc - pb) * ln(pc / pb)) END AS value ` +
-        `FROM shares GROUP BY g`,
-    ],
+export function compileDrift(
+  b: BuiltinSource,
+  statistics: readonly DriftStatistic[],
+  options: BuiltinQueryOptions,
+): string {
+  return driftSql(
+    b,
+    statistics,
+    options,
+    statistics.map((_, i) => `value_${i}`),
+  );
+}
+
+function driftSql(
+  b: BuiltinSource,
+  statistics: readonly DriftStatistic[],
+  options: BuiltinQueryOptions,
+  names: readonly string[],
+): string {
+  const d = options.dialect ?? DUCKDB;
+  const w = builtinWindows(b, options.now);
+  const ts = `CAST(${ident(options.timestampColumn)} AS TIMESTAMP WITH TIME ZONE)`;
+  const from = w.baseline?.from ?? w.current.from;
+  // Overall, the query has no segment column at all: grouping and sorting by a constant still costs time.
+  const segmented = options.groupBy !== undefined;
+  const g = segmented ? 'g, ' : '';
+  const v = numeric(b.column!, b.range, d);
+  const rows =
+    `SELECT ${segmented ? `${d.toText(ident(options.groupBy!))} AS g, ` : ''}` +
+    `CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 1 ELSE 0 END AS c, ${v.x} AS x, CASE ${v.when} END AS reason ` +
+    `FROM ${ident(options.table)} WHERE ${ts} > ${d.timestamp(from)} AND ${ts} <= ${d.timestamp(w.current.to)}`;
+  const count = (filter: string) => `count(*) FILTER (WHERE ${filter})`;
+  const perValue =
+    `SELECT ${g}CASE WHEN reason IS NULL THEN x END AS x, ${count('reason IS NULL AND c = 0')} AS nb, ` +
+    `${count('reason IS NULL AND c = 1')} AS nc, ${count(`reason = 'missing'`)} AS missing, ` +
+    `${count(`reason = 'nan'`)} AS nan, ${count(`reason = 'range'`)} AS out_of_range ` +
+    `FROM (${rows}) AS r GROUP BY ${g}CASE WHEN reason IS NULL THEN x END`;
+  const total = (column: string) => `CAST(COALESCE(sum(${column}), 0) AS BIGINT) AS ${column}`;
+  // An empty window gives no row, overall as per segment.
+  const counts =
+    `SELECT ${g}${total('nc')}, ${total('nb')}, ${total('missing')}, ${total('nan')}, ${total('out_of_range')} ` +
+    `FROM per_value ${segmented ? 'GROUP BY g' : 'HAVING count(*) > 0'}`;
+  const running = `OVER (${segmented ? 'PARTITION BY g ' : ''}ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const cumulative = `SELECT ${g}nb, nc, sum(nb) ${running} AS cb, sum(nc) ${running} AS cc FROM per_value WHERE x IS NOT NULL`;
+  // The bins of each PSI are numbered by cb alone, so the cells number at most the sum of the bins.
+  const bins = [...new Set(statistics.flatMap((s) => (s.statistic === 'psi' ? [s.bins] : [])))];
+  const binColumns = bins.map((n) => `${psiBin('cb', 't.nb', n)} AS bin_${n}`);
+  const byBins = bins.map((n) => `bin_${n}`);
+  const cells =
+    `SELECT ${g}${byBins.map((c) => `${c}, `).join('')}sum(nb) AS nb, sum(nc) AS nc, max(distance) AS distance, ` +
+    `max(tb) AS tb, max(tc) AS tc FROM (SELECT ${segmented ? 'v.g, ' : ''}${binColumns.map((c) => `${c}, `).join('')}` +
+    `v.nb, v.nc, abs(${DOUBLE('v.cb')} / NULLIF(t.nb, 0) - ${DOUBLE('v.cc')} / NULLIF(t.nc, 0)) AS distance, ` +
+    `t.nb AS tb, t.nc AS tc FROM (${cumulative}) AS v ` +
+    `${segmented ? 'JOIN counts AS t ON t.g IS NOT DISTINCT FROM v.g' : 'CROSS JOIN counts AS t'}) AS cell` +
+    (segmented || bins.length > 0 ? ` GROUP BY ${[...(segmented ? ['g'] : []), ...byBins].join(', ')}` : '');
+  const ctes: [string, string][] = [
+    ['per_value', perValue],
+    ['counts', counts],
+    ['cells', cells],
+    ...statistics.map((s, i): [string, string] => [
+      `stat_${i}`,
+      s.statistic === 'ks' ? ksFromCells(segmented) : psiFromCells(s.bins, segmented),
+    ]),
   ];
+  const stats = statistics.map((_, i) => `stat_${i}`);
+  const select =
+    `SELECT ${segmented ? 'counts.g' : d.toText('NULL')} AS segment, ` +
+    stats.map((s, i) => `CAST(${s}.value AS DOUBLE PRECISION) AS ${names[i]}, `).join('') +
+    'counts.nc AS samples, counts.nb AS baseline_samples, counts.missing, counts.nan, counts.out_of_range, ' +
+    'CAST(0 AS BIGINT) AS unlabelled FROM counts';
+  const joins = segmented
+    ? `${stats.map((s) => ` LEFT JOIN ${s} ON ${s}.g IS NOT DISTINCT FROM counts.g`).join('')} ORDER BY counts.g NULLS LAST`
+    : stats.map((s) => ` CROSS JOIN ${s}`).join('');
+  return `WITH ${ctes.map(([name, sql]) => `${name} AS (${sql})`).join(', ')} ${select}${joins}`;
+}
+
+/** KS: the largest distance between the two empirical distribution functions, at every distinct value. */
+const ksFromCells = (segmented: boolean) =>
+  `SELECT ${segmented ? 'g, ' : ''}max(distance) AS value FROM cells${segmented ? ' GROUP BY g' : ''}`;
+
+/**
+ * The PSI bin of a value with `cb` baseline values at or below it, out of `n`. Edge k (k = 1 .. bins-1) is the
+ * baseline value at 0-based position p_k = floor(k * n / bins) in sorted order, tied edges merge, and a value
+ * falls in bin "number of edges at or below it". Edge k is at or below the value exactly when p_k < cb, that is
+ * when k * n < cb * bins, in integers. So the bin is numbered by how many k pass that test: tied edges pass it
+ * together or not at all, which numbers the merged bins differently but groups the values the same.
+ */
+function psiBin(cb: string, n: string, bins: number): string {
+  return Array.from(
+    { length: bins - 1 },
+    (_, i) => `CASE WHEN ${cb} * ${bins} > ${i + 1} * ${n} THEN 1 ELSE 0 END`,
+  ).join(' + ');
+}
+
+/** PSI from the cells: each bin's shares in the two windows, floored, summed as (a - e) ln(a / e). */
+function psiFromCells(bins: number, segmented: boolean): string {
+  const floor = numberLiteral(PSI_EMPTY_BIN_SHARE);
+  const g = segmented ? 'g, ' : '';
+  const shares =
+    `SELECT ${g}max(tb) AS tb, max(tc) AS tc, greatest(${DOUBLE('sum(nb)')} / NULLIF(max(tb), 0), ${floor}) AS pb, ` +
+    `greatest(${DOUBLE('sum(nc)')} / NULLIF(max(tc), 0), ${floor}) AS pc FROM cells GROUP BY ${g}bin_${bins}`;
+  // Undefined, not 0, when either window is empty.
+  return (
+    `SELECT ${g}CASE WHEN min(tb) > 0 AND min(tc) > 0 THEN sum((pc - pb) * ln(pc / pb)) END AS value ` +
+    `FROM (${shares}) AS shares${segmented ? ' GROUP BY g' : ''}`
+  );
 }
