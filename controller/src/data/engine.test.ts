@@ -87,6 +87,27 @@ describe('DataEngine: registering files', () => {
   });
 
   it.each([
+    ['its dialect and types pinned', 'visits.csv', 'visit', true],
+    ['a types name in another case, read by the names first', 'visits.csv', 'SITE', true],
+    ["a quote in a column's name, sniffed at each query", 'quoted.csv', 'visit', false],
+  ])('reads a CSV where it is exactly as into a table: %s', async (_, file, typed, pinned) => {
+    await writeFile(
+      path.join(repo, 'data', 'visits.csv'),
+      'visit;Site;seen;flag;score\n1;"north; east";2026-01-02;Yes;0.5\n2;?;2026-02-03;No;\n3;"say ""hi""";?;Yes;1e3\n',
+    );
+    await writeFile(path.join(repo, 'data', 'quoted.csv'), "visit,it's\n1,a\n2,?\n");
+    const options = { nullMarkers: ['?'], columnTypes: { [typed]: 'VARCHAR', flag: 'VARCHAR' } };
+    await engine.register('t', `data/${file}`, options);
+    await engine.register('v', `data/${file}`, { ...options, readWhereItIs: true });
+    expect(await engine.columns('v')).toEqual(await engine.columns('t'));
+    expect(await engine.query('SELECT * FROM v ORDER BY ALL')).toEqual(
+      await engine.query('SELECT * FROM t ORDER BY ALL'),
+    );
+    const [view] = await engine.query("SELECT sql FROM duckdb_views() WHERE view_name = 'v'");
+    expect(String(view!.sql).includes('auto_detect')).toBe(pinned);
+  });
+
+  it.each([
     [
       'a path escaping the repository',
       '../outside/secret.csv',

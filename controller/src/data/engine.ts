@@ -12,7 +12,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue, StatementType } fro
 import { inSpan } from '../tracing.js';
 import { DataSourceError, QueryError, redactEngineMessage, SqlRefusedError } from './errors.js';
 import { type DataFormat, formatOf, globBase, isInside, resolveDataLocation } from './location.js';
-import { ident, literal, readerSql } from './sql.js';
+import { ident, literal, type ReaderOptions, readerSql, sniffSql } from './sql.js';
 
 /** A value in a result row: numbers (counts included), text, booleans, dates, or null. */
 export type Cell = number | string | boolean | Date | null;
@@ -129,22 +129,37 @@ export class DataEngine {
       this.allowedPaths.push(real);
     }
     const target = where.glob ? path.join(real, path.relative(globBase(where.path), where.path)) : real;
-    const readerOptions = { format, ...(options.nullMarkers ? { nullMarkers: options.nullMarkers } : {}) };
+    let readerOptions: ReaderOptions = {
+      format,
+      ...(options.nullMarkers ? { nullMarkers: options.nullMarkers } : {}),
+    };
+    // Text formats are parsed once, into memory: a policy runs dozens of queries over the same log. Parquet is
+    // columnar and stays a view, read as each query needs it; so does any file a caller reads only once.
+    const kind = format === 'parquet' || options.readWhereItIs ? 'VIEW' : 'TABLE';
+    // A view over one CSV file is pinned to what DuckDB's sniffer detects now (sniffedReader).
+    const pin = kind === 'VIEW' && format === 'csv' && !where.glob;
+    const wanted = format === 'csv' ? (options.columnTypes ?? {}) : {};
     try {
       let reader = readerSql(target, readerOptions);
-      if (format === 'csv' && options.columnTypes && Object.keys(options.columnTypes).length > 0) {
+      // One sniff when the file has every column the types name, exactly as named: what the types come to
+      // below, where the file's names are read first.
+      let pinned =
+        pin && Object.keys(wanted).length > 0
+          ? await this.sniffedReader(target, { ...readerOptions, types: wanted }, Object.keys(wanted))
+          : undefined;
+      if (pinned === undefined && Object.keys(wanted).length > 0) {
         const header = await this.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${reader}`);
         const names = header.getRowObjectsJS().map((r) => String(r.column_name));
-        const types = Object.entries(options.columnTypes).flatMap(([column, type]) => {
+        const types = Object.entries(wanted).flatMap(([column, type]) => {
           const found =
             names.find((n) => n === column) ?? names.find((n) => n.toLowerCase() === column.toLowerCase());
           return found === undefined ? [] : [[found, type] as const];
         });
-        reader = readerSql(target, { ...readerOptions, types: Object.fromEntries(types) });
+        readerOptions = { ...readerOptions, types: Object.fromEntries(types) };
+        reader = readerSql(target, readerOptions);
       }
-      // Text formats are parsed once, into memory: a policy runs dozens of queries over the same log. Parquet
-      // is columnar and stays a view, read as each query needs it; so does any file a caller reads only once.
-      const kind = format === 'parquet' || options.readWhereItIs ? 'VIEW' : 'TABLE';
+      if (pinned === undefined && pin) pinned = await this.sniffedReader(target, readerOptions);
+      reader = pinned ?? reader;
       await this.connection.run(`CREATE OR REPLACE ${kind} ${ident(name)} AS SELECT * FROM ${reader}`);
     } catch (err) {
       throw new DataSourceError(
@@ -273,6 +288,37 @@ export class DataEngine {
     }
     await this.connection.run('SET enable_external_access = false');
     await this.connection.run('SET lock_configuration = true');
+  }
+
+  /**
+   * The CSV file at `target` as DuckDB's sniffer reads it now, pinned (auto_detect off, every column's type
+   * given): a view over read_csv would run the sniffer again at every query, a sizeable share of a query over a
+   * large file. The call is the one sniff_csv prints for reading the file with what it detected; undefined, so the
+   * file is read as it always is, where the sniffer cannot say or the call would not be a plain read_csv of
+   * `target` (a quote in the path, a column's name or a null marker, which sniff_csv writes as they are), or
+   * the file lacks a column `mustName` names exactly.
+   */
+  private async sniffedReader(
+    target: string,
+    options: ReaderOptions,
+    mustName: readonly string[] = [],
+  ): Promise<string | undefined> {
+    let sniffed: Record<string, unknown> | undefined;
+    try {
+      [sniffed] = (
+        await this.connection.runAndReadAll(`SELECT * FROM ${sniffSql(target, options)}`)
+      ).getRowObjectsJS();
+    } catch {
+      return undefined;
+    }
+    const prompt = sniffed?.Prompt;
+    const columns = sniffed?.Columns;
+    if (typeof prompt !== 'string' || !Array.isArray(columns)) return undefined;
+    const names = columns.map((c) => String((c as { name?: unknown }).name));
+    if ([target, ...names, ...(options.nullMarkers ?? [])].some((t) => t.includes("'"))) return undefined;
+    if (mustName.some((n) => !names.includes(n))) return undefined;
+    const call = /^FROM (read_csv\('([^']*)', auto_detect=false, .*\));$/s.exec(prompt.trim());
+    return call && call[2] === target ? call[1] : undefined;
   }
 
   /** The real path of `target` (links followed), which must exist and stay inside baseDir. */

@@ -26,20 +26,27 @@ const DUCKDB_TYPE = /^[A-Za-z][A-Za-z0-9_ ]*(\(\d+(, ?\d+)?\))?$/;
 /** The table function reading `path` (absolute, possibly a glob). */
 export function readerSql(path: string, options: ReaderOptions): string {
   switch (options.format) {
-    case 'csv': {
-      const markers = [...new Set(['', ...(options.nullMarkers ?? [])])];
-      const types = Object.entries(options.types ?? {}).map(([column, type]) => {
-        if (!DUCKDB_TYPE.test(type)) throw new Error(`not a DuckDB type: ${type}`);
-        return `${literal(column)}: ${literal(type)}`;
-      });
-      const typed = types.length ? `, types = {${types.join(', ')}}` : '';
-      return `read_csv(${literal(path)}, header = true, nullstr = [${markers.map(literal).join(', ')}]${typed})`;
-    }
+    case 'csv':
+      return `read_csv(${csvArguments(path, options)})`;
     case 'parquet':
       return `read_parquet(${literal(path)})`;
     case 'json':
       return `read_json_auto(${literal(path)})`;
   }
+}
+
+/** DuckDB's CSV sniffer over `path` with the options readerSql reads it with: what read_csv would detect. */
+export const sniffSql = (path: string, options: ReaderOptions): string =>
+  `sniff_csv(${csvArguments(path, options)})`;
+
+function csvArguments(path: string, options: ReaderOptions): string {
+  const markers = [...new Set(['', ...(options.nullMarkers ?? [])])];
+  const types = Object.entries(options.types ?? {}).map(([column, type]) => {
+    if (!DUCKDB_TYPE.test(type)) throw new Error(`not a DuckDB type: ${type}`);
+    return `${literal(column)}: ${literal(type)}`;
+  });
+  const typed = types.length ? `, types = {${types.join(', ')}}` : '';
+  return `${literal(path)}, header = true, nullstr = [${markers.map(literal).join(', ')}]${typed}`;
 }
 
 /**
