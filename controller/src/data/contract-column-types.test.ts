@@ -81,7 +81,7 @@ function contract(servers: DataContractSpec['servers']): DataContractSpec {
           {
             name: 'i64',
             logicalType: 'integer',
-            logicalTypeOptions: { minimum: 0, exclusiveMaximum: 9007199254740992 },
+            logicalTypeOptions: { minimum: 0, maximum: 9007199254740992 },
             required: true,
             unique: true,
             ...none,
@@ -89,7 +89,7 @@ function contract(servers: DataContractSpec['servers']): DataContractSpec {
           {
             name: 'i16',
             logicalType: 'number',
-            logicalTypeOptions: { exclusiveMinimum: -1, maximum: 100 },
+            logicalTypeOptions: { exclusiveMinimum: -0.5, maximum: 100 },
             quality: [{ metric: 'invalidValues', arguments: { validValues: [5, 50, 100, 'x'] }, mustBe: 0 }],
             ...none,
           },
@@ -197,7 +197,7 @@ describe('a column read as the engine holds it', () => {
     });
     const sql = (rule: string) => typed.measures.find((m) => m.rule === rule)!.sql;
     expect(sql('schema[0].properties[1].logicalType')).toBe(
-      'count(*) FILTER (WHERE NOT "i64" IS NULL AND NOT ("i64" IS NOT NULL AND CAST("i64" AS DOUBLE) >= 0 AND CAST("i64" AS DOUBLE) < 9007199254740992))',
+      'count(*) FILTER (WHERE NOT "i64" IS NULL AND NOT ("i64" IS NOT NULL AND "i64" >= 0 AND CAST("i64" AS DOUBLE) <= 9007199254740992))',
     );
     expect(sql('schema[0].properties[1].unique')).toBe('count("i64") - count(DISTINCT "i64")');
     expect(sql('schema[0].properties[5].quality[0]')).toBe(

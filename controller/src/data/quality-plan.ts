@@ -513,8 +513,12 @@ function conforms(c: Column): string {
         : cast === 'date' || cast === 'timestamp' || cast === 'time'
           ? c.d.temporal(String(v), cast)
           : c.d.tryCast(literal(String(v)), cast!);
+    // An integer column is compared with a number bound as it is: the same outcome as its double's, for any
+    // value, wherever the bound is below 2^53 (beyond it, the double of a value is on the bound's same side).
     const compare = (v: unknown, op: string) => {
-      if (v !== undefined) parts.push(`${typed} ${op} ${bound(v)}`);
+      if (v === undefined) return;
+      const exact = native?.whole && typeof v === 'number' && Math.abs(v) < 2 ** 53;
+      parts.push(`${exact ? c.sql : typed} ${op} ${bound(v)}`);
     };
     compare(o.minimum, '>=');
     compare(o.maximum, '<=');
