@@ -385,9 +385,9 @@ async function typesOf(
 ): Promise<Record<string, string>> {
   const d = source.dialect;
   if (!d.typeOf || columns.length === 0) return {};
-  // One row whatever the object holds: a LEFT JOIN's columns keep the table's types, even over no row.
+  // One row, and no row of the data read: a LEFT JOIN's columns keep the table's types over no row.
   const types = columns.map((c, i) => `${d.typeOf!(`s.${d.ident(c)}`)} AS t${i}`);
-  const sql = `SELECT ${types.join(', ')} FROM (SELECT 1 AS one) AS one LEFT JOIN (SELECT * FROM ${d.ident(object)} LIMIT 1) AS s ON true`;
+  const sql = `SELECT ${types.join(', ')} FROM (SELECT 1 AS one) AS one LEFT JOIN (SELECT * FROM ${d.ident(object)} LIMIT 0) AS s ON true`;
   try {
     const [row] = await source.query(sql);
     return Object.fromEntries(
