@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataContractSpec, dataContractSpec } from '../../../specs/datacontract.js';
 import { POSTGRES_RUNNABLE, type PostgresServer, startPostgres } from '../../../test/support/postgres.js';
+import { POSTGRES_CONTRACT } from './contract-dialect.js';
 import { type ContractSource, openSource } from './contract-source.js';
 import { type RuleResult, runContractTest } from './contract-test.js';
 import { countQuery, type ObjectPlan, planObject } from './quality-plan.js';
@@ -252,5 +253,32 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('a column read as Postgre
       { baseDir: dir, now: NOW, server: 'file' },
     );
     expect(figures(r.rules)).toEqual(figures(duck.rules));
+  });
+
+  it('counts a date in year 0000, which PostgreSQL cannot hold, as not a date rather than failing the rule', async () => {
+    const spec = contract([
+      {
+        server: 'warehouse',
+        type: 'postgres',
+        host: server!.host,
+        port: server!.port,
+        database: server!.database,
+        schema: 'typed',
+      },
+    ]);
+    const source = await openSource(spec, {
+      baseDir: dir,
+      server: 'warehouse',
+      env: { PGUSER: server!.user, PGHOST: server!.host },
+    });
+    try {
+      const cast = (text: string, type: 'date' | 'timestamp') => POSTGRES_CONTRACT.tryCast(`'${text}'`, type);
+      const [row] = await source.query(
+        `SELECT ${cast('0000-03-01', 'date')} IS NULL AS year0, ${cast('0000-03-01T10:00:00Z', 'timestamp')} IS NULL AS year0_time, ${cast('0001-03-01', 'date')} IS NULL AS year1`,
+      );
+      expect(row).toEqual({ year0: true, year0_time: true, year1: false });
+    } finally {
+      await source.close();
+    }
   });
 });

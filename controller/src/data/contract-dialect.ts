@@ -106,7 +106,8 @@ export const DUCKDB_CONTRACT: ContractDialect = {
 // (no 2026-02-30) by comparing the day with the month's last day before anything is cast.
 const PG_NUMBER = String.raw`^\s*[-+]?((\d+\.?\d*|\.\d+)(e[-+]?\d+)?|nan|inf|infinity)\s*$`;
 const PG_BOOLEAN = String.raw`^\s*(t|true|f|false|y|yes|n|no|on|off|1|0)\s*$`;
-const PG_DATE = String.raw`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])`;
+// Year 0000 is left out: PostgreSQL holds no year 0 (it writes 1 BC), so the value is not a date it can hold.
+const PG_DATE = String.raw`^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])`;
 const PG_TIME = String.raw`([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?`;
 const PG_ZONE = String.raw`(\s*(z|utc|[-+]\d{2}(:?\d{2})?))?`;
 const PG_FORMS: Record<Exclude<CastType, 'number' | 'integer' | 'boolean'>, string> = {
