@@ -80,7 +80,6 @@ export interface UnreadMetric {
     | 'NoRequestColumn'
     | 'NoPrometheus'
     | 'PrometheusNotAllowed'
-    | 'PrometheusNotAllowed'
     | 'PrometheusUnreachable'
     | 'PrometheusTimeout'
     | 'AmbiguousResult'
