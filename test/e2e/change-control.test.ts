@@ -282,7 +282,7 @@ describe('a release train promotion under change control, end to end', () => {
         (s.attributes['vigil.pull_request'] as number[] | undefined)?.includes(number),
     );
     expect(deliveries).toHaveLength(1);
-    const after = (a: ReadableSpan, b: ReadableSpan) =>
+    const startsAfter = (a: ReadableSpan, b: ReadableSpan) =>
       a.startTime[0] > b.startTime[0] ||
       (a.startTime[0] === b.startTime[0] && a.startTime[1] > b.startTime[1]);
     const mergedAfter = ofPromotion.filter(
@@ -296,7 +296,7 @@ describe('a release train promotion under change control, end to end', () => {
       .filter(
         (s) => s.attributes['vigil.pull_request'] === number && s.attributes['vigil.phase'] !== undefined,
       )
-      .sort((a, b) => (after(a, b) ? 1 : after(b, a) ? -1 : 0));
+      .sort((a, b) => (startsAfter(a, b) ? 1 : startsAfter(b, a) ? -1 : 0));
     const firstMerged = ordered.findIndex((s) => s.attributes['vigil.phase'] === 'Merged');
     expect(ordered.slice(firstMerged).map((s) => s.attributes['vigil.phase'])).toEqual(
       ordered.slice(firstMerged).map(() => 'Merged'),
