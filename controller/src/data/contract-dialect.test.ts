@@ -96,6 +96,32 @@ describe('the same plan in every dialect', () => {
   });
 });
 
+describe('a logical type checked in PostgreSQL', () => {
+  const sqlOf = (name: string) =>
+    planObject(object, 0, columns, { dialect: POSTGRES_CONTRACT, markersInData: true }).measures.find(
+      (m) => m.property === name && m.label.startsWith('invalidValues'),
+    )!.sql;
+
+  it('reads a date by its form and its day, and makes a date only for a bound', () => {
+    const sql = sqlOf('seen_on');
+    // Validity is the form and the day: the same test the cast is guarded by, without casting every row.
+    expect(sql).toContain(`(CASE WHEN CAST(CAST("seen_on" AS TEXT) AS TEXT) ~* `);
+    expect(sql).toContain('ELSE false END)');
+    // The minimum still needs the value: one cast, for the comparison.
+    expect(sql.match(/AS DATE\)/g)).toHaveLength(2);
+  });
+
+  it('makes no date at all when no option needs the value', () => {
+    const bare = schemaObject.parse({
+      name: 'visits',
+      properties: [{ name: 'seen_on', logicalType: 'date', phi: 'none' }],
+    });
+    const [m] = planObject(bare, 0, ['seen_on'], { dialect: POSTGRES_CONTRACT }).measures;
+    expect(m!.sql).not.toContain('AS DATE)');
+    expect(m!.sql).toContain('make_date');
+  });
+});
+
 const LIVE = ['DATABRICKS_HOST', 'DATABRICKS_HTTP_PATH', 'DATABRICKS_TOKEN'].every((k) => process.env[k]);
 
 // Runs only where a workspace is configured, with the encounter table at VIGIL_TEST_DATABRICKS_CATALOG and

@@ -23,6 +23,11 @@ export interface ContractDialect {
   text(expr: string): string;
   /** `expr` (text) as the SQL value of `type`, or NULL where it does not read as one: never an error. */
   tryCast(expr: string, type: CastType): string;
+  /**
+   * True exactly where tryCast(expr, type) is not NULL, for non-NULL `expr`, without making the value: where the
+   * engine decides by the text's form before it casts, the form alone. Absent where only the cast tells.
+   */
+  castable?(expr: string, type: CastType): string;
   /** True where `expr` (text) matches the regular expression `pattern` anywhere (not anchored). */
   matches(expr: string, pattern: string): string;
   /** A row value of several columns, to count distinct combinations. */
@@ -129,20 +134,26 @@ const pgDayExists = (t: string) =>
   `CAST(substr(${t}, 9, 2) AS INTEGER) <= extract(day from make_date(CAST(substr(${t}, 1, 4) AS INTEGER), ` +
   `CAST(substr(${t}, 6, 2) AS INTEGER), 1) + interval '1 month' - interval '1 day')`;
 
+/** PostgreSQL: true where the text `t` has the form PostgreSQL reads as `type` (and, for a date, the day exists). */
+function pgCastable(t: string, type: CastType): string {
+  if (type === 'number' || type === 'integer') return `${t} ~* ${literal(PG_NUMBER)}`;
+  if (type === 'boolean') return `${t} ~* ${literal(PG_BOOLEAN)}`;
+  const form = `${t} ~* ${literal(PG_FORMS[type])}`;
+  if (type === 'time') return form;
+  // CASE, not AND: the day is read from the text only once the form matched.
+  return `(CASE WHEN ${form} THEN ${pgDayExists(t)} ELSE false END)`;
+}
+
 export const POSTGRES_CONTRACT: ContractDialect = {
   name: 'postgres',
   ident: doubleQuoted,
   text: (expr) => `CAST(${expr} AS TEXT)`,
   tryCast: (expr, type) => {
     const t = `CAST(${expr} AS TEXT)`;
-    const cast = `CAST(${t} AS ${PG_TYPES[type]})`;
-    if (type === 'number' || type === 'integer')
-      return `(CASE WHEN ${t} ~* ${literal(PG_NUMBER)} THEN ${cast} END)`;
-    if (type === 'boolean') return `(CASE WHEN ${t} ~* ${literal(PG_BOOLEAN)} THEN ${cast} END)`;
-    const form = `${t} ~* ${literal(PG_FORMS[type])}`;
-    if (type === 'time') return `(CASE WHEN ${form} THEN ${cast} END)`;
-    return `(CASE WHEN ${form} THEN CASE WHEN ${pgDayExists(t)} THEN ${cast} END END)`;
+    return `(CASE WHEN ${pgCastable(t, type)} THEN CAST(${t} AS ${PG_TYPES[type]}) END)`;
   },
+  // The cast is made only where the form says it succeeds, so the form alone says whether it would.
+  castable: (expr, type) => pgCastable(`CAST(${expr} AS TEXT)`, type),
   matches: (expr, pattern) => `(${expr} ~ ${literal(pattern)})`,
   row: (exprs) => `ROW(${exprs.join(', ')})`,
   temporal: (value, type) => `CAST(${literal(value)} AS ${PG_TYPES[type]})`,

@@ -500,7 +500,11 @@ function conforms(c: Column): string {
   const native = cast ? c.d.native(c.sql, c.type, cast) : undefined;
   const typed = native ? native.value : cast ? c.d.tryCast(text(c), cast) : undefined;
   const parts: string[] = [];
-  if (typed) parts.push(`${native ? c.sql : typed} IS NOT NULL`);
+  // Where the engine can tell by the text's form that the cast succeeds, that is the test: no value is made.
+  if (typed)
+    parts.push(
+      native ? `${c.sql} IS NOT NULL` : c.d.castable ? c.d.castable(text(c), cast!) : `${typed} IS NOT NULL`,
+    );
   if (p.logicalType === 'integer' && !native?.whole) parts.push(`${typed} = floor(${typed})`);
   const o = p.logicalTypeOptions ?? {};
   if (o.pattern !== undefined) parts.push(c.d.matches(text(c), o.pattern));
