@@ -5,7 +5,7 @@
 // replayed, since the passengers of a later departure would board on evidence nobody planned around.
 import { parseDuration } from '../../../../specs/common.js';
 import type { ReleaseTrainSpec, ReleaseTrainStatus } from '../../../../specs/releasetrain.js';
-import { denyWindowAt, denyWindowUntil, formatInZone, nextDeparture } from './schedule.js';
+import { denyWindowUntil, formatInZone, nextDeparture } from './schedule.js';
 
 export interface DueDeparture {
   at: Date;
@@ -29,11 +29,17 @@ export function departureDue(
   return { at, cutoffAt: new Date(at.getTime() - cutoffMs) };
 }
 
+/** Whether the stage `to` declares expansion criteria: a wave that opens once they hold, not on the schedule. */
+export function expandsByItself(spec: ReleaseTrainSpec, to: string | undefined): to is string {
+  const stage = spec.stages.find((s) => s.name === to);
+  return to !== undefined && (stage?.gates.expansion.length ?? 0) > 0;
+}
+
 /**
  * Expansion: whether a wave's promotion may open now, without waiting for the train. Only when the stage it
  * enters declares expansion criteria (a wave whose readiness is measured in the wave before, not a fixed
- * cadence), the verdict says every gate, those criteria included, is met, and no deny window covers now: a
- * freeze holds expansions as it holds departures. Stages without criteria ride the schedule.
+ * cadence), the verdict says every gate, those criteria included, is met, and nothing holds it (expansionHeld):
+ * a freeze holds expansions as it holds departures. Stages without criteria ride the schedule.
  */
 export function expansionDue(
   spec: ReleaseTrainSpec,
@@ -41,10 +47,7 @@ export function expansionDue(
   gatesMet: boolean,
   now: Date,
 ): boolean {
-  if (spec.suspend || !gatesMet || to === undefined) return false;
-  if (denyWindowAt(spec, now)) return false;
-  const stage = spec.stages.find((s) => s.name === to);
-  return (stage?.gates.expansion.length ?? 0) > 0;
+  return gatesMet && expandsByItself(spec, to) && expansionHeld(spec, to, now) === undefined;
 }
 
 /**
@@ -56,8 +59,7 @@ export function expansionHeld(
   to: string | undefined,
   now: Date,
 ): { message: string; until?: Date } | undefined {
-  const stage = spec.stages.find((s) => s.name === to);
-  if (to === undefined || (stage?.gates.expansion.length ?? 0) === 0) return undefined;
+  if (!expandsByItself(spec, to)) return undefined;
   if (spec.suspend) return { message: `gates met; expansion to ${to} held: the train is suspended` };
   const denied = denyWindowUntil(spec, now);
   if (!denied) return undefined;
@@ -65,4 +67,12 @@ export function expansionHeld(
     message: `gates met; expansion to ${to} held by deny window ${denied.window} until ${formatInZone(denied.until, spec.schedule.timeZone)}`,
     until: denied.until,
   };
+}
+
+/** The earliest of the times given, ignoring absent ones. */
+export function earliest(...times: (Date | undefined)[]): Date | undefined {
+  return times.reduce<Date | undefined>(
+    (a, t) => (t !== undefined && (a === undefined || t < a) ? t : a),
+    undefined,
+  );
 }

@@ -20,7 +20,7 @@ import {
 } from '../../runtime/index.js';
 import { markSpan } from '../../tracing.js';
 import { PROMOTIONS, peekSpec, RELEASE_TRAINS, readSpec, statusOf, USE_CASES } from '../resources.js';
-import { departureDue, expansionDue, expansionHeld } from './departure.js';
+import { departureDue, earliest, expandsByItself, expansionHeld } from './departure.js';
 import { type Passenger, passengers, type UseCaseOnTrain } from './passengers.js';
 import type { Departure } from './schedule.js';
 import { decideReleaseTrainStatus } from './status.js';
@@ -102,12 +102,15 @@ export function createReleaseTrainController(deps: ReleaseTrainControllerDeps = 
         // Expansion: a wave whose criteria are met opens now, not at the next departure. Names are deterministic,
         // so doing this on every pass creates each promotion once (409 afterwards).
         const now: Departure = { scheduled: true, at: ctx.now, cutoffAt: ctx.now, skipped: [] };
-        const candidates = passengers({ name, spec }, useCases, ctx.now, now);
-        const expanding = candidates.filter((p) => expansionDue(spec, p.to, p.boarding, ctx.now));
-        // A wave a deny window holds expands when the window ends: come back then.
+        const candidates = passengers({ name, spec }, useCases, ctx.now, now).filter(
+          (p) => p.boarding && expandsByItself(spec, p.to),
+        );
+        const expanding: typeof candidates = [];
         for (const p of candidates) {
-          const until = p.boarding ? expansionHeld(spec, p.to, ctx.now)?.until : undefined;
-          if (until && (heldUntil === undefined || until < heldUntil)) heldUntil = until;
+          const held = expansionHeld(spec, p.to, ctx.now);
+          if (!held) expanding.push(p);
+          // A wave a deny window holds expands when the window ends: come back then.
+          else heldUntil = earliest(heldUntil, held.until);
         }
         if (expanding.length > 0) {
           const opened = await createPromotions(
@@ -130,9 +133,7 @@ export function createReleaseTrainController(deps: ReleaseTrainControllerDeps = 
         }
       }
 
-      const wakeAt = [decision.wakeAt, heldUntil]
-        .filter((d): d is Date => d !== undefined)
-        .sort((a, b) => a.getTime() - b.getTime())[0];
+      const wakeAt = earliest(decision.wakeAt, heldUntil);
       const requeueAfter = wakeAt ? Math.max(1_000, wakeAt.getTime() - ctx.now.getTime()) : undefined;
       return {
         status: { ...decision.status, ...extra, conditions: decision.conditions },

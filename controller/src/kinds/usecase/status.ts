@@ -18,7 +18,7 @@ import type { Condition, ConditionUpdate } from '../../runtime/conditions.js';
 import { toTimestamp, truncateMessage } from '../../runtime/conditions.js';
 import type { EventSpec } from '../../runtime/events.js';
 import { condition, MESSAGE_LIMIT } from '../conditions.js';
-import { expansionHeld } from '../releasetrain/departure.js';
+import { earliest, expansionHeld } from '../releasetrain/departure.js';
 import type { ClaimConflict } from './claims.js';
 import { observationsFromStages, type StageEvidenceRecord } from './evidence.js';
 import type { StageObservations } from './gates.js';
@@ -103,9 +103,7 @@ export function decideUseCaseStatus(input: UseCaseObservation): UseCaseDecision 
   const last = stages[stages.length - 1];
   // A wave whose gates are met but that a freeze holds says so, and is decided again when the freeze ends.
   const held = train && promotion?.ready ? expansionHeld(train, promotion.to, now) : undefined;
-  const wakeAt = [promotion?.wakeAt, held?.until]
-    .filter((d): d is Date => d !== undefined)
-    .sort((a, b) => a.getTime() - b.getTime())[0];
+  const wakeAt = earliest(promotion?.wakeAt, held?.until);
   return {
     status: {
       productionVersion: train ? last?.version : undefined,
