@@ -62,6 +62,13 @@ export interface SqlDialect {
   toText(expr: string): string;
   /** An instant as a TIMESTAMP WITH TIME ZONE literal. */
   timestamp(at: Date): string;
+  /**
+   * The finite double `expr`, narrowed so that no difference of two narrowed values overflows, in the same order
+   * (never reversed; values may merge), and without an arithmetic error. DuckDB raises an error on overflow only,
+   * and halves; PostgreSQL also raises one where a result underflows to 0 (as halving the smallest double does),
+   * and holds the value within 1e300 of 0 instead. NULL stays NULL.
+   */
+  narrow(expr: string): string;
 }
 
 export const DUCKDB: SqlDialect = {
@@ -69,6 +76,7 @@ export const DUCKDB: SqlDialect = {
   toDouble: (expr) => `TRY_CAST(${expr} AS DOUBLE)`,
   toText: (expr) => `CAST(${expr} AS VARCHAR)`,
   timestamp: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE)`,
+  narrow: (expr) => `(${expr} / 2)`,
 };
 
 /** PostgreSQL has no TRY_CAST: the text is matched against what float8 input accepts before it is cast. */
@@ -79,4 +87,6 @@ export const POSTGRES: SqlDialect = {
     `(CASE WHEN CAST(${expr} AS TEXT) ~* ${literal(PG_NUMBER)} THEN CAST(CAST(${expr} AS TEXT) AS DOUBLE PRECISION) END)`,
   toText: (expr) => `CAST(${expr} AS TEXT)`,
   timestamp: (at) => `CAST(${literal(at.toISOString())} AS TIMESTAMP WITH TIME ZONE)`,
+  narrow: (expr) =>
+    `(CASE WHEN ${expr} > 1e300 THEN 1e300 WHEN ${expr} < -1e300 THEN -1e300 ELSE ${expr} END)`,
 };

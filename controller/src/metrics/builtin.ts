@@ -9,7 +9,10 @@ import {
   type BuiltinSource,
   compileBuiltin,
   compileDrift,
+  compileDriftProbe,
+  type DriftPlan,
   type DriftStatistic,
+  driftPlanFor,
   HIGHER_IS_BETTER,
   perSegmentStatistic,
 } from '../kinds/surveillancepolicy/builtin-metrics.js';
@@ -67,11 +70,15 @@ interface SegmentRow {
 export class DriftQueries {
   private readonly statistics = new Map<string, DriftStatistic[]>();
   private readonly results = new Map<string, Promise<Row[]>>();
+  /** The columns the drift metrics read, probed together once for the plan that suits each. */
+  private readonly columns: string[] = [];
+  private plans: Promise<Map<string, DriftPlan>> | undefined;
 
   constructor(metrics: readonly Metric[]) {
     for (const m of metrics) {
       const b = builtinOf(m);
       if (b?.statistic !== 'psi' && b?.statistic !== 'ks') continue;
+      if (!this.columns.includes(b.column!)) this.columns.push(b.column!);
       for (const groupBy of [undefined, ...m.segments]) {
         const key = driftKey(b, groupBy);
         const list = this.statistics.get(key) ?? [];
@@ -93,12 +100,36 @@ export class DriftQueries {
     if (!statistics || index < 0) return undefined;
     let result = this.results.get(key);
     if (!result) {
-      result = engine.query(compileDrift(b, statistics, options));
+      result = this.planFor(engine, b.column!, options).then((plan) =>
+        engine.query(compileDrift(b, statistics, { ...options, plan })),
+      );
       // Each metric of the group reports a failure for itself; none is left unhandled here.
       result.catch(() => undefined);
       this.results.set(key, result);
     }
     return (await result).map((row) => ({ ...row, value: row[`value_${index}`] ?? null }));
+  }
+
+  /**
+   * The plan for `column`'s queries. The probe only chooses how to count; should it fail (a column the log lacks),
+   * every column is counted value by value and each query reports its own error.
+   */
+  private async planFor(
+    engine: DataEngine,
+    column: string,
+    options: Parameters<typeof compileDrift>[2],
+  ): Promise<DriftPlan> {
+    this.plans ??= engine.query(compileDriftProbe(this.columns, options)).then(
+      ([row]) =>
+        new Map(
+          this.columns.map((c, i) => [
+            c,
+            driftPlanFor({ n: Number(row?.[`n_${i}`] ?? 0), distinct: Number(row?.[`distinct_${i}`] ?? 0) }),
+          ]),
+        ),
+      () => new Map(),
+    );
+    return (await this.plans).get(column) ?? { by: 'values' };
   }
 }
 

@@ -135,6 +135,11 @@ function numeric(
   column: string,
   range: { min: number; max: number } | undefined,
   d: SqlDialect,
+  reasons: { missing: string; nan: string; range: string } = {
+    missing: "'missing'",
+    nan: "'nan'",
+    range: "'range'",
+  },
 ): { x: string; when: string } {
   const c = ident(column);
   const v = d.toDouble(c);
@@ -143,8 +148,8 @@ function numeric(
   return {
     x: v,
     when:
-      `WHEN ${c} IS NULL THEN 'missing' WHEN ${v} IS NULL OR ${v} = ${NAN} THEN 'nan' ` +
-      `WHEN ${v} IN ${INFINITIES}${outside} THEN 'range'`,
+      `WHEN ${c} IS NULL THEN ${reasons.missing} WHEN ${v} IS NULL OR ${v} = ${NAN} THEN ${reasons.nan} ` +
+      `WHEN ${v} IN ${INFINITIES}${outside} THEN ${reasons.range}`,
   };
 }
 
@@ -222,21 +227,41 @@ function statistic(stat: string, b: BuiltinSource): [string, string][] {
 export type DriftStatistic = { statistic: 'psi'; bins: number } | { statistic: 'ks' };
 
 /**
+ * How a drift query counts a column: value by value, or first by bucket (compileDrift). Both give the same
+ * statistics; `buckets` costs less for a column whose values are nearly all distinct, `values` for the others.
+ */
+export type DriftPlan = { by: 'values' } | { by: 'buckets'; buckets?: number };
+
+/** How many equal ranges the bucket plan first counts a column's values in. */
+export const DRIFT_BUCKETS = 4096;
+
+/**
  * One query computing several drift statistics of `b.column` over the same windows: its columns are those of
  * compileBuiltin's query, with value_0, value_1, ... (one per statistic, in order) in place of value. A policy
  * watching a column with both PSI and KS reads the log for it once.
  *
- * The statistics share their counts. One pass over the rows of the two windows counts each distinct usable value
- * in each window (the rows left out all fall in the group of NULL, counted by reason); one running sum over the
- * distinct values in order gives each its cumulative counts, cb (baseline values at or below it) and cc (current
- * ones); one more pass sums the distinct values into cells, one per combination of the PSI bins they fall in,
- * keeping the largest KS distance of each. Every statistic is then read off those few cells. Only distinct values
- * are sorted, never every row, and the counts stay integers until the last division.
+ * The statistics share their counts. The rows of the two windows are read once; those left out are counted by
+ * reason. The usable values become points, each with its counts (nb baseline values and nc current ones) and its
+ * cumulative counts cb and cc (baseline and current values at or below it). The points are summed into cells, one
+ * per combination of the PSI bins they fall in, keeping the largest KS distance of each, and every statistic is
+ * read off those few cells. The counts stay integers until the last division.
+ *
+ * By values (the plan unless one is given), each distinct value is a point: one pass counts each value per window,
+ * and one running sum over the distinct values in order gives the cumulative counts.
+ *
+ * By buckets, a column of a million distinct values is not grouped value by value. Each usable value falls first
+ * in one of `buckets` equal ranges between the smallest and the largest (a value never shares a bucket with a
+ * larger value in a lower one), and a running sum over the buckets gives the cumulative counts at each bucket's
+ * end. An end is a real value, so its KS distance is exact, and the largest of them is a floor under the KS
+ * statistic. Inside a bucket the distance can rise at most to what the bucket's own counts allow, and a PSI edge
+ * can fall inside it only where the bin at its start and at its end differ. So a bucket is a point of its own,
+ * unless it holds more than one distinct value and could hold a larger distance or an edge: then its values are
+ * counted again one by one, and they are its points. The statistics are those every distinct value would give.
  */
 export function compileDrift(
   b: BuiltinSource,
   statistics: readonly DriftStatistic[],
-  options: BuiltinQueryOptions,
+  options: BuiltinQueryOptions & { plan?: DriftPlan },
 ): string {
   return driftSql(
     b,
@@ -246,10 +271,42 @@ export function compileDrift(
   );
 }
 
+/** How many rows of the log compileDriftProbe looks at. */
+export const DRIFT_PROBE_ROWS = 1000;
+
+/**
+ * A query telling which plan suits each of `columns`: over the first DRIFT_PROBE_ROWS rows of the log, how many
+ * hold a finite number (n_0, n_1, ...) and how many distinct ones (distinct_0, ...). Cheap: it reads those rows
+ * only.
+ */
+export function compileDriftProbe(columns: readonly string[], options: BuiltinQueryOptions): string {
+  const d = options.dialect ?? DUCKDB;
+  const finite = (x: string) => `CASE WHEN ${x} = ${NAN} OR ${x} IN ${INFINITIES} THEN NULL ELSE ${x} END`;
+  return (
+    `SELECT ${columns.map((_, i) => `count(${finite(`x_${i}`)}) AS n_${i}, count(DISTINCT ${finite(`x_${i}`)}) AS distinct_${i}`).join(', ')} ` +
+    `FROM (SELECT ${columns.map((c, i) => `${d.toDouble(ident(c))} AS x_${i}`).join(', ')} ` +
+    `FROM ${ident(options.table)} LIMIT ${DRIFT_PROBE_ROWS}) AS probe`
+  );
+}
+
+/**
+ * The plan for a column whose probe found `distinct` distinct numbers among `n`: buckets where nearly every value
+ * is distinct (a measurement to many decimals), values otherwise (counts, codes, rounded measurements), where
+ * counting each value once costs less than counting by bucket and again. Either plan gives the same statistics.
+ */
+export function driftPlanFor(probe: { n: number; distinct: number }): DriftPlan {
+  return probe.n >= DRIFT_PROBE_ROWS / 2 && probe.distinct > 0.9 * probe.n
+    ? { by: 'buckets' }
+    : { by: 'values' };
+}
+
+/** Why a row is left out, as the drift query groups it: 0 for a row it uses. */
+const REASON_CODES = { missing: '1', nan: '2', range: '3' } as const;
+
 function driftSql(
   b: BuiltinSource,
   statistics: readonly DriftStatistic[],
-  options: BuiltinQueryOptions,
+  options: BuiltinQueryOptions & { plan?: DriftPlan },
   names: readonly string[],
 ): string {
   const d = options.dialect ?? DUCKDB;
@@ -259,39 +316,50 @@ function driftSql(
   // Overall, the query has no segment column at all: grouping and sorting by a constant still costs time.
   const segmented = options.groupBy !== undefined;
   const g = segmented ? 'g, ' : '';
-  const v = numeric(b.column!, b.range, d);
-  const rows =
+  const v = numeric(b.column!, b.range, d, REASON_CODES);
+  const read =
     `SELECT ${segmented ? `${d.toText(ident(options.groupBy!))} AS g, ` : ''}` +
-    `CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 1 ELSE 0 END AS c, ${v.x} AS x, CASE ${v.when} END AS reason ` +
+    `CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 1 ELSE 0 END AS c, ${v.x} AS x, ` +
+    `COALESCE(CASE ${v.when} END, 0) AS code ` +
     `FROM ${ident(options.table)} WHERE ${ts} > ${d.timestamp(from)} AND ${ts} <= ${d.timestamp(w.current.to)}`;
-  // Grouped by value and by why a row is left out, a small integer (0: used) the hash table keys on faster than text.
-  const code = `CASE reason WHEN 'missing' THEN 1 WHEN 'nan' THEN 2 WHEN 'range' THEN 3 ELSE 0 END`;
-  const perValue =
-    `SELECT ${g}CASE WHEN code = 0 THEN x END AS x, code, count(*) AS n, count(*) FILTER (WHERE c = 1) AS nc ` +
-    `FROM (SELECT ${g}c, x, ${code} AS code FROM (${rows}) AS r) AS r GROUP BY ${g}CASE WHEN code = 0 THEN x END, code`;
+  const bins = [...new Set(statistics.flatMap((s) => (s.statistic === 'psi' ? [s.bins] : [])))];
+  const parts: DriftParts = {
+    segmented,
+    g,
+    same: (a, t) => (segmented ? `${t}.g IS NOT DISTINCT FROM ${a}.g` : 'TRUE'),
+    joined: (a, t, table, kind = 'JOIN') =>
+      segmented
+        ? `${kind} ${table} AS ${t} ON ${t}.g IS NOT DISTINCT FROM ${a}.g`
+        : `CROSS JOIN ${table} AS ${t}`,
+    running: (order, partition) =>
+      `OVER (${partition.length ? `PARTITION BY ${partition.join(', ')} ` : ''}ORDER BY ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`,
+    distance: (cb, cc) => `abs(${DOUBLE(cb)} / NULLIF(t.nb, 0) - ${DOUBLE(cc)} / NULLIF(t.nc, 0))`,
+    bins,
+  };
+  const plan = options.plan ?? { by: 'values' };
+  // Each plan ends in `grouped` (g, code, n, nc: rows per group, current ones among them) and `points`.
+  const counting =
+    plan.by === 'values' ? byValues(read, parts) : byBuckets(read, plan.buckets ?? DRIFT_BUCKETS, d, parts);
   const total = (of: string, code: number, as: string) =>
     `CAST(COALESCE(sum(${of}) FILTER (WHERE code = ${code}), 0) AS BIGINT) AS ${as}`;
   // An empty window gives no row, overall as per segment.
   const counts =
     `SELECT ${g}${total('nc', 0, 'nc')}, ${total('n - nc', 0, 'nb')}, ${total('n', 1, 'missing')}, ` +
-    `${total('n', 2, 'nan')}, ${total('n', 3, 'out_of_range')} FROM per_value ` +
+    `${total('n', 2, 'nan')}, ${total('n', 3, 'out_of_range')} FROM grouped ` +
     (segmented ? 'GROUP BY g' : 'HAVING count(*) > 0');
-  const running = `OVER (${segmented ? 'PARTITION BY g ' : ''}ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const cumulative = `SELECT ${g}n - nc AS nb, nc, sum(n - nc) ${running} AS cb, sum(nc) ${running} AS cc FROM per_value WHERE code = 0`;
   // The bins of each PSI are numbered by cb alone, so the cells number at most the sum of the bins.
-  const bins = [...new Set(statistics.flatMap((s) => (s.statistic === 'psi' ? [s.bins] : [])))];
-  const binColumns = bins.map((n) => `${psiBin('cb', 't.nb', n)} AS bin_${n}`);
+  const binColumns = bins.map((n) => `${psiBin('v.cb', 't.nb', n)} AS bin_${n}`);
   const byBins = bins.map((n) => `bin_${n}`);
   const cells =
     `SELECT ${g}${byBins.map((c) => `${c}, `).join('')}sum(nb) AS nb, sum(nc) AS nc, max(distance) AS distance, ` +
     `max(tb) AS tb, max(tc) AS tc FROM (SELECT ${segmented ? 'v.g, ' : ''}${binColumns.map((c) => `${c}, `).join('')}` +
-    `v.nb, v.nc, abs(${DOUBLE('v.cb')} / NULLIF(t.nb, 0) - ${DOUBLE('v.cc')} / NULLIF(t.nc, 0)) AS distance, ` +
-    `t.nb AS tb, t.nc AS tc FROM (${cumulative}) AS v ` +
-    `${segmented ? 'JOIN counts AS t ON t.g IS NOT DISTINCT FROM v.g' : 'CROSS JOIN counts AS t'}) AS cell` +
+    `v.nb, v.nc, ${parts.distance('v.cb', 'v.cc')} AS distance, t.nb AS tb, t.nc AS tc FROM points AS v ` +
+    `${parts.joined('v', 't', 'counts')}) AS cell` +
     (segmented || bins.length > 0 ? ` GROUP BY ${[...(segmented ? ['g'] : []), ...byBins].join(', ')}` : '');
   const ctes: [string, string][] = [
-    ['per_value', perValue],
+    ...counting.before,
     ['counts', counts],
+    ...counting.after,
     ['cells', cells],
     ...statistics.map((s, i): [string, string] => [
       `stat_${i}`,
@@ -307,7 +375,114 @@ function driftSql(
   const joins = segmented
     ? `${stats.map((s) => ` LEFT JOIN ${s} ON ${s}.g IS NOT DISTINCT FROM counts.g`).join('')} ORDER BY counts.g NULLS LAST`
     : stats.map((s) => ` CROSS JOIN ${s}`).join('');
-  return `WITH ${ctes.map(([name, sql]) => `${name} AS (${sql})`).join(', ')} ${select}${joins}`;
+  const cte = ([name, sql]: [string, string]) => `${name} AS ${counting.materialized?.[name] ?? ''}(${sql})`;
+  return `WITH ${ctes.map(cte).join(', ')} ${select}${joins}`;
+}
+
+/** What both plans of a drift query write the same way. */
+interface DriftParts {
+  segmented: boolean;
+  /** 'g, ' when segmented, else ''. */
+  g: string;
+  /** Rows of `a` and `t` belong together: the same segment (always, overall). */
+  same(a: string, t: string): string;
+  /** `table` as `t`, joined to `a` by segment. */
+  joined(a: string, t: string, table: string, kind?: string): string;
+  /** A running sum's window, over `order` within each `partition`. */
+  running(order: string, partition: string[]): string;
+  /** The KS distance at cumulative counts cb and cc, with `t` the totals (counts). */
+  distance(cb: string, cc: string): string;
+  /** The numbers of PSI bins asked for. */
+  bins: number[];
+}
+
+interface DriftCounting {
+  /** The CTEs before `counts`, ending in `grouped`. */
+  before: [string, string][];
+  /** The CTEs after `counts`, ending in `points` (g, nb, nc, cb, cc). */
+  after: [string, string][];
+  /** How a CTE is kept: 'MATERIALIZED ' to read the log once, 'NOT MATERIALIZED ' to recompute what is cheap. */
+  materialized?: Record<string, string>;
+}
+
+/** Each distinct value is a point. */
+function byValues(read: string, p: DriftParts): DriftCounting {
+  const { g } = p;
+  const grouped =
+    `SELECT ${g}CASE WHEN code = 0 THEN x END AS x, code, count(*) AS n, count(*) FILTER (WHERE c = 1) AS nc ` +
+    `FROM (${read}) AS r GROUP BY ${g}CASE WHEN code = 0 THEN x END, code`;
+  const running = p.running('x', p.segmented ? ['g'] : []);
+  const points = `SELECT ${g}n - nc AS nb, nc, sum(n - nc) ${running} AS cb, sum(nc) ${running} AS cc FROM grouped WHERE code = 0`;
+  return { before: [['grouped', grouped]], after: [['points', points]] };
+}
+
+/** Buckets are the points, but for the buckets whose distinct values must be points of their own. */
+function byBuckets(read: string, buckets: number, d: SqlDialect, p: DriftParts): DriftCounting {
+  if (!Number.isInteger(buckets) || buckets < 1) throw new Error(`not a number of buckets: ${buckets}`);
+  const { g, segmented, same, joined, distance } = p;
+  // Read once, then counted twice (by bucket, and value by value in the few buckets that need it).
+  const rows = `SELECT ${g}c, CASE WHEN code = 0 THEN x END AS x, code FROM (${read}) AS r`;
+  // A bucket is (x - lo) / width, rounded, over values narrowed (dialect.narrow) so that no step overflows or
+  // underflows: a width is never below 1e-290 / buckets (a narrower range is one bucket), and no value is further
+  // from lo than the range. Every step keeps the order of the values, and the largest falls in the last bucket,
+  // buckets - 1.
+  const bounds =
+    `SELECT ${g}lo, CASE WHEN hi - lo > 1e-290 THEN (hi - lo) / ${Math.max(1, buckets - 1)} ELSE 1 END AS width ` +
+    `FROM (SELECT ${g}${d.narrow('min(x)')} AS lo, ${d.narrow('max(x)')} AS hi FROM rows WHERE code = 0` +
+    `${segmented ? ' GROUP BY g' : ''}) AS b`;
+  const bucket = buckets === 1 ? '0' : `CAST((${d.narrow('r.x')} - t.lo) / t.width AS BIGINT)`;
+  const keyed =
+    `SELECT ${segmented ? 'r.g, ' : ''}r.c, r.x, r.code, ${bucket} AS k ` +
+    `FROM rows AS r ${joined('r', 't', 'bounds', 'LEFT JOIN')}`;
+  const grouped =
+    `SELECT ${g}code, k, count(*) AS n, count(*) FILTER (WHERE c = 1) AS nc, min(x) AS xlo, max(x) AS xhi ` +
+    `FROM keyed GROUP BY ${g}code, k`;
+  const byBucket = p.running('k', segmented ? ['g'] : []);
+  // A bucket's values lie between its start (cb - nb baseline values below them) and its end (cb): the distance
+  // inside it is at most the larger of the two extremes its counts allow, and its values fall in one PSI bin
+  // when its start and end do.
+  const crossesEdge = p.bins.map(
+    (n) => `${psiBin('(v.cb - v.nb)', 't.nb', n)} <> ${psiBin('v.cb', 't.nb', n)}`,
+  );
+  const judged =
+    `SELECT ${segmented ? 'v.g, ' : ''}v.k, v.nb, v.nc, v.cb, v.cc, v.xlo < v.xhi AS several, ` +
+    `${distance('v.cb', 'v.cc')} AS distance, greatest(${distance('v.cb - v.nb', 'v.cc')}, ` +
+    `${distance('v.cb', 'v.cc - v.nc')}) AS reach${crossesEdge.map((e, i) => `, ${e} AS edge_${i}`).join('')} ` +
+    `FROM (SELECT ${g}k, n - nc AS nb, nc, xlo, xhi, sum(n - nc) ${byBucket} AS cb, sum(nc) ${byBucket} AS cc ` +
+    `FROM grouped WHERE code = 0) AS v ${joined('v', 't', 'counts')}`;
+  const floorOf = `SELECT ${g}max(distance) AS reached FROM judged${segmented ? ' GROUP BY g' : ''}`;
+  const refine =
+    `SELECT ${segmented ? 'j.g, ' : ''}j.k, j.nb, j.nc, j.cb, j.cc FROM judged AS j ${joined('j', 'f', 'ks_floor')} ` +
+    `WHERE j.several AND (j.reach > f.reached${crossesEdge.map((_, i) => ` OR j.edge_${i}`).join('')})`;
+  const byValue = p.running('x', [...(segmented ? ['g'] : []), 'k']);
+  const refined = segmented
+    ? `EXISTS (SELECT 1 FROM refine AS f WHERE f.k = keyed.k AND ${same('keyed', 'f')})`
+    : 'k IN (SELECT k FROM refine)';
+  const values =
+    `SELECT ${g}k, n - nc AS nb, nc, sum(n - nc) ${byValue} AS cb, sum(nc) ${byValue} AS cc FROM (` +
+    `SELECT ${g}k, x, count(*) AS n, count(*) FILTER (WHERE c = 1) AS nc FROM keyed ` +
+    `WHERE code = 0 AND ${refined} GROUP BY ${g}k, x) AS y`;
+  const points =
+    `SELECT ${g}nb, nc, cb, cc FROM judged AS j WHERE NOT EXISTS (SELECT 1 FROM refine AS f WHERE f.k = j.k AND ${same('j', 'f')}) ` +
+    `UNION ALL SELECT ${segmented ? 'u.g, ' : ''}u.nb, u.nc, f.cb - f.nb + u.cb AS cb, f.cc - f.nc + u.cc AS cc ` +
+    `FROM by_value AS u JOIN refine AS f ON f.k = u.k AND ${same('u', 'f')}`;
+  return {
+    before: [
+      ['rows', rows],
+      ['bounds', bounds],
+      ['keyed', keyed],
+      ['grouped', grouped],
+    ],
+    after: [
+      ['judged', judged],
+      ['ks_floor', floorOf],
+      ['refine', refine],
+      ['by_value', values],
+      ['points', points],
+    ],
+    // The log is read once; the bucket of a row is recomputed where it is used, not stored.
+    materialized: { rows: 'MATERIALIZED ', keyed: 'NOT MATERIALIZED ' },
+  };
 }
 
 /** KS: the largest distance between the two empirical distribution functions, at every distinct value. */
