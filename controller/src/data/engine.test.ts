@@ -205,3 +205,45 @@ describe('DataEngine: the sandbox for SQL from specs', () => {
     );
   });
 });
+
+describe('DataEngine: queries at once', () => {
+  it('refuses reads outside the registered files on every connection, from queries started together', async () => {
+    const engine = await DataEngine.open(repo, { queriesAtOnce: 3 });
+    try {
+      await engine.register('feed', 'data/feed.csv');
+      // Started together, with the seal the first of them sets: every one waits for it, whatever connection it gets.
+      const outcomes = await Promise.all([
+        engine.query('SELECT count(*) AS n FROM feed'),
+        ...Array.from({ length: 5 }, () =>
+          engine
+            .query(`SELECT * FROM read_csv('${path.join(outside, 'secret.csv')}')`)
+            .catch((e: unknown) => e),
+        ),
+        engine.query("SELECT current_setting('TimeZone') AS tz"),
+      ]);
+      expect(outcomes[0]).toEqual([{ n: 3 }]);
+      for (const refused of outcomes.slice(1, 6)) {
+        expect(refused).toBeInstanceOf(SqlRefusedError);
+        expect((refused as Error).message).toMatch(/outside the registered files/);
+      }
+      expect(outcomes[6]).toEqual([{ tz: 'UTC' }]);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('runs more queries than it has connections, each with its own result, in any order of finishing', async () => {
+    const engine = await DataEngine.open(repo, { queriesAtOnce: 2 });
+    try {
+      await engine.register('feed', 'data/feed.csv');
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          engine.query(`SELECT ${i} AS i, count(*) AS n FROM feed, range(${(i % 3) * 20000})`),
+        ),
+      );
+      expect(results).toEqual(Array.from({ length: 12 }, (_, i) => [{ i, n: 3 * (i % 3) * 20000 }]));
+    } finally {
+      engine.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@
 // DuckDB's own parser decides, not a regular expression. So a spec can read the data it names and nothing else;
 // it cannot write files (COPY ... TO), attach databases, install extensions or read /etc/passwd.
 import { realpath } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue, StatementType } from '@duckdb/node-api';
 import { inSpan } from '../tracing.js';
@@ -68,22 +69,42 @@ export function firstKeyword(sql: string): string {
   return /^[A-Za-z_]+/.exec(rest)?.[0]?.toUpperCase() ?? '';
 }
 
+export interface EngineOptions {
+  /**
+   * Queries the engine runs at once, each on its own connection, with the machine's cores shared between them
+   * (DuckDB's threads, divided). For many small queries, as a surveillance policy's: a query spends much of its
+   * time in steps one thread does (a sort, a window, the last of a parallel step), and splitting every query
+   * across all cores costs more in handing work over than it saves. 1, the default: one query at a time, on
+   * every core.
+   */
+  queriesAtOnce?: number;
+}
+
 export class DataEngine {
   private readonly files: RegisteredFile[] = [];
   private readonly allowedPaths: string[] = [];
   private readonly allowedDirectories: string[] = [];
-  private sealed = false;
+  private sealing: Promise<void> | undefined;
   private closed = false;
+  /** The connection files are registered on, and the settings sealed with. */
+  private readonly connection: DuckDBConnection;
+  /** Connections not running a query, and the queries waiting for one. */
+  private readonly idle: DuckDBConnection[];
+  private readonly waiting: ((connection: DuckDBConnection) => void)[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly connections: readonly DuckDBConnection[],
     /** The governance repository root, resolved (symbolic links followed). */
     readonly baseDir: string,
-  ) {}
+  ) {
+    this.connection = connections[0]!;
+    this.idle = [...connections];
+  }
 
   /** An in-memory engine reading files under `baseDir` (the governance repository root). */
-  static async open(baseDir: string): Promise<DataEngine> {
+  static async open(baseDir: string, options: EngineOptions = {}): Promise<DataEngine> {
+    const atOnce = Math.max(1, Math.floor(options.queriesAtOnce ?? 1));
     let root: string;
     try {
       root = await realpath(path.resolve(baseDir));
@@ -101,10 +122,16 @@ export class DataEngine {
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      ...(atOnce > 1 ? { threads: String(Math.max(1, Math.floor(availableParallelism() / atOnce))) } : {}),
     });
-    const connection = await instance.connect();
-    await connection.run(`SET TimeZone = 'UTC'`);
-    return new DataEngine(instance, connection, root);
+    const connections: DuckDBConnection[] = [];
+    for (let i = 0; i < atOnce; i++) {
+      const connection = await instance.connect();
+      // A connection's own setting, set before the configuration is locked.
+      await connection.run(`SET TimeZone = 'UTC'`);
+      connections.push(connection);
+    }
+    return new DataEngine(instance, connections, root);
   }
 
   /**
@@ -113,7 +140,7 @@ export class DataEngine {
    */
   async register(name: string, location: string, options: RegisterOptions = {}): Promise<RegisteredFile> {
     this.assertOpen();
-    if (this.sealed) throw new Error(`cannot register ${name}: the engine is sealed after its first query`);
+    if (this.sealing) throw new Error(`cannot register ${name}: the engine is sealed after its first query`);
     if (!VIEW_NAME.test(name)) {
       throw new DataSourceError(
         'InvalidTableName',
@@ -179,7 +206,7 @@ export class DataEngine {
    */
   async defineView(name: string, select: string): Promise<void> {
     this.assertOpen();
-    if (this.sealed) throw new Error(`cannot define ${name}: the engine is sealed after its first query`);
+    if (this.sealing) throw new Error(`cannot define ${name}: the engine is sealed after its first query`);
     try {
       await this.connection.run(`CREATE OR REPLACE VIEW ${ident(name)} AS ${select}`);
     } catch (err) {
@@ -217,7 +244,35 @@ export class DataEngine {
 
   private async run(sql: string, params: Record<string, Param>): Promise<Row[]> {
     this.assertOpen();
-    await this.seal();
+    // Every query waits for the seal, the first as the others that start while it is being set.
+    this.sealing ??= this.seal();
+    await this.sealing;
+    const connection = await this.acquire();
+    try {
+      return await this.runOn(connection, sql, params);
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  private acquire(): Promise<DuckDBConnection> {
+    const idle = this.idle.pop();
+    if (idle) return Promise.resolve(idle);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(connection: DuckDBConnection): void {
+    const next = this.waiting.shift();
+    if (next) next(connection);
+    else this.idle.push(connection);
+  }
+
+  private async runOn(
+    connection: DuckDBConnection,
+    sql: string,
+    params: Record<string, Param>,
+  ): Promise<Row[]> {
+    this.assertOpen();
     // A first check on the text, before DuckDB binds anything: some statements (PRAGMA) are rewritten into
     // SELECTs by the parser, so the statement type alone would let them through.
     const keyword = firstKeyword(sql);
@@ -228,7 +283,7 @@ export class DataEngine {
     }
     let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
     try {
-      extracted = await this.connection.extractStatements(sql);
+      extracted = await connection.extractStatements(sql);
     } catch (err) {
       throw queryError(err);
     }
@@ -273,14 +328,12 @@ export class DataEngine {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.connection.closeSync();
+    for (const connection of this.connections) connection.closeSync();
     this.instance.closeSync();
   }
 
   /** Limit file access to what was registered, switch off everything else, and lock that in. */
   private async seal(): Promise<void> {
-    if (this.sealed) return;
-    this.sealed = true;
     const list = (items: string[]) => `[${items.map(literal).join(', ')}]`;
     if (this.allowedPaths.length) await this.connection.run(`SET allowed_paths = ${list(this.allowedPaths)}`);
     if (this.allowedDirectories.length) {
@@ -348,8 +401,12 @@ export class DataEngine {
 }
 
 /** Open an engine, run `work`, and close it whatever happens. */
-export async function withEngine<T>(baseDir: string, work: (engine: DataEngine) => Promise<T>): Promise<T> {
-  const engine = await DataEngine.open(baseDir);
+export async function withEngine<T>(
+  baseDir: string,
+  work: (engine: DataEngine) => Promise<T>,
+  options: EngineOptions = {},
+): Promise<T> {
+  const engine = await DataEngine.open(baseDir, options);
   try {
     return await work(engine);
   } finally {

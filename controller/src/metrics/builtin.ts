@@ -98,6 +98,17 @@ export class DriftQueries {
     const statistics = this.statistics.get(key);
     const index = statistics?.findIndex((s) => sameStatistic(s, driftStatistic(b))) ?? -1;
     if (!statistics || index < 0) return undefined;
+    const rows = await this.launch(engine, key, b, statistics, options);
+    return rows.map((row) => ({ ...row, value: row[`value_${index}`] ?? null }));
+  }
+
+  private launch(
+    engine: DataEngine,
+    key: string,
+    b: BuiltinSource,
+    statistics: readonly DriftStatistic[],
+    options: Parameters<typeof compileDrift>[2],
+  ): Promise<Row[]> {
     let result = this.results.get(key);
     if (!result) {
       result = this.planFor(engine, b.column!, options).then((plan) =>
@@ -107,7 +118,7 @@ export class DriftQueries {
       result.catch(() => undefined);
       this.results.set(key, result);
     }
-    return (await result).map((row) => ({ ...row, value: row[`value_${index}`] ?? null }));
+    return result;
   }
 
   /**

@@ -7,6 +7,8 @@
 // when there is no repository to read the log from, and prometheus.ts's reasons. A log that cannot be opened at
 // all (missing file, path outside the repository, remote URI) throws DataSourceError, a stalled error: no metric
 // of the log can be read.
+
+import { availableParallelism } from 'node:os';
 import type { SurveillancePolicySpec } from '../../../specs/surveillancepolicy.js';
 import { type DataEngine, withEngine } from '../data/engine.js';
 import { DataSourceError, QueryError, SqlRefusedError } from '../data/errors.js';
@@ -64,6 +66,9 @@ export const REQUEST_ID_COLUMNS = OUTCOME_COLUMNS.requestId;
 
 type Metric = SurveillancePolicySpec['metrics'][number];
 
+/** A policy's queries are many and mostly small: run them side by side, a core or more each (EngineOptions). */
+const QUERIES_AT_ONCE = Math.min(4, availableParallelism());
+
 export async function readMetrics(
   spec: SurveillancePolicySpec,
   options: ReadMetricsOptions,
@@ -88,62 +93,68 @@ export async function readMetrics(
     return result;
   }
 
-  await withEngine(baseDir, async (engine) => {
-    await engine.register(ALL_VERSIONS_VIEW, log.uri, {
-      ...(log.format !== undefined ? { format: log.format } : {}),
-      columnTypes: textColumns(spec),
-    });
-    // With sameInputsAs, the view is defined over the first request id column the log has: the engine is sealed
-    // by its first query, so the columns are found by defining it, not by asking.
-    let sameInputs: SameInputs | undefined;
-    for (const column of options.sameInputsAs !== undefined ? REQUEST_ID_COLUMNS : []) {
-      const tried = { version: options.sameInputsAs!, column };
-      try {
-        await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version, tried));
-        sameInputs = tried;
-        break;
-      } catch (err) {
-        if (!(err instanceof QueryError)) throw err;
-      }
-    }
-    if (sameInputs === undefined) {
-      try {
-        await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version));
-      } catch (err) {
-        throw new DataSourceError(
-          'InferenceLogUnreadable',
-          `${log.uri}: cannot select the rows by ${log.timestampColumn}${options.version !== undefined ? ` and ${log.versionColumn}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
-          { cause: err },
-        );
-      }
-      if (options.sameInputsAs !== undefined) {
-        for (const m of fromLog) {
-          result.unread.push({
-            metric: m.name,
-            reason: 'NoRequestColumn',
-            message: `${m.name}: the inference log has no column ${REQUEST_ID_COLUMNS.join(' or ')}, so the requests both versions scored cannot be matched`,
-          });
+  await withEngine(
+    baseDir,
+    async (engine) => {
+      await engine.register(ALL_VERSIONS_VIEW, log.uri, {
+        ...(log.format !== undefined ? { format: log.format } : {}),
+        columnTypes: textColumns(spec),
+      });
+      // With sameInputsAs, the view is defined over the first request id column the log has: the engine is sealed
+      // by its first query, so the columns are found by defining it, not by asking.
+      let sameInputs: SameInputs | undefined;
+      for (const column of options.sameInputsAs !== undefined ? REQUEST_ID_COLUMNS : []) {
+        const tried = { version: options.sameInputsAs!, column };
+        try {
+          await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version, tried));
+          sameInputs = tried;
+          break;
+        } catch (err) {
+          if (!(err instanceof QueryError)) throw err;
         }
-        return;
       }
-    }
-    if (sameInputs !== undefined) {
-      const id = `CAST(${ident(sameInputs.column)} AS VARCHAR)`;
-      try {
-        const [row] = await engine.query(`SELECT count(DISTINCT ${id}) AS n FROM ${ident(LOG_VIEW)}`);
-        result.inputs = Number(row?.n ?? 0);
-      } catch (err) {
-        // The metrics say what fails with the view; the count is only shown beside them.
-        if (!(err instanceof QueryError)) throw err;
+      if (sameInputs === undefined) {
+        try {
+          await engine.defineView(LOG_VIEW, logViewSql(log, options.now, options.version));
+        } catch (err) {
+          throw new DataSourceError(
+            'InferenceLogUnreadable',
+            `${log.uri}: cannot select the rows by ${log.timestampColumn}${options.version !== undefined ? ` and ${log.versionColumn}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err },
+          );
+        }
+        if (options.sameInputsAs !== undefined) {
+          for (const m of fromLog) {
+            result.unread.push({
+              metric: m.name,
+              reason: 'NoRequestColumn',
+              message: `${m.name}: the inference log has no column ${REQUEST_ID_COLUMNS.join(' or ')}, so the requests both versions scored cannot be matched`,
+            });
+          }
+          return;
+        }
       }
-    }
-    const drift = new DriftQueries(fromLog);
-    for (const m of fromLog) {
-      const shaped = await readMetric(engine, spec, m, options.now, at, drift);
-      result.readings.push(...shaped.readings);
-      result.unread.push(...shaped.unread);
-    }
-  });
+      if (sameInputs !== undefined) {
+        const id = `CAST(${ident(sameInputs.column)} AS VARCHAR)`;
+        try {
+          const [row] = await engine.query(`SELECT count(DISTINCT ${id}) AS n FROM ${ident(LOG_VIEW)}`);
+          result.inputs = Number(row?.n ?? 0);
+        } catch (err) {
+          // The metrics say what fails with the view; the count is only shown beside them.
+          if (!(err instanceof QueryError)) throw err;
+        }
+      }
+      // Every metric is read at once: the engine runs as many queries together as it was opened for, in the
+      // policy's order, and the readings keep that order.
+      const drift = new DriftQueries(fromLog);
+      const read = await Promise.all(fromLog.map((m) => readMetric(engine, spec, m, options.now, at, drift)));
+      for (const shaped of read) {
+        result.readings.push(...shaped.readings);
+        result.unread.push(...shaped.unread);
+      }
+    },
+    { queriesAtOnce: QUERIES_AT_ONCE },
+  );
   return result;
 }
 
