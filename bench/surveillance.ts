@@ -24,7 +24,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse } from 'yaml';
 import { evaluate } from '../controller/src/cli/commands/surveillance.js';
+import { threadsPerQuery } from '../controller/src/data/engine.js';
 import { PSI_EMPTY_BIN_SHARE } from '../controller/src/kinds/surveillancepolicy/statistics.js';
+import { QUERIES_AT_ONCE } from '../controller/src/metrics/inference-log.js';
 import { loadSample, simulate, writeLog } from '../controller/src/metrics/simulate.js';
 import { profileOf } from '../controller/src/metrics/simulate-profiles.js';
 import { repositoryRoot } from '../specs/generate.js';
@@ -280,7 +282,7 @@ async function drift(dir: string): Promise<boolean> {
     return false;
   }
   out(
-    `  vigil surveillance evaluate (in process), ${2 * FEATURES} built-in metrics over Parquet, DuckDB on ${availableParallelism()} threads: ${seconds(vigilMs)} (runs: ${vigilTimes.map(seconds).join(', ')}; CPU ${seconds(median(vigilCpu))})`,
+    `  vigil surveillance evaluate (in process), ${2 * FEATURES} built-in metrics over Parquet, DuckDB running ${QUERIES_AT_ONCE} queries at once on ${threadsPerQuery(QUERIES_AT_ONCE)} thread${threadsPerQuery(QUERIES_AT_ONCE) === 1 ? '' : 's'} each: ${seconds(vigilMs)} (runs: ${vigilTimes.map(seconds).join(', ')}; CPU ${seconds(median(vigilCpu))})`,
   );
   if ('skipped' in peer) {
     out(`  NumPy/SciPy peer skipped: ${peer.skipped} (Debian: apt-get install python3-scipy)`);

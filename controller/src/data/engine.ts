@@ -80,6 +80,10 @@ export interface EngineOptions {
   queriesAtOnce?: number;
 }
 
+/** DuckDB's threads for an engine running `queriesAtOnce` queries at once: the cores, divided. */
+export const threadsPerQuery = (queriesAtOnce: number): number =>
+  Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.floor(queriesAtOnce))));
+
 export class DataEngine {
   private readonly files: RegisteredFile[] = [];
   private readonly allowedPaths: string[] = [];
@@ -122,7 +126,7 @@ export class DataEngine {
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
-      ...(atOnce > 1 ? { threads: String(Math.max(1, Math.floor(availableParallelism() / atOnce))) } : {}),
+      ...(atOnce > 1 ? { threads: String(threadsPerQuery(atOnce)) } : {}),
     });
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < atOnce; i++) {

@@ -67,7 +67,7 @@ export const REQUEST_ID_COLUMNS = OUTCOME_COLUMNS.requestId;
 type Metric = SurveillancePolicySpec['metrics'][number];
 
 /** A policy's queries are many and mostly small: run them side by side, a core or more each (EngineOptions). */
-const QUERIES_AT_ONCE = Math.min(4, availableParallelism());
+export const QUERIES_AT_ONCE = Math.min(4, availableParallelism());
 
 export async function readMetrics(
   spec: SurveillancePolicySpec,
