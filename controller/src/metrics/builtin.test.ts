@@ -342,6 +342,47 @@ describe('edges of the log', () => {
     expect(Math.max(...values(true))).toBeGreaterThan(Math.max(...values(false)));
   });
 
+  it('reads the drift of every column that exists when one a policy names does not, and says which', async () => {
+    // Columns counted value by value share one query; the one the log lacks must fail alone.
+    const r = (i: number) => ((i * 7919) % 101) / 10;
+    const rows = Array.from({ length: 240 }, (_, i) => {
+      const current = i % 4 === 0;
+      return {
+        daysAgo: current ? 1 + (i % 9) : 15 + (i % 40),
+        a: Math.floor(r(i)),
+        b: r(i + 3) % 3,
+        c: current ? 2 : 1,
+      };
+    });
+    await writeFile(
+      path.join(root, 'columns.csv'),
+      `scored_at,a,b,c\n${rows.map((x) => `${at(x.daysAgo)},${x.a},${x.b},${x.c}`).join('\n')}\n`,
+    );
+    const drift = { window: '10d', baselineWindow: '50d' };
+    const spec = surveillancePolicySpec.parse({
+      inferenceLog: { uri: 'columns.csv' },
+      metrics: ['a', 'b', 'nope', 'c'].flatMap((column) => [
+        metric(`${column}-psi`, { statistic: 'psi', column, ...drift }),
+        metric(`${column}-ks`, { statistic: 'ks', column, ...drift }),
+      ]),
+    });
+    const read = await readMetrics(spec, { baseDir: root, now: NOW });
+    expect(read.unread.map((u) => [u.metric, u.reason])).toEqual([
+      ['nope-psi', 'QueryFailed'],
+      ['nope-ks', 'QueryFailed'],
+    ]);
+    expect(read.unread[0]!.message).toMatch(/nope/);
+    const values = (column: 'a' | 'b' | 'c', current: boolean) =>
+      rows.filter((x) => x.daysAgo < 10 === current).map((x) => x[column]);
+    for (const column of ['a', 'b', 'c'] as const) {
+      const got = (name: string) => read.readings.find((x) => x.metric === `${column}-${name}`)!;
+      expect(got('psi').value).toBeCloseTo(psi(values(column, false), values(column, true))!, 12);
+      expect(got('ks').value).toBeCloseTo(ks(values(column, false), values(column, true))!, 12);
+      expect(got('ks')).toMatchObject({ samples: 60, baselineSamples: 180 });
+    }
+    expect(read.readings.find((x) => x.metric === 'c-ks')!.value).toBe(1);
+  });
+
   it('never judges, nor rolls back on, a drift whose baseline window holds two rows', async () => {
     const baseline = [0.1, 0.15].map((v, i) => `${at(20 + i)},${v}`);
     const current = Array.from({ length: 200 }, (_, i) => `${at((i % 9) + 0.5)},${0.9 + (i % 10) / 100}`);

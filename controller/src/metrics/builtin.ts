@@ -9,7 +9,9 @@ import {
   type BuiltinSource,
   compileBuiltin,
   compileDrift,
+  compileDriftBatch,
   compileDriftProbe,
+  DRIFT_BATCH_COLUMNS,
   type DriftPlan,
   type DriftStatistic,
   driftPlanFor,
@@ -65,14 +67,20 @@ interface SegmentRow {
 /**
  * The psi and ks metrics of a policy, grouped by what they read: the same column, range and windows, overall or
  * by the same segment column. One query computes every statistic of a group (a column watched by both PSI and
- * KS is read once), the first time a metric of the group is read; the others take their value from its rows.
+ * KS is read once); the others take their value from its rows.
+ *
+ * The queries start together, the first time a metric of any group is read, after one probe of the log has chosen
+ * each column's plan (driftPlanFor): those counted by bucket first, as they take longest, then the others, where
+ * the columns counted value by value overall with the same windows and statistics share a query, up to
+ * DRIFT_BATCH_COLUMNS of them (compileDriftBatch). The engine runs as many at once as it has connections.
  */
 export class DriftQueries {
   private readonly statistics = new Map<string, DriftStatistic[]>();
-  private readonly results = new Map<string, Promise<Row[]>>();
+  /** Each group's first metric and segment column. */
+  private readonly groups = new Map<string, { b: BuiltinSource; groupBy: string | undefined }>();
   /** The columns the drift metrics read, probed together once for the plan that suits each. */
   private readonly columns: string[] = [];
-  private plans: Promise<Map<string, DriftPlan>> | undefined;
+  private results: Promise<Map<string, Promise<Row[]>>> | undefined;
 
   constructor(metrics: readonly Metric[]) {
     for (const m of metrics) {
@@ -81,6 +89,7 @@ export class DriftQueries {
       if (!this.columns.includes(b.column!)) this.columns.push(b.column!);
       for (const groupBy of [undefined, ...m.segments]) {
         const key = driftKey(b, groupBy);
+        if (!this.groups.has(key)) this.groups.set(key, { b, groupBy });
         const list = this.statistics.get(key) ?? [];
         if (!list.some((s) => sameStatistic(s, driftStatistic(b)))) list.push(driftStatistic(b));
         this.statistics.set(key, list);
@@ -98,39 +107,78 @@ export class DriftQueries {
     const statistics = this.statistics.get(key);
     const index = statistics?.findIndex((s) => sameStatistic(s, driftStatistic(b))) ?? -1;
     if (!statistics || index < 0) return undefined;
-    const rows = await this.launch(engine, key, b, statistics, options);
+    const { groupBy: _, ...base } = options;
+    this.results ??= this.start(engine, base);
+    const rows = await (await this.results).get(key)!;
     return rows.map((row) => ({ ...row, value: row[`value_${index}`] ?? null }));
   }
 
-  private launch(
+  private async start(
     engine: DataEngine,
-    key: string,
-    b: BuiltinSource,
-    statistics: readonly DriftStatistic[],
-    options: Parameters<typeof compileDrift>[2],
-  ): Promise<Row[]> {
-    let result = this.results.get(key);
-    if (!result) {
-      result = this.planFor(engine, b.column!, options).then((plan) =>
-        engine.query(compileDrift(b, statistics, { ...options, plan })),
+    options: Omit<Parameters<typeof compileDrift>[2], 'groupBy'>,
+  ): Promise<Map<string, Promise<Row[]>>> {
+    const plans = await this.plans(engine, options);
+    const planOf = (key: string) => plans.get(this.groups.get(key)!.b.column!) ?? { by: 'values' as const };
+    const one = (key: string): Promise<Row[]> => {
+      const { b, groupBy } = this.groups.get(key)!;
+      return engine.query(
+        compileDrift(b, this.statistics.get(key)!, {
+          ...options,
+          ...(groupBy !== undefined ? { groupBy } : {}),
+          plan: planOf(key),
+        }),
       );
-      // Each metric of the group reports a failure for itself; none is left unhandled here.
-      result.catch(() => undefined);
-      this.results.set(key, result);
+    };
+    const started = new Map<string, Promise<Row[]>>();
+    const keys = [...this.groups.keys()];
+    for (const key of keys.filter((k) => planOf(k).by === 'buckets')) started.set(key, one(key));
+    // The rest overall, by windows and statistics: the columns a query can take together.
+    const families = new Map<string, string[]>();
+    for (const key of keys.filter((k) => !started.has(k) && this.groups.get(k)!.groupBy === undefined)) {
+      const { b } = this.groups.get(key)!;
+      const family = JSON.stringify([b.window, b.lag, b.baselineWindow, this.statistics.get(key)]);
+      families.set(family, [...(families.get(family) ?? []), key]);
     }
-    return result;
+    for (const members of families.values()) {
+      for (let i = 0; i < members.length; i += DRIFT_BATCH_COLUMNS) {
+        const batch = members.slice(i, i + DRIFT_BATCH_COLUMNS);
+        if (batch.length === 1) continue;
+        const shared = engine
+          .query(
+            compileDriftBatch(
+              batch.map((k) => this.groups.get(k)!.b),
+              this.statistics.get(batch[0]!)!,
+              options,
+            ),
+          )
+          // A query that fails for one column (one the log lacks) fails for all: each is then asked alone, and
+          // only the column at fault reports the failure.
+          .catch(() => undefined);
+        batch.forEach((key, part) => {
+          started.set(
+            key,
+            shared.then((rows) =>
+              rows ? rows.filter((r) => Number(r.part) === part).map(({ part: _, ...row }) => row) : one(key),
+            ),
+          );
+        });
+      }
+    }
+    for (const key of keys.filter((k) => !started.has(k))) started.set(key, one(key));
+    // Each metric of a group reports a failure for itself; none is left unhandled here.
+    for (const result of started.values()) result.catch(() => undefined);
+    return started;
   }
 
   /**
-   * The plan for `column`'s queries. The probe only chooses how to count; should it fail (a column the log lacks),
-   * every column is counted value by value and each query reports its own error.
+   * The plan for each column's queries. The probe only chooses how to count; should it fail (a column the log
+   * lacks), every column is counted value by value and each query reports its own error.
    */
-  private async planFor(
+  private plans(
     engine: DataEngine,
-    column: string,
-    options: Parameters<typeof compileDrift>[2],
-  ): Promise<DriftPlan> {
-    this.plans ??= engine.query(compileDriftProbe(this.columns, options)).then(
+    options: Omit<Parameters<typeof compileDrift>[2], 'groupBy'>,
+  ): Promise<Map<string, DriftPlan>> {
+    return engine.query(compileDriftProbe(this.columns, options)).then(
       ([row]) =>
         new Map(
           this.columns.map((c, i) => [
@@ -140,7 +188,6 @@ export class DriftQueries {
         ),
       () => new Map(),
     );
-    return (await this.plans).get(column) ?? { by: 'values' };
   }
 }
 

@@ -97,6 +97,7 @@ export function compileBuiltin(b: BuiltinSource, options: BuiltinQueryOptions): 
 
 const DOUBLE = (expr: string) => `CAST(${expr} AS DOUBLE PRECISION)`;
 const NAN = `CAST('NaN' AS DOUBLE PRECISION)`;
+const INFINITY = `CAST('Infinity' AS DOUBLE PRECISION)`;
 const INFINITIES = `(CAST('Infinity' AS DOUBLE PRECISION), CAST('-Infinity' AS DOUBLE PRECISION))`;
 
 interface Classified {
@@ -306,22 +307,18 @@ const REASON_CODES = { missing: '1', nan: '2', range: '3' } as const;
 function driftSql(
   b: BuiltinSource,
   statistics: readonly DriftStatistic[],
-  options: BuiltinQueryOptions & { plan?: DriftPlan },
+  options: BuiltinQueryOptions & { plan?: DriftPlan; grouped?: string },
   names: readonly string[],
 ): string {
   const d = options.dialect ?? DUCKDB;
-  const w = builtinWindows(b, options.now);
-  const ts = `CAST(${ident(options.timestampColumn)} AS TIMESTAMP WITH TIME ZONE)`;
-  const from = w.baseline?.from ?? w.current.from;
   // Overall, the query has no segment column at all: grouping and sorting by a constant still costs time.
   const segmented = options.groupBy !== undefined;
   const g = segmented ? 'g, ' : '';
   const v = numeric(b.column!, b.range, d, REASON_CODES);
-  const read =
-    `SELECT ${segmented ? `${d.toText(ident(options.groupBy!))} AS g, ` : ''}` +
-    `CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 1 ELSE 0 END AS c, ${v.x} AS x, ` +
-    `COALESCE(CASE ${v.when} END, 0) AS code ` +
-    `FROM ${ident(options.table)} WHERE ${ts} > ${d.timestamp(from)} AND ${ts} <= ${d.timestamp(w.current.to)}`;
+  const window = windowOf(b, options);
+  const read = (values: string) =>
+    `SELECT ${segmented ? `${d.toText(ident(options.groupBy!))} AS g, ` : ''}${window.current} AS c, ${values} ` +
+    `FROM ${ident(options.table)} WHERE ${window.where}`;
   const bins = [...new Set(statistics.flatMap((s) => (s.statistic === 'psi' ? [s.bins] : [])))];
   const parts: DriftParts = {
     segmented,
@@ -339,7 +336,14 @@ function driftSql(
   const plan = options.plan ?? { by: 'values' };
   // Each plan ends in `grouped` (g, code, n, nc: rows per group, current ones among them) and `points`.
   const counting =
-    plan.by === 'values' ? byValues(read, parts) : byBuckets(read, plan.buckets ?? DRIFT_BUCKETS, d, parts);
+    plan.by === 'values'
+      ? byValues(options.grouped ?? groupedByValue(read(`${valueKey(b, d)} AS x`), g), parts)
+      : byBuckets(
+          read(`${v.x} AS x, COALESCE(CASE ${v.when} END, 0) AS code`),
+          plan.buckets ?? DRIFT_BUCKETS,
+          d,
+          parts,
+        );
   const total = (of: string, code: number, as: string) =>
     `CAST(COALESCE(sum(${of}) FILTER (WHERE code = ${code}), 0) AS BIGINT) AS ${as}`;
   // An empty window gives no row, overall as per segment.
@@ -379,6 +383,61 @@ function driftSql(
   return `WITH ${ctes.map(cte).join(', ')} ${select}${joins}`;
 }
 
+/** The rows of `b`'s two windows (where), and whether a row is in the current one (current: 1, else 0). */
+function windowOf(b: BuiltinSource, options: BuiltinQueryOptions): { current: string; where: string } {
+  const d = options.dialect ?? DUCKDB;
+  const w = builtinWindows(b, options.now);
+  const ts = `CAST(${ident(options.timestampColumn)} AS TIMESTAMP WITH TIME ZONE)`;
+  const from = w.baseline?.from ?? w.current.from;
+  return {
+    current: `CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 1 ELSE 0 END`,
+    where: `${ts} > ${d.timestamp(from)} AND ${ts} <= ${d.timestamp(w.current.to)}`,
+  };
+}
+
+/** How many columns compileDriftBatch takes at most. */
+export const DRIFT_BATCH_COLUMNS = 8;
+
+/**
+ * One query computing the same drift statistics of several columns over the same windows, overall, each counted
+ * value by value: the rows of compileDrift's query for each column, with a column `part`, the column's index in
+ * `sources`. The log is read once for them all, each column counted in its own grouping set, where a query per
+ * column would read the time of every row again. Every source must have the same window, lag and baseline window.
+ */
+export function compileDriftBatch(
+  sources: readonly BuiltinSource[],
+  statistics: readonly DriftStatistic[],
+  options: BuiltinQueryOptions,
+): string {
+  const first = sources[0];
+  if (!first || sources.length > DRIFT_BATCH_COLUMNS) {
+    throw new Error(`a drift batch takes 1 to ${DRIFT_BATCH_COLUMNS} columns; given ${sources.length}`);
+  }
+  const same = (a: BuiltinSource) =>
+    a.window === first.window && a.lag === first.lag && a.baselineWindow === first.baselineWindow;
+  if (!sources.every(same)) throw new Error('the columns of a drift batch must share their windows');
+  if (options.groupBy !== undefined) throw new Error('a drift batch is computed overall, not per segment');
+  const d = options.dialect ?? DUCKDB;
+  const window = windowOf(first, options);
+  const keys = sources.map((_, i) => `x_${i}`);
+  const read =
+    `SELECT ${window.current} AS c, ${sources.map((b, i) => `${valueKey(b, d)} AS ${keys[i]}`).join(', ')} ` +
+    `FROM ${ident(options.table)} WHERE ${window.where}`;
+  // GROUPING(x_0, ..., x_n-1) has a bit set, most significant first, for each key not in the row's grouping set.
+  const all = 2 ** sources.length - 1;
+  const groupingSets =
+    `SELECT ${keys.join(', ')}, GROUPING(${keys.join(', ')}) AS grouping_set, count(*) AS n, ` +
+    `count(*) FILTER (WHERE c = 1) AS nc FROM (${read}) AS r GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
+  const names = statistics.map((_, i) => `value_${i}`);
+  const parts = sources.map((b, i) => {
+    const grouped =
+      `SELECT ${keys[i]} AS x, ${codeOfKey(keys[i]!)} AS code, n, nc FROM grouping_sets ` +
+      `WHERE grouping_set = ${all - 2 ** (sources.length - 1 - i)}`;
+    return `SELECT ${i} AS part, one.* FROM (${driftSql(b, statistics, { ...options, grouped }, names)}) AS one`;
+  });
+  return `WITH grouping_sets AS MATERIALIZED (${groupingSets}) ${parts.join(' UNION ALL ')}`;
+}
+
 /** What both plans of a drift query write the same way. */
 interface DriftParts {
   segmented: boolean;
@@ -405,16 +464,32 @@ interface DriftCounting {
   materialized?: Record<string, string>;
 }
 
-/** Each distinct value is a point. */
-function byValues(read: string, p: DriftParts): DriftCounting {
+/** Each distinct value is a point; `grouped` counts them (groupedByValue). */
+function byValues(grouped: string, p: DriftParts): DriftCounting {
   const { g } = p;
-  const grouped =
-    `SELECT ${g}CASE WHEN code = 0 THEN x END AS x, code, count(*) AS n, count(*) FILTER (WHERE c = 1) AS nc ` +
-    `FROM (${read}) AS r GROUP BY ${g}CASE WHEN code = 0 THEN x END, code`;
   const running = p.running('x', p.segmented ? ['g'] : []);
   const points = `SELECT ${g}n - nc AS nb, nc, sum(n - nc) ${running} AS cb, sum(nc) ${running} AS cc FROM grouped WHERE code = 0`;
   return { before: [['grouped', grouped]], after: [['points', points]] };
 }
+
+/**
+ * A row's value as the values plan groups it, one key for both what it counts and why it leaves a row out: the
+ * number where the row is used; NULL, NaN or +Infinity where it is missing, not a number, or out of range (none
+ * of which a used value can be).
+ */
+function valueKey(b: BuiltinSource, d: SqlDialect): string {
+  const v = numeric(b.column!, b.range, d, { missing: 'NULL', nan: NAN, range: INFINITY });
+  return `CASE ${v.when} ELSE ${v.x} END`;
+}
+
+/** The reason code (REASON_CODES; 0: used) of a value key. */
+const codeOfKey = (x: string) =>
+  `CASE WHEN ${x} IS NULL THEN 1 WHEN ${x} = ${NAN} THEN 2 WHEN ${x} = ${INFINITY} THEN 3 ELSE 0 END`;
+
+/** `grouped` of the values plan over rows read with a value key x (and segment g): one row per key. */
+const groupedByValue = (read: string, g: string) =>
+  `SELECT ${g}x, ${codeOfKey('x')} AS code, n, nc FROM (SELECT ${g}x, count(*) AS n, ` +
+  `count(*) FILTER (WHERE c = 1) AS nc FROM (${read}) AS r GROUP BY ${g}x) AS grouped`;
 
 /** Buckets are the points, but for the buckets whose distinct values must be points of their own. */
 function byBuckets(read: string, buckets: number, d: SqlDialect, p: DriftParts): DriftCounting {

@@ -13,6 +13,7 @@ import { POSTGRES } from '../../data/sql.js';
 import {
   type BuiltinSource,
   compileDrift,
+  compileDriftBatch,
   compileDriftProbe,
   type DriftPlan,
   type DriftStatistic,
@@ -215,6 +216,38 @@ describe('drift plans in DuckDB', () => {
     });
   }
 
+  it('gives each column of a batch what its own query gives, reading the log once for them all', async () => {
+    const rows = await engine.query(
+      compileDriftBatch(names.map(source), STATISTICS, {
+        table: 'log',
+        timestampColumn: 'scored_at',
+        now: NOW,
+      }),
+    );
+    expect(rows.map((r) => Number(r.part)).sort()).toEqual(names.map((_, i) => i));
+    for (const [i, set] of names.entries()) {
+      const part = rows.find((r) => Number(r.part) === i)!;
+      const alone = (await run(set, { by: 'values' }))[0]!;
+      // The same counts; the same statistics but for the order of a sum's terms.
+      const { values, ...counts } = resultOf(part);
+      const { values: aloneValues, ...aloneCounts } = alone;
+      expect(counts).toEqual(aloneCounts);
+      for (const [k, v] of values.entries()) expect(v).toBeCloseTo(aloneValues[k]!, 15);
+      expectDefinitions(set, resultOf(part), await run(set, { by: 'values' }, 'site'));
+    }
+  });
+
+  it('refuses a batch of columns whose windows differ, or per segment', () => {
+    const other = { ...source('ties'), window: '5d' };
+    const options = { table: 'log', timestampColumn: 'scored_at', now: NOW };
+    expect(() => compileDriftBatch([source('continuous'), other], STATISTICS, options)).toThrow(
+      /share their windows/,
+    );
+    expect(() => compileDriftBatch([source('ties')], STATISTICS, { ...options, groupBy: 'site' })).toThrow(
+      /overall/,
+    );
+  });
+
   it('leaves out what the definitions leave out: missing, NaN, infinite', async () => {
     const [overall] = await run('continuous', { by: 'buckets', buckets: 3 });
     const rows = sets.continuous!;
@@ -259,34 +292,45 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('drift plans in PostgreSQ
     server?.stop();
   });
 
-  const run = (set: string, plan: DriftPlan, groupBy?: string): Result[] => {
-    const sql = compileDrift(source(set), STATISTICS, {
-      table: 'log',
-      timestampColumn: 'scored_at',
-      now: NOW,
-      dialect: POSTGRES,
-      plan,
-      ...(groupBy ? { groupBy } : {}),
-    });
-    return server!
-      .psql(`${sql};\n`)
+  /** psql's lines as results, after `skip` leading columns. */
+  const parse = (out: string, skip = 0): { lead: string[]; result: Result }[] =>
+    out
       .trim()
       .split('\n')
       .map((line) => {
-        const [segment, v0, v1, v2, samples, baseline, missing, nan, range] = line.split('|');
-        return resultOf({
-          segment: segment === '' ? null : segment,
-          value_0: v0 === '' ? null : v0,
-          value_1: v1 === '' ? null : v1,
-          value_2: v2 === '' ? null : v2,
-          samples,
-          baseline_samples: baseline,
-          missing,
-          nan,
-          out_of_range: range,
-        });
+        const cells = line.split('|');
+        const [segment, v0, v1, v2, samples, baseline, missing, nan, range] = cells.slice(skip);
+        return {
+          lead: cells.slice(0, skip),
+          result: resultOf({
+            segment: segment === '' ? null : segment,
+            value_0: v0 === '' ? null : v0,
+            value_1: v1 === '' ? null : v1,
+            value_2: v2 === '' ? null : v2,
+            samples,
+            baseline_samples: baseline,
+            missing,
+            nan,
+            out_of_range: range,
+          }),
+        };
       });
-  };
+  const options = { table: 'log', timestampColumn: 'scored_at', now: NOW, dialect: POSTGRES };
+  const run = (set: string, plan: DriftPlan, groupBy?: string): Result[] =>
+    parse(
+      server!.psql(
+        `${compileDrift(source(set), STATISTICS, { ...options, plan, ...(groupBy ? { groupBy } : {}) })};\n`,
+      ),
+    ).map((r) => r.result);
+
+  it('gives each column of a batch its definitions', () => {
+    const rows = parse(server!.psql(`${compileDriftBatch(names.map(source), STATISTICS, options)};\n`), 1);
+    expect(rows.map((r) => Number(r.lead[0])).sort()).toEqual(names.map((_, i) => i));
+    for (const { lead, result } of rows) {
+      const set = names[Number(lead[0])]!;
+      expectDefinitions(set, result, run(set, { by: 'values' }, 'site'));
+    }
+  });
 
   it("gives the definitions' PSI and KS of every column by every plan, overall and per segment", () => {
     for (const set of names) {
