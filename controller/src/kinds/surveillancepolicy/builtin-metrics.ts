@@ -284,7 +284,7 @@ export function compileDriftProbe(columns: readonly string[], options: BuiltinQu
   const d = options.dialect ?? DUCKDB;
   const finite = (x: string) => `CASE WHEN ${x} = ${NAN} OR ${x} IN ${INFINITIES} THEN NULL ELSE ${x} END`;
   return (
-    `SELECT ${columns.map((_, i) => `count(${finite(`x_${i}`)}) AS n_${i}, count(DISTINCT ${finite(`x_${i}`)}) AS distinct_${i}`).join(', ')} ` +
+    `SELECT ${columns.map((_, i) => `count(${finite(`x_${i}`)}) AS n_${i}, ${d.countDistinct(finite(`x_${i}`))} AS distinct_${i}`).join(', ')} ` +
     `FROM (SELECT ${columns.map((c, i) => `${d.toDouble(ident(c))} AS x_${i}`).join(', ')} ` +
     `FROM ${ident(options.table)} LIMIT ${DRIFT_PROBE_ROWS}) AS probe`
   );

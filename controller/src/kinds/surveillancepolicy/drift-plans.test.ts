@@ -323,6 +323,16 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('drift plans in PostgreSQ
       ),
     ).map((r) => r.result);
 
+  it('probes the columns as DuckDB does, choosing the same plans', () => {
+    const cells = server!
+      .psql(`${compileDriftProbe(names, options)};\n`)
+      .trim()
+      .split('|')
+      .map(Number);
+    const plans = names.map((_, i) => driftPlanFor({ n: cells[2 * i]!, distinct: cells[2 * i + 1]! }).by);
+    expect(plans).toEqual(['buckets', 'values', 'values', 'values', 'values', 'values']);
+  });
+
   it('gives each column of a batch its definitions', () => {
     const rows = parse(server!.psql(`${compileDriftBatch(names.map(source), STATISTICS, options)};\n`), 1);
     expect(rows.map((r) => Number(r.lead[0])).sort()).toEqual(names.map((_, i) => i));
