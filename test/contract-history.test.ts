@@ -6,13 +6,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { registerContract } from '../controller/src/cli/commands/contract.js';
 import { registerValidate } from '../controller/src/cli/commands/validate.js';
 import { InputError, UsageError } from '../controller/src/cli/terminal.js';
 import { exportOdcs } from '../controller/src/kinds/datacontract/odcs.js';
 import { DataContract } from '../specs/datacontract.js';
+import { captureOutput } from './support/cli-output.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CONTRACT = 'care-management/inpatient-encounters.yaml';
@@ -40,25 +41,10 @@ afterAll(() => {
   rmSync(repo, { recursive: true, force: true });
 });
 
-let out = '';
-let err = '';
+const output = captureOutput();
 beforeEach(() => {
-  out = '';
-  err = '';
   process.exitCode = undefined;
   git('checkout', '-q', '--', '.');
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
 });
 
 /** `vigil ...` as the entry point runs it: the exit code it would end with. */
@@ -101,16 +87,16 @@ describe('vigil validate --base', () => {
     edit(CONTRACT, tightenStay, ['version: "1.2.0"', 'version: "1.3.0"']);
     expect(await vigil('validate', 'care-management', '--base', 'main')).toBe(1);
     const line = lineOf(CONTRACT, 'version: "1.3.0"');
-    expect(out).toContain(
+    expect(output.out).toContain(
       `care-management/inpatient-encounters.yaml:${line}:12: error: spec.version: DataContract care-management/inpatient-encounters breaks its consumers against main (maximum of "encounters.time_in_hospital" tightened from 14 to 10) but its version goes from 1.2.0 to 1.3.0: a breaking change needs a new major version (hint: version: "2.0.0")`,
     );
     // The breaking change itself, where it is written, with the use cases it affects.
     const at = lineOf(CONTRACT, 'maximum: 10');
-    expect(out).toContain(
+    expect(output.out).toContain(
       'DataContract care-management/inpatient-encounters 1.2.0 -> 1.3.0: 1 breaking change against main (consumers: care-management/readmission-risk)',
     );
-    expect(out).toMatch(new RegExp(`inpatient-encounters\\.yaml:${at}:\\d+: range-narrowed: maximum`));
-    expect(out).toContain('invalid: 1 error');
+    expect(output.out).toMatch(new RegExp(`inpatient-encounters\\.yaml:${at}:\\d+: range-narrowed: maximum`));
+    expect(output.out).toContain('invalid: 1 error');
   });
 
   it('passes a breaking change with a new major version, and still lists it', async () => {
@@ -119,7 +105,7 @@ describe('vigil validate --base', () => {
       'version: "2.0.0"\n  previousVersion: "1.2.0"',
     ]);
     expect(await vigil('validate', 'care-management', '--base', 'main', '-o', 'json')).toBe(0);
-    const report = JSON.parse(out);
+    const report = JSON.parse(output.out);
     expect(report.valid).toBe(true);
     expect(report.base).toMatchObject({ ref: 'main', compared: 1 });
     expect(report.base.contracts).toEqual([
@@ -148,13 +134,13 @@ describe('vigil validate --base', () => {
     git('commit', '-q', '-am', 'Gender is sensitive, not a quasi-identifier');
     try {
       expect(await vigil('validate', 'care-management', '--base', 'main')).toBe(1);
-      expect(out).toContain(
+      expect(output.out).toContain(
         'phi-lowered: PHI class of "encounters.gender" lowered from quasi-identifier to sensitive',
       );
       // Against itself, nothing breaks.
-      out = '';
+      output.out = '';
       expect(await vigil('validate', 'care-management', '--base', 'HEAD')).toBe(0);
-      expect(out).toContain('compared 1 DataContract with HEAD');
+      expect(output.out).toContain('compared 1 DataContract with HEAD');
     } finally {
       git('checkout', '-q', 'main');
     }
@@ -166,17 +152,17 @@ describe('vigil validate --base', () => {
       'description: "Administrative sex, as registered."',
     ]);
     expect(await vigil('validate', 'care-management', '--base', 'main')).toBe(0);
-    expect(out).not.toContain('breaking change');
+    expect(output.out).not.toContain('breaking change');
   });
 
   it('compares nothing where the base holds no contract', async () => {
     expect(await vigil('validate', 'care-management/clinical-quarterly.yaml', '--base', 'main')).toBe(0);
-    expect(out).toContain('compared 0 DataContracts with main');
+    expect(output.out).toContain('compared 0 DataContracts with main');
   });
 
   it('says in one line when the ref names no commit', async () => {
     expect(await vigil('validate', 'care-management', '--base', 'no-such-branch')).toBe(1);
-    expect(err.trim().split('\n')).toEqual([
+    expect(output.err.trim().split('\n')).toEqual([
       `vigil: --base no-such-branch: "no-such-branch" names no commit in the repository at ${process.cwd()}`,
     ]);
   });
@@ -186,7 +172,7 @@ describe('vigil contract diff', () => {
   it('diffs the committed contract with the edited one: breaking change, old -> new, consumers, exit 1', async () => {
     edit(CONTRACT, tightenStay, ['description: "Administrative sex."', 'description: "Sex as registered."']);
     expect(await vigil('contract', 'diff', `main:${CONTRACT}`, CONTRACT)).toBe(1);
-    const lines = out.split('\n');
+    const lines = output.out.split('\n');
     expect(lines[0]).toBe('inpatient-encounters 1.2.0 -> 1.2.0: 1 breaking change of 2');
     expect(lines[2]).toMatch(/^BREAKING +KIND +PATH +OLD -> NEW +CONSUMERS +CHANGE$/);
     expect(lines[3]).toMatch(
@@ -195,10 +181,10 @@ describe('vigil contract diff', () => {
     expect(lines[4]).toMatch(
       /^no +changed +schema\[0\]\.properties\[3\]\.description +"Administrative sex\." -> "Sex as registered\." +- +/,
     );
-    expect(out).toContain(
+    expect(output.out).toContain(
       'A breaking change needs a new major version; the version goes from 1.2.0 to 1.2.0',
     );
-    expect(out).toContain('Sign-off needed from the owner team of: care-management/readmission-risk.');
+    expect(output.out).toContain('Sign-off needed from the owner team of: care-management/readmission-risk.');
   });
 
   it('exits 0 when nothing breaks, and reads ODCS documents as well', async () => {
@@ -209,7 +195,7 @@ describe('vigil contract diff', () => {
     writeFileSync(join(repo, 'v2.odcs.yaml'), stringify(exportOdcs(widened)));
     try {
       expect(await vigil('contract', 'diff', 'v1.odcs.yaml', 'v2.odcs.yaml', '-o', 'json')).toBe(0);
-      const report = JSON.parse(out);
+      const report = JSON.parse(output.out);
       // ODCS carries no namespace: the consumer is named as the contract names it.
       expect(report).toMatchObject({ breaking: 0, consumers: ['readmission-risk'] });
       expect(report.changes).toEqual([
@@ -231,12 +217,12 @@ describe('vigil contract diff', () => {
 
   it('refuses a path that is neither a file nor in history, in one line', async () => {
     expect(await vigil('contract', 'diff', 'main:care-management/missing.yaml', CONTRACT)).toBe(1);
-    expect(err.trim()).toBe(
+    expect(output.err.trim()).toBe(
       'vigil: cannot read main:care-management/missing.yaml: main has no file care-management/missing.yaml',
     );
-    err = '';
+    output.err = '';
     expect(await vigil('contract', 'diff', 'nowhere.yaml', CONTRACT)).toBe(1);
-    expect(err.trim()).toBe(
+    expect(output.err.trim()).toBe(
       'vigil: cannot read nowhere.yaml: no such file (for a file in git history, write REF:path)',
     );
   });

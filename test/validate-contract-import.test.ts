@@ -3,29 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { registerContract } from '../controller/src/cli/commands/contract.js';
 import { InputError, UsageError } from '../controller/src/cli/terminal.js';
+import { captureOutput } from './support/cli-output.js';
 
 const ENCOUNTERS = join(import.meta.dirname, 'fixtures', 'datacontract', 'encounters.odcs.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-contract-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
 /** `vigil contract ...` as the CLI's entry point runs it, errors mapped to exit codes and messages. */
 async function vigil(...args: string[]): Promise<number> {
@@ -50,8 +37,8 @@ it('refuses a file of two contracts, naming the problem at the second document',
   writeFileSync(file, `${contract.trimEnd()}\n---\n${contract}`);
   const second = contract.trimEnd().split('\n').length + 1; // its `---`
   expect(await vigil('contract', 'import', file)).toBe(1);
-  expect(out).toBe('');
-  expect(err).toBe(
+  expect(output.out).toBe('');
+  expect(output.err).toBe(
     `${file}:${second}:1: error: expected one document in this file, found 2 (hint: an ODCS file holds one contract; put each in its own file and import them one by one)\n` +
       `vigil: ${file}: not imported (1 error)\n`,
   );
@@ -61,7 +48,7 @@ it('still imports a file of one contract that starts with a document marker', as
   const file = join(dir, 'one-contract.odcs.yaml');
   writeFileSync(file, `---\n${readFileSync(ENCOUNTERS, 'utf8')}`);
   const code = await vigil('contract', 'import', file, '--namespace', 'readmission');
-  expect(err).toBe('');
+  expect(output.err).toBe('');
   expect(code).toBe(0);
-  expect(out).toContain('kind: DataContract');
+  expect(output.out).toContain('kind: DataContract');
 });

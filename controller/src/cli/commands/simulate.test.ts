@@ -3,28 +3,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../../../../test/support/cli-output.js';
 import { withEngine } from '../../data/engine.js';
 import { run } from '../main.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const output = captureOutput();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-simulate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,11 +28,11 @@ describe('vigil simulate inference-log', () => {
       '--out',
       file,
     );
-    expect(err).toBe('');
+    expect(output.err).toBe('');
     expect(code).toBe(0);
     const rows = Number(
       /: (\d+) rows of prior-auth-summarization, 20 days to 2026-06-01T00:00:00.000Z \(parquet\)/.exec(
-        out,
+        output.out,
       )?.[1],
     );
     expect(rows).toBeGreaterThan(100);
@@ -81,8 +65,8 @@ describe('vigil simulate inference-log', () => {
     ],
   ])('refuses %j with one line and exit 2', async (args, message) => {
     expect(await vigil(...args)).toBe(2);
-    expect(err).toMatch(message);
-    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(output.err).toMatch(message);
+    expect(output.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(path.join(dir, 'x'))).toBe(false);
   });
 });

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { captureOutput } from '../../../../test/support/cli-output.js';
 import { run } from '../main.js';
 
 const LOG = path.resolve(
@@ -14,24 +15,7 @@ const LOG = path.resolve(
 );
 const NOW = '2026-06-01T00:00:00Z';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const output = captureOutput();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-surveillance-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,8 +66,8 @@ describe('vigil surveillance evaluate', () => {
   it('evaluates each metric as the controller does and prints a table', async () => {
     const file = policyFile('healthy', [auroc, psi(1000)]);
     expect(await vigil(file, '--log', LOG, '--now', NOW)).toBe(0);
-    expect(err).toBe('');
-    const lines = out.trimEnd().split('\n');
+    expect(output.err).toBe('');
+    const lines = output.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(
       /^METRIC\s+SEGMENT\s+VALUE\s+BASELINE\s+SAMPLES\s+EXCLUDED\s+DEGRADATION\s+TIER$/,
     );
@@ -97,7 +81,7 @@ describe('vigil surveillance evaluate', () => {
   it('exits 1 when a rollback tier is reached, with the evaluation in JSON', async () => {
     const file = policyFile('drifted', [auroc, psi(50)]);
     expect(await vigil(file, '--log', LOG, '--now', NOW, '-o', 'json')).toBe(1);
-    const evaluation = JSON.parse(out);
+    const evaluation = JSON.parse(output.out);
     expect(evaluation).toMatchObject({
       policy: 'drifted',
       evaluatedAt: '2026-06-01T00:00:00.000Z',
@@ -133,7 +117,7 @@ describe('vigil surveillance evaluate', () => {
           'json',
         ),
       ).toBe(1);
-      expect(JSON.parse(out).metrics[0]).toMatchObject({
+      expect(JSON.parse(output.out).metrics[0]).toMatchObject({
         samples: 70,
         baselineSamples: 80,
         tier: 'rollback',
@@ -175,7 +159,7 @@ describe('vigil surveillance evaluate', () => {
       const url = `http://127.0.0.1:${port}`;
       expect(await vigil(file, '--log', LOG, '--now', NOW, '--prometheus-url', url, '-o', 'json')).toBe(0);
       expect(asked).toEqual(['avg(override_ratio)']);
-      const result = JSON.parse(out);
+      const result = JSON.parse(output.out);
       expect(result.unread).toEqual([]);
       expect(result.metrics.map((m: { name: string; value: number }) => [m.name, m.value])).toContainEqual([
         'override-ratio',
@@ -183,9 +167,9 @@ describe('vigil surveillance evaluate', () => {
       ]);
 
       // Without it, the metric is unread and says where to set one: no guess, no crash.
-      out = '';
+      output.out = '';
       expect(await vigil(file, '--log', LOG, '--now', NOW, '-o', 'json')).toBe(0);
-      expect(JSON.parse(out).unread).toEqual([
+      expect(JSON.parse(output.out).unread).toEqual([
         expect.objectContaining({ metric: 'override-ratio', reason: 'NoPrometheus' }),
       ]);
       expect(asked).toHaveLength(1);
@@ -197,7 +181,9 @@ describe('vigil surveillance evaluate', () => {
   it('refuses a --prometheus-url that is not an http(s) URL, as a usage error', async () => {
     const file = policyFile('bad-prometheus', [auroc]);
     expect(await vigil(file, '--log', LOG, '--now', NOW, '--prometheus-url', 'prometheus:9090')).toBe(2);
-    expect(err).toBe('vigil: --prometheus-url must be an http:// or https:// URL; got "prometheus:9090"\n');
+    expect(output.err).toBe(
+      'vigil: --prometheus-url must be an http:// or https:// URL; got "prometheus:9090"\n',
+    );
   });
 
   it('takes the log for a policy that names none', async () => {
@@ -212,7 +198,7 @@ describe('vigil surveillance evaluate', () => {
       }),
     );
     expect(await vigil(file, '--log', LOG, '--now', NOW, '-o', 'json')).toBe(0);
-    expect(JSON.parse(out).metrics[0]).toMatchObject({ name: 'auroc', samples: 60 });
+    expect(JSON.parse(output.out).metrics[0]).toMatchObject({ name: 'auroc', samples: 60 });
   });
 
   it('refuses an invalid policy with each problem at file:line:col', async () => {
@@ -220,24 +206,26 @@ describe('vigil surveillance evaluate', () => {
       { ...auroc, source: { builtin: { statistic: 'auroc', score: 'score' } } },
     ]);
     expect(await vigil(file, '--log', LOG, '--now', NOW)).toBe(1);
-    expect(out).toBe('');
-    expect(err).toContain(`${file}:`);
-    expect(err).toMatch(
+    expect(output.out).toBe('');
+    expect(output.err).toContain(`${file}:`);
+    expect(output.err).toMatch(
       /:13:9: error: spec\.metrics\[0\]\.source\.builtin\.label: required field "label" is missing\n/,
     );
-    expect(err).toContain(`vigil: ${file}: not evaluated (1 error)`);
+    expect(output.err).toContain(`vigil: ${file}: not evaluated (1 error)`);
   });
 
   it('says plainly when the log is missing', async () => {
     const file = policyFile('missing-log', [auroc]);
     expect(await vigil(file, '--log', path.join(dir, 'nope.csv'), '--now', NOW)).toBe(1);
-    expect(err.trim().split('\n')).toHaveLength(1);
-    expect(err).toMatch(/^vigil: .*nope\.csv/);
+    expect(output.err.trim().split('\n')).toHaveLength(1);
+    expect(output.err).toMatch(/^vigil: .*nope\.csv/);
   });
 
   it('refuses a time it cannot read, as a usage error', async () => {
     const file = policyFile('bad-now', [auroc]);
     expect(await vigil(file, '--log', LOG, '--now', 'yesterday')).toBe(2);
-    expect(err).toBe('vigil: --now must be an ISO 8601 time such as 2026-06-01T00:00:00Z; got "yesterday"\n');
+    expect(output.err).toBe(
+      'vigil: --now must be an ISO 8601 time such as 2026-06-01T00:00:00Z; got "yesterday"\n',
+    );
   });
 });
