@@ -5,36 +5,32 @@
 // version when surveillance breaches: break-glass is refused, because the repository's history shows production
 // never ran it. And `vigil promote` cannot make a rollback at all.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../controller/src/cli/main.js';
-import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
-import { createGitHubForge } from '../../controller/src/forge/github/github-forge.js';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
-import {
-  EXAMPLE_LOG_OPTIONS,
-  generateInferenceLog,
-  inferenceLogCsv,
-} from '../../controller/src/metrics/example-inference-log.js';
-import { loadSourceEncounters } from '../../controller/src/metrics/example-log-source.js';
-import { registerControllers } from '../../controller/src/reconcilers.js';
-import { type ClusterClient, Manager } from '../../controller/src/runtime/index.js';
+import type { ClusterClient, Manager } from '../../controller/src/runtime/index.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import type { SurveillancePolicyStatus } from '../../specs/surveillancepolicy.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
-import { as, OWNER, REPO, REPO_ROOT, readFile, startForge } from '../forge/harness.js';
+import { as, OWNER, REPO, readFile, startForge } from '../forge/harness.js';
 import {
   createNamespace,
   eventually,
   startTestCluster,
   type TestCluster,
-  testLogger,
 } from '../runtime/cluster-fixture.js';
-import { example, expressTrain, vigilObjects } from './express-train.js';
+import { example, vigilObjects } from './express-train.js';
+import {
+  approve,
+  driftPolicy,
+  readmissionRisk,
+  readmissionTrain,
+  shiftedLogDirectory,
+  signoffCheck,
+  startVigil,
+} from './readmission.js';
 
 type AnyStatus = PromotionStatus & SurveillancePolicyStatus & UseCaseStatus;
 
@@ -43,7 +39,6 @@ const FILE = 'care-management/readmission-risk/production.yaml';
 const HAND_MADE = 'readmission-risk-urgent-rollback';
 const FORWARD = 'readmission-risk-to-production';
 const ROLLBACK = 'readmission-risk-rollback-production-2-2-9';
-const ENCOUNTERS = join(REPO_ROOT, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
 
 let cluster: TestCluster;
 let local: LocalForge;
@@ -69,18 +64,6 @@ const promotion = (name: string, spec: object) => ({
   spec: { useCase: 'readmission-risk', to: 'production', ...spec },
 });
 
-const approve = (login: string, number: number) =>
-  as(local, login).rest.pulls.createReview({
-    owner: OWNER,
-    repo: REPO,
-    pull_number: number,
-    event: 'APPROVE',
-  });
-
-const signoffCheck = async (bot: Octokit, ref: string) =>
-  (await bot.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref, check_name: 'vigil/sign-off' })).data
-    .check_runs[0];
-
 const events = async (name: string) =>
   (await client.core.listNamespacedEvent({ namespace: NS })).items.filter(
     (e) => e.involvedObject.kind === 'Promotion' && e.involvedObject.name === name,
@@ -89,7 +72,7 @@ const events = async (name: string) =>
 /** Approve as the break-glass role, wait until that approval has been judged, and return what it led to. */
 async function breakGlassApproval(name: string) {
   const number = (await get('promotions', name)).status!.pullRequest!.number;
-  await approve('clinical-safety-lead', number);
+  await approve(local, 'clinical-safety-lead', number);
   const judged = await eventually(async () => {
     const p = await get('promotions', name);
     expect(p.status?.signoffs?.map((s) => s.login)).toContain('clinical-safety-lead');
@@ -100,74 +83,16 @@ async function breakGlassApproval(name: string) {
   return { promotion: judged, pr, check: await signoffCheck(bot, pr.head.sha), bot };
 }
 
-function readmissionRisk() {
-  const uc = example('care-management/readmission-risk.yaml');
-  return {
-    ...uc,
-    spec: {
-      ...uc.spec,
-      releaseTrain: 'express',
-      dataContracts: [],
-      readiness: {
-        ...uc.spec.readiness,
-        changeManagementPlan: {
-          status: 'done',
-          evidence: 'https://wiki.northwind-health.example/care-management/readmission-risk/change-plan',
-        },
-      },
-    },
-  };
-}
-
-function driftPolicy() {
-  const policy = example('care-management/readmission-surveillance.yaml');
-  return {
-    ...policy,
-    spec: {
-      ...policy.spec,
-      // Both windows must reach minSamples before a drift is judged. The test's log holds 415 rows of 2.4.0 in
-      // the 90-day baseline window (2.4.0 arrived late in it), fewer than the example's 500: judge from 400.
-      metrics: policy.spec.metrics
-        .filter((m: { name: string }) => m.name === 'risk-score-psi')
-        .map((m: Record<string, unknown>) => ({ ...m, minSamples: 400 })),
-    },
-  };
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'vigil-break-glass-'));
-  mkdirSync(join(dataDir, 'data'));
-  const rows = generateInferenceLog(await loadSourceEncounters(ENCOUNTERS), {
-    ...EXAMPLE_LOG_OPTIONS,
-    end: new Date(),
-    shift: 0.5,
-  });
-  writeFileSync(join(dataDir, 'data', 'readmission-inference-log.csv'), inferenceLogCsv(rows));
-
+  dataDir = await shiftedLogDirectory('vigil-break-glass-');
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('care-management/clinical-signoff.yaml'));
-  await create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 7 15 1 *',
-      stages: [
-        { name: 'silent' },
-        { name: 'production', gates: { evaluation: [{ metric: 'auroc', min: 0.68 }] } },
-      ],
-    }),
-  );
+  await create('releasetrains', readmissionTrain(NS));
   await create('usecases', readmissionRisk());
-  const forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
-    baseUrl: local.url,
-    retryBaseMs: 10,
-  });
   client = cluster.client();
-  manager = new Manager({ client, leaderElection: false, probes: false, logger: testLogger() });
-  registerControllers(manager, { forge, dataDir, pollIntervalMs: 500 });
-  await manager.start();
+  manager = await startVigil(client, local, dataDir);
   await eventually(async () => {
     const uc = await get('usecases', 'readmission-risk');
     expect(uc.status?.productionVersion).toBe('2.3.1');
@@ -236,7 +161,8 @@ describe('break-glass', () => {
       return p;
     }, 90_000);
     const number = open.status!.pullRequest!.number;
-    for (const login of ['ds-lead', 'clinical-safety-lead', 'compliance-1']) await approve(login, number);
+    for (const login of ['ds-lead', 'clinical-safety-lead', 'compliance-1'])
+      await approve(local, login, number);
     await eventually(
       async () => expect((await get('promotions', FORWARD)).status?.phase).toBe('SignedOff'),
       60_000,

@@ -5,37 +5,33 @@
 // policy allows) turns the check green and the gate merges it; the Promotion records the break-glass and the
 // retrospective owed. Once that retrospective is overdue, the use case's next promotion waits, Pending and without
 // a pull request, until the usual roles' approvals complete it. Nothing is written twice.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Octokit } from 'octokit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
-import { createGitHubForge } from '../../controller/src/forge/github/github-forge.js';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { SURVEILLANCE_POLICIES } from '../../controller/src/kinds/resources.js';
-import {
-  EXAMPLE_LOG_OPTIONS,
-  generateInferenceLog,
-  inferenceLogCsv,
-} from '../../controller/src/metrics/example-inference-log.js';
-import { loadSourceEncounters } from '../../controller/src/metrics/example-log-source.js';
 import { requestPromotion } from '../../controller/src/promotion/manual.js';
-import { registerControllers } from '../../controller/src/reconcilers.js';
-import { type ClusterClient, type KubeObject, Manager } from '../../controller/src/runtime/index.js';
+import type { ClusterClient, KubeObject, Manager } from '../../controller/src/runtime/index.js';
 import type { PromotionSpec, PromotionStatus } from '../../specs/promotion.js';
 import type { SurveillancePolicyStatus } from '../../specs/surveillancepolicy.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
-import { as, OWNER, REPO, REPO_ROOT, readFile, startForge } from '../forge/harness.js';
+import { as, OWNER, REPO, readFile, startForge } from '../forge/harness.js';
 import {
   createNamespace,
   eventually,
   startTestCluster,
   type TestCluster,
-  testLogger,
 } from '../runtime/cluster-fixture.js';
-import { example, expressTrain, vigilObjects } from './express-train.js';
+import { example, vigilObjects } from './express-train.js';
+import {
+  approve,
+  driftPolicy,
+  readmissionRisk,
+  readmissionTrain,
+  shiftedLogDirectory,
+  signoffCheck,
+  startVigil,
+} from './readmission.js';
 
 type AnyStatus = PromotionStatus & SurveillancePolicyStatus & UseCaseStatus;
 
@@ -46,7 +42,6 @@ const ROLLBACK = 'readmission-risk-rollback-production-2-3-1';
 const ROLLBACK_BRANCH = 'vigil/rollback/care-management/readmission-risk/production/2.3.1';
 const NEXT = 'readmission-risk-silent-2-4-1';
 const NEXT_BRANCH = 'vigil/promote/care-management/readmission-risk/silent/2.4.1';
-const ENCOUNTERS = join(REPO_ROOT, 'examples', 'data', 'uci-diabetes-130', 'encounters-sample.csv');
 
 let cluster: TestCluster;
 let local: LocalForge;
@@ -55,15 +50,8 @@ let manager: Manager | undefined;
 let dataDir: string;
 
 async function startManager(): Promise<void> {
-  const forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
-    baseUrl: local.url,
-    retryBaseMs: 10,
-  });
   client = cluster.client();
-  manager = new Manager({ client, leaderElection: false, probes: false, logger: testLogger() });
-  registerControllers(manager, { forge, dataDir, pollIntervalMs: 500 });
-  await manager.start();
+  manager = await startVigil(client, local, dataDir);
 }
 
 const { get, create } = vigilObjects<AnyStatus>(() => cluster.client(), NS);
@@ -78,66 +66,8 @@ const promotions = async () =>
     })) as { items: (KubeObject & { spec: PromotionSpec })[] }
   ).items;
 
-const approve = (login: string, number: number) =>
-  as(local, login).rest.pulls.createReview({
-    owner: OWNER,
-    repo: REPO,
-    pull_number: number,
-    event: 'APPROVE',
-  });
-
-const signoffCheck = async (bot: Octokit, ref: string) =>
-  (await bot.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref, check_name: 'vigil/sign-off' })).data
-    .check_runs[0];
-
-/** readmission-risk on an express train (silent, then production), its change plan done, no contracts read. */
-function readmissionRisk() {
-  const uc = example('care-management/readmission-risk.yaml');
-  return {
-    ...uc,
-    spec: {
-      ...uc.spec,
-      releaseTrain: 'express',
-      dataContracts: [],
-      readiness: {
-        ...uc.spec.readiness,
-        changeManagementPlan: {
-          status: 'done',
-          evidence: 'https://wiki.northwind-health.example/care-management/readmission-risk/change-plan',
-        },
-      },
-    },
-  };
-}
-
-/** The example policy's score drift metric alone: the one the generated log lets a new version breach. */
-function driftPolicy() {
-  const policy = example('care-management/readmission-surveillance.yaml');
-  return {
-    ...policy,
-    spec: {
-      ...policy.spec,
-      // Both windows must reach minSamples before a drift is judged. The test's log holds 415 rows of 2.4.0 in
-      // the 90-day baseline window (2.4.0 arrived late in it), fewer than the example's 500: judge from 400.
-      metrics: policy.spec.metrics
-        .filter((m: { name: string }) => m.name === 'risk-score-psi')
-        .map((m: Record<string, unknown>) => ({ ...m, minSamples: 400 })),
-    },
-  };
-}
-
 beforeAll(async () => {
-  // The example log's generator, ending now, with a case-mix shift in the last 14 days 2.5 times the example's:
-  // PSI of 2.4.0's scores well past the policy's severe-shift tier (0.25).
-  dataDir = mkdtempSync(join(tmpdir(), 'vigil-rollback-'));
-  mkdirSync(join(dataDir, 'data'));
-  const rows = generateInferenceLog(await loadSourceEncounters(ENCOUNTERS), {
-    ...EXAMPLE_LOG_OPTIONS,
-    end: new Date(),
-    shift: 0.5,
-  });
-  writeFileSync(join(dataDir, 'data', 'readmission-inference-log.csv'), inferenceLogCsv(rows));
-
+  dataDir = await shiftedLogDirectory('vigil-rollback-');
   cluster = await startTestCluster();
   local = await startForge({ openApiCheck: false });
   await createNamespace(cluster.client(), NS);
@@ -146,16 +76,7 @@ beforeAll(async () => {
   const signoff = example('care-management/clinical-signoff.yaml');
   signoff.spec.breakGlass.retrospectiveWithin = '2s';
   await create('signoffpolicies', signoff);
-  await create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 7 15 1 *',
-      stages: [
-        { name: 'silent' },
-        { name: 'production', gates: { evaluation: [{ metric: 'auroc', min: 0.68 }] } },
-      ],
-    }),
-  );
+  await create('releasetrains', readmissionTrain(NS));
   await create('usecases', readmissionRisk());
   await startManager();
 }, 120_000);
@@ -184,7 +105,8 @@ describe('a surveillance breach at the rollback tier', () => {
       return p;
     }, 90_000);
     const number = open.status!.pullRequest!.number;
-    for (const login of ['ds-lead', 'clinical-safety-lead', 'compliance-1']) await approve(login, number);
+    for (const login of ['ds-lead', 'clinical-safety-lead', 'compliance-1'])
+      await approve(local, login, number);
     await eventually(
       async () => expect((await get('promotions', FORWARD)).status?.phase).toBe('SignedOff'),
       90_000,
@@ -279,7 +201,7 @@ describe('a surveillance breach at the rollback tier', () => {
 
   it("merges on the break-glass role's approval alone and records the break-glass with its retrospective due", async () => {
     const number = (await get('promotions', ROLLBACK)).status!.pullRequest!.number;
-    await approve('clinical-safety-lead', number);
+    await approve(local, 'clinical-safety-lead', number);
     const merged = await eventually(async () => {
       const p = await get('promotions', ROLLBACK);
       expect(p.status?.phase).toBe('Merged');
@@ -363,7 +285,7 @@ describe('a surveillance breach at the rollback tier', () => {
 
   it('marks the retrospective done once the usual roles approve after the merge, and the next promotion opens', async () => {
     const number = (await get('promotions', ROLLBACK)).status!.pullRequest!.number;
-    for (const login of ['ds-lead', 'compliance-1']) await approve(login, number);
+    for (const login of ['ds-lead', 'compliance-1']) await approve(local, login, number);
     const done = await eventually(async () => {
       const p = await get('promotions', ROLLBACK);
       expect(p.status?.breakGlass?.retrospectiveDoneAt).toBeTruthy();

@@ -11,12 +11,9 @@ import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleAuditReport, readAuditInputs, renderMarkdown } from '../../controller/src/audit/index.js';
-import { tokenFromSecret } from '../../controller/src/forge/github/credentials.js';
-import { createGitHubForge } from '../../controller/src/forge/github/github-forge.js';
 import type { LocalForge } from '../../controller/src/forge/local/index.js';
 import { REVIEW_LABEL, reviewMarker } from '../../controller/src/kinds/surveillancepolicy/reviews.js';
-import { registerControllers } from '../../controller/src/reconcilers.js';
-import { Manager } from '../../controller/src/runtime/index.js';
+import type { Manager } from '../../controller/src/runtime/index.js';
 import type { SurveillancePolicyStatus } from '../../specs/surveillancepolicy.js';
 import { as, OWNER, startForge } from '../forge/harness.js';
 import {
@@ -24,9 +21,9 @@ import {
   eventually,
   startTestCluster,
   type TestCluster,
-  testLogger,
 } from '../runtime/cluster-fixture.js';
 import { example, expressTrain, vigilObjects } from './express-train.js';
+import { startVigil } from './readmission.js';
 
 const NS = 'care-management';
 const POLICY = 'readmission-review';
@@ -81,19 +78,7 @@ const policy = {
 };
 
 async function startManager(): Promise<void> {
-  const forge = await createGitHubForge({
-    credentials: tokenFromSecret(Buffer.from(local.appTokens.vigil!), 'test/vigil-app'),
-    baseUrl: local.url,
-    retryBaseMs: 10,
-  });
-  manager = new Manager({
-    client: cluster.client(),
-    leaderElection: false,
-    probes: false,
-    logger: testLogger(),
-  });
-  registerControllers(manager, { forge, dataDir, pollIntervalMs: 500 });
-  await manager.start();
+  manager = await startVigil(cluster.client(), local, dataDir);
 }
 
 async function stopManager(): Promise<void> {
