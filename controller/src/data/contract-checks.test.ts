@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataContractSpecInput, dataContractSpec } from '../../../specs/datacontract.js';
+import { clinicContractInput } from '../../../test/fixtures/clinic-contract.js';
 import { planSpanning, resolveElement } from './contract-checks.js';
 import { POSTGRES_CONTRACT } from './contract-dialect.js';
 import { runContractTest } from './contract-test.js';
@@ -35,42 +36,10 @@ afterAll(async () => {
 });
 
 function clinicContract(servers: DataContractSpecInput['servers']) {
+  const input = clinicContractInput();
   return dataContractSpec.parse({
-    id: 'urn:test:clinic',
-    version: '1.0.0',
-    status: 'active',
-    ownerTeam: 'org/team',
-    schema: [
-      {
-        name: 'patients',
-        properties: [
-          { name: 'patient_id', logicalType: 'string', primaryKey: true, phi: 'none' },
-          { name: 'name_initial', logicalType: 'string', phi: 'none' },
-        ],
-      },
-      {
-        name: 'visits',
-        nullMarkers: ['?'],
-        properties: [
-          { name: 'visit_id', logicalType: 'integer', required: true, phi: 'none' },
-          {
-            name: 'patient_id',
-            logicalType: 'string',
-            phi: 'none',
-            relationships: [{ type: 'foreignKey', to: ['patients.patient_id'] }],
-          },
-          { name: 'visit_date', logicalType: 'date', phi: 'none' },
-          { name: 'discharged', logicalType: 'boolean', phi: 'none' },
-          { name: 'at', logicalType: 'time', phi: 'none' },
-          { name: 'seen_at', logicalType: 'timestamp', phi: 'none' },
-        ],
-      },
-    ],
-    slaProperties: [
-      { property: 'latency', value: 2, unit: 'd', element: 'visits.seen_at' },
-      { property: 'rowCount', value: 5, element: 'visits' },
-      { property: 'retention', value: 7, unit: 'y' },
-    ],
+    ...input,
+    slaProperties: [...(input.slaProperties ?? []), { property: 'retention', value: 7, unit: 'y' }],
     servers,
   } satisfies DataContractSpecInput);
 }

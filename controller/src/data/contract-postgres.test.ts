@@ -7,12 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  DataContract,
-  type DataContractSpec,
-  type DataContractSpecInput,
-  dataContractSpec,
-} from '../../../specs/datacontract.js';
+import { DataContract, type DataContractSpec, dataContractSpec } from '../../../specs/datacontract.js';
+import { clinicContractInput } from '../../../test/fixtures/clinic-contract.js';
 import { POSTGRES_RUNNABLE, type PostgresServer, startPostgres } from '../../../test/support/postgres.js';
 import { type RuleResult, runContractTest } from './contract-test.js';
 
@@ -212,41 +208,5 @@ INSERT INTO clinic.visits VALUES
 `;
 
 function fixtureContract(): DataContractSpec {
-  const input: DataContractSpecInput = {
-    id: 'urn:test:clinic',
-    version: '1.0.0',
-    status: 'active',
-    ownerTeam: 'org/team',
-    schema: [
-      {
-        name: 'patients',
-        properties: [
-          { name: 'patient_id', logicalType: 'string', primaryKey: true, phi: 'none' },
-          { name: 'name_initial', logicalType: 'string', phi: 'none' },
-        ],
-      },
-      {
-        name: 'visits',
-        nullMarkers: ['?'],
-        properties: [
-          { name: 'visit_id', logicalType: 'integer', required: true, phi: 'none' },
-          {
-            name: 'patient_id',
-            logicalType: 'string',
-            phi: 'none',
-            relationships: [{ type: 'foreignKey', to: ['patients.patient_id'] }],
-          },
-          { name: 'visit_date', logicalType: 'date', phi: 'none' },
-          { name: 'discharged', logicalType: 'boolean', phi: 'none' },
-          { name: 'at', logicalType: 'time', phi: 'none' },
-          { name: 'seen_at', logicalType: 'timestamp', phi: 'none' },
-        ],
-      },
-    ],
-    slaProperties: [
-      { property: 'latency', value: 2, unit: 'd', element: 'visits.seen_at' },
-      { property: 'rowCount', value: 5, element: 'visits' },
-    ],
-  };
-  return dataContractSpec.parse(input);
+  return dataContractSpec.parse(clinicContractInput());
 }
