@@ -574,42 +574,33 @@ function checkProperty(p: PropertyLike, ctx: Ctx, nested: boolean): void {
 
 /** Rules across the properties of one object: names, key positions. */
 function checkPropertyList(props: PropertyLike[], ctx: Ctx, at: PropertyKey[]): void {
-  const names = new Map<string, number>();
-  const pkPositions = new Map<number, number>();
-  const partitionPositions = new Map<number, number>();
+  /** Each value of a field, at most once among the properties: the index that holds it first. */
+  const holders = {
+    name: new Map<unknown, number>(),
+    primaryKeyPosition: new Map<unknown, number>(),
+    partitionKeyPosition: new Map<unknown, number>(),
+  };
+  const once = (field: keyof typeof holders, value: unknown, i: number, twice: (first: number) => string) => {
+    const first = holders[field].get(value);
+    if (first !== undefined) issue(ctx, [...at, i, field], twice(first));
+    else holders[field].set(value, i);
+  };
+  const taken = (what: string, value: number) => (first: number) =>
+    `${what} ${value} is already taken by "${props[first]?.name}"; positions must be unique`;
   props.forEach((p, i) => {
     if (p.name !== undefined) {
-      const first = names.get(p.name);
-      if (first !== undefined) {
-        issue(
-          ctx,
-          [...at, i, 'name'],
-          `property "${p.name}" is declared twice (first at ${at.join('.')}[${first}])`,
-        );
-      } else names.set(p.name, i);
+      once(
+        'name',
+        p.name,
+        i,
+        (first) => `property "${p.name}" is declared twice (first at ${at.join('.')}[${first}])`,
+      );
     }
     const pk = p.primaryKey ? p.primaryKeyPosition : undefined;
-    if (pk !== undefined && pk >= 1) {
-      const first = pkPositions.get(pk);
-      if (first !== undefined) {
-        issue(
-          ctx,
-          [...at, i, 'primaryKeyPosition'],
-          `primaryKeyPosition ${pk} is already taken by "${props[first]?.name}"; positions must be unique`,
-        );
-      } else pkPositions.set(pk, i);
-    }
+    if (pk !== undefined && pk >= 1) once('primaryKeyPosition', pk, i, taken('primaryKeyPosition', pk));
     const part = p.partitionKeyPosition;
-    if (part !== undefined && part >= 1) {
-      const first = partitionPositions.get(part);
-      if (first !== undefined) {
-        issue(
-          ctx,
-          [...at, i, 'partitionKeyPosition'],
-          `partitionKeyPosition ${part} is already taken by "${props[first]?.name}"; positions must be unique`,
-        );
-      } else partitionPositions.set(part, i);
-    }
+    if (part !== undefined && part >= 1)
+      once('partitionKeyPosition', part, i, taken('partitionKeyPosition', part));
   });
 }
 
