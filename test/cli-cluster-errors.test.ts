@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCrds, readCrds } from '../controller/src/apply/index.js';
-import { run } from '../controller/src/cli/main.js';
 import { type LocalCluster, startLocalCluster } from '../controller/src/local-cluster/index.js';
 import { kubeconfigFor } from '../controller/src/local-cluster/kubeconfig.js';
 import { ClusterClient, loadKubeConfig } from '../controller/src/runtime/index.js';
+import { runVigil } from './support/cli-output.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 let work: string;
@@ -18,30 +18,8 @@ let closedServer: string;
 let closedKubeconfig: string;
 let cluster: LocalCluster;
 
-/** `vigil ...args` in process, as main.ts runs it: what a terminal would show and the exit code. */
-async function vigil(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const sink = { out: '', err: '' };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    sink.out += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    sink.err += String(chunk);
-    return true;
-  });
-  const cwd = process.cwd();
-  // No .vigil/forge.json here: the audit reads the cluster alone.
-  process.chdir(work);
-  try {
-    const code = await run([process.execPath, 'vigil', ...args]);
-    return { code, ...sink };
-  } finally {
-    process.chdir(cwd);
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+/** `vigil ...args` in process, in the work directory: no .vigil/forge.json there, so the audit reads the cluster alone. */
+const vigil = (...args: string[]) => runVigil(args, { cwd: work });
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {

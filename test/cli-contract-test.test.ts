@@ -9,35 +9,17 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { installCrds, readCrds } from '../controller/src/apply/index.js';
-import { run } from '../controller/src/cli/main.js';
 import { type LocalCluster, startLocalCluster } from '../controller/src/local-cluster/index.js';
 import { kubeconfigFor } from '../controller/src/local-cluster/kubeconfig.js';
 import { ClusterClient, loadKubeConfig } from '../controller/src/runtime/index.js';
+import { runVigil } from './support/cli-output.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CONTRACT = join(ROOT, 'examples/care-management/inpatient-encounters.yaml');
 const SAMPLE = join(ROOT, 'examples/data/uci-diabetes-130/encounters-sample.csv');
 
 /** `vigil ...args` in process, as main.ts runs it: what a terminal would show and the exit code. */
-async function vigil(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const sink = { out: '', err: '' };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    sink.out += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    sink.err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await run([process.execPath, 'vigil', ...args]);
-    return { code, ...sink };
-  } finally {
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const vigil = (...args: string[]) => runVigil(args);
 
 interface JsonReport {
   result: string;

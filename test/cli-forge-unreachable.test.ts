@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../controller/src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVigil } from './support/cli-output.js';
 
 let work: string;
 let url: string;
@@ -19,27 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function vigil(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const sink = { out: '', err: '' };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    sink.out += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    sink.err += String(chunk);
-    return true;
-  });
-  const cwd = process.cwd();
-  process.chdir(work);
-  try {
-    return { code: await run([process.execPath, 'vigil', ...args]), ...sink };
-  } finally {
-    process.chdir(cwd);
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const vigil = (...args: string[]) => runVigil(args, { cwd: work });
 
 describe('a forge that does not answer', () => {
   const expected = () =>

@@ -3,13 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewsThatDidNotCount } from '../controller/src/cli/commands/forge.js';
-import { run } from '../controller/src/cli/main.js';
 import type { LocalForge } from '../controller/src/forge/local/index.js';
 import type { SignoffResult } from '../controller/src/signoff/evaluate.js';
 import { renderCheckRun } from '../controller/src/signoff/render.js';
 import { as, asApp, branchWithChange, OWNER, REPO, startForge } from './forge/harness.js';
+import { runVigil } from './support/cli-output.js';
 
 const repo = { owner: OWNER, repo: REPO };
 const PATH = 'utilization-management/prior-auth-summarization/twelve-clinics.yaml';
@@ -56,28 +56,7 @@ function decision(headSha: string): SignoffResult {
   };
 }
 
-async function vigil(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const sink = { out: '', err: '' };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    sink.out += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    sink.err += String(chunk);
-    return true;
-  });
-  const cwd = process.cwd();
-  process.chdir(work);
-  try {
-    const code = await run([process.execPath, 'vigil', ...args]);
-    return { code, ...sink };
-  } finally {
-    process.chdir(cwd);
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const vigil = (...args: string[]) => runVigil(args, { cwd: work });
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'vigil-forge-prs-'));

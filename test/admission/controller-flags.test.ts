@@ -1,25 +1,10 @@
 // `vigil controller` serves the admission webhook only when asked, and only over TLS: a half-given or unreadable
 // certificate is a usage error before anything starts.
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { run } from '../../controller/src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { runVigil } from '../support/cli-output.js';
 
-async function vigil(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    const code = await run([process.execPath, 'vigil', ...args]);
-    return { code, err };
-  } finally {
-    process.exitCode = undefined;
-    spyErr.mockRestore();
-    spyOut.mockRestore();
-  }
-}
+const vigil = (...args: string[]) => runVigil(args);
 
 describe('vigil controller --admission-port', () => {
   it('needs both the certificate and the key', async () => {
