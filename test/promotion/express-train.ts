@@ -34,6 +34,16 @@ export function expressTrain(
 /** The production gate the express trains keep from the example: top-1 accuracy of at least 0.85. */
 export const ACCURACY_GATE = { evaluation: [{ metric: 'top1-denial-category-accuracy', min: 0.85 }] };
 
+/**
+ * The express train that departs once a year (1 January, 00:00 UTC), so that only a test's clock or a person's
+ * request moves a use case along it: staging, then production behind ACCURACY_GATE.
+ */
+export const yearlyTrain = (namespace: string) =>
+  expressTrain(namespace, {
+    cron: '0 0 1 1 *',
+    stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
+  });
+
 /** denials-triage, riding the express train, its governance approval done, without contracts or surveillance. */
 export function promotableUseCase() {
   const uc = example('revenue-cycle/denials-triage.yaml');

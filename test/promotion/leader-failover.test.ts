@@ -23,7 +23,7 @@ import {
   testLogger,
 } from '../runtime/cluster-fixture.js';
 import { type FaultProxy, startFaultProxy } from '../runtime/fault-proxy.js';
-import { ACCURACY_GATE, example, expressTrain, promotableUseCase, vigilObjects } from './express-train.js';
+import { example, promotableUseCase, vigilObjects, yearlyTrain } from './express-train.js';
 import { type ForgeTap, logClusterWrites, type TimedWrite, tappedForge } from './failover-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -110,13 +110,7 @@ beforeAll(async () => {
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
   // Departs once a year: the promotion here is asked for by hand, and no departure may race it.
-  await create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 0 1 1 *',
-      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
-    }),
-  );
+  await create('releasetrains', yearlyTrain(NS));
   await create('usecases', promotableUseCase());
 }, PATIENCE);
 

@@ -22,7 +22,7 @@ import {
   type TestCluster,
   testLogger,
 } from '../runtime/cluster-fixture.js';
-import { ACCURACY_GATE, example, expressTrain, promotableUseCase, vigilObjects } from './express-train.js';
+import { example, promotableUseCase, vigilObjects, yearlyTrain } from './express-train.js';
 
 type AnyStatus = PromotionStatus & UseCaseStatus;
 
@@ -48,13 +48,7 @@ beforeAll(async () => {
   });
   for (const ns of [NS, 'utilization-management', 'sandbox']) await createNamespace(cluster.client(), ns);
   await revenue.create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
-  await revenue.create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 0 1 1 *',
-      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
-    }),
-  );
+  await revenue.create('releasetrains', yearlyTrain(NS));
   await revenue.create('usecases', promotableUseCase());
   // Another use case, with another policy, deploys from the same repository.
   await um.create('signoffpolicies', example('utilization-management/um-signoff.yaml'));

@@ -14,13 +14,7 @@ import type { PromotionStatus } from '../../specs/promotion.js';
 import type { ReleaseTrainStatus } from '../../specs/releasetrain.js';
 import type { UseCaseStatus } from '../../specs/usecase.js';
 import { as, OWNER, REPO, startForge } from '../forge/harness.js';
-import {
-  ACCURACY_GATE,
-  example,
-  expressTrain,
-  promotableUseCase,
-  vigilObjects,
-} from '../promotion/express-train.js';
+import { example, promotableUseCase, vigilObjects, yearlyTrain } from '../promotion/express-train.js';
 import {
   createNamespace,
   eventually,
@@ -101,13 +95,7 @@ beforeAll(async () => {
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
   // Departs once a year: only the test's clock makes it depart.
-  await create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 0 1 1 *',
-      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
-    }),
-  );
+  await create('releasetrains', yearlyTrain(NS));
   await create('usecases', promotableUseCase());
 }, PATIENCE);
 

@@ -15,13 +15,7 @@ import { registerControllers } from '../../controller/src/reconcilers.js';
 import { Manager } from '../../controller/src/runtime/index.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import { as, OWNER, REPO, startForge } from '../forge/harness.js';
-import {
-  ACCURACY_GATE,
-  example,
-  expressTrain,
-  promotableUseCase,
-  vigilObjects,
-} from '../promotion/express-train.js';
+import { example, promotableUseCase, vigilObjects, yearlyTrain } from '../promotion/express-train.js';
 import { createNamespace, eventually, startTestCluster, type TestCluster } from './cluster-fixture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -54,13 +48,7 @@ beforeAll(async () => {
   local = await startForge({ openApiCheck: false });
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
-  await create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 0 1 1 *',
-      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
-    }),
-  );
+  await create('releasetrains', yearlyTrain(NS));
   await create('usecases', promotableUseCase());
   await startVigil();
 }, 2 * PATIENCE);

@@ -21,13 +21,7 @@ import { registerControllers } from '../../controller/src/reconcilers.js';
 import { type ClusterClient, Manager } from '../../controller/src/runtime/index.js';
 import type { PromotionStatus } from '../../specs/promotion.js';
 import { as, OWNER, REPO, startForge } from '../forge/harness.js';
-import {
-  ACCURACY_GATE,
-  example,
-  expressTrain,
-  promotableUseCase,
-  vigilObjects,
-} from '../promotion/express-train.js';
+import { example, promotableUseCase, vigilObjects, yearlyTrain } from '../promotion/express-train.js';
 import {
   createNamespace,
   eventually,
@@ -108,13 +102,7 @@ beforeAll(async () => {
   await createNamespace(cluster.client(), NS);
   await create('signoffpolicies', example('revenue-cycle/governance-signoff.yaml'));
   // Departs once a year: the promotion is asked for by hand, and no departure happens while the test counts.
-  await create(
-    'releasetrains',
-    expressTrain(NS, {
-      cron: '0 0 1 1 *',
-      stages: [{ name: 'staging' }, { name: 'production', gates: ACCURACY_GATE }],
-    }),
-  );
+  await create('releasetrains', yearlyTrain(NS));
   await create('usecases', promotableUseCase());
   client = cluster.client();
   manager = new Manager({ client, leaderElection: false, probes: false, logger: testLogger() });
