@@ -227,8 +227,9 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('a column read as Postgre
     server?.stop();
   });
 
-  it('counts exactly what its text counts', async () => {
-    const spec = contract([
+  /** The contract over the typed table, and the login the test connects with. */
+  const warehouse = () => ({
+    spec: contract([
       {
         server: 'warehouse',
         type: 'postgres',
@@ -237,8 +238,12 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('a column read as Postgre
         database: server!.database,
         schema: 'typed',
       },
-    ]);
-    const env = { PGUSER: server!.user, PGHOST: server!.host };
+    ]),
+    env: { PGUSER: server!.user, PGHOST: server!.host },
+  });
+
+  it('counts exactly what its text counts', async () => {
+    const { spec, env } = warehouse();
     const r = await runContractTest(spec, { baseDir: dir, now: NOW, server: 'warehouse', env });
     expect(r.rules.filter((x) => x.result === 'error')).toEqual([]);
     const before = await throughText(
@@ -256,21 +261,8 @@ describe.skipIf(!POSTGRES_RUNNABLE && !process.env.CI)('a column read as Postgre
   });
 
   it('counts a date in year 0000, which PostgreSQL cannot hold, as not a date rather than failing the rule', async () => {
-    const spec = contract([
-      {
-        server: 'warehouse',
-        type: 'postgres',
-        host: server!.host,
-        port: server!.port,
-        database: server!.database,
-        schema: 'typed',
-      },
-    ]);
-    const source = await openSource(spec, {
-      baseDir: dir,
-      server: 'warehouse',
-      env: { PGUSER: server!.user, PGHOST: server!.host },
-    });
+    const { spec, env } = warehouse();
+    const source = await openSource(spec, { baseDir: dir, server: 'warehouse', env });
     try {
       const cast = (text: string, type: 'date' | 'timestamp') => POSTGRES_CONTRACT.tryCast(`'${text}'`, type);
       const [row] = await source.query(
