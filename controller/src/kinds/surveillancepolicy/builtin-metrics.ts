@@ -65,16 +65,14 @@ export function compileBuiltin(b: BuiltinSource, options: BuiltinQueryOptions): 
     const one: DriftStatistic = stat === 'psi' ? { statistic: 'psi', bins: b.bins } : { statistic: 'ks' };
     return driftSql(b, [one], options, ['value']);
   }
-  const w = builtinWindows(b, options.now);
-  const ts = `CAST(${ident(options.timestampColumn)} AS TIMESTAMP WITH TIME ZONE)`;
-  const from = w.baseline?.from ?? w.current.from;
+  const window = windowOf(b, options);
   const group = options.groupBy !== undefined ? d.toText(ident(options.groupBy)) : d.toText('NULL');
 
   const { value, reason } = classify(b, stat, d);
   const classified =
-    `SELECT ${group} AS g, CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 'c' ELSE 'b' END AS w, ` +
+    `SELECT ${group} AS g, CASE WHEN ${window.current} THEN 'c' ELSE 'b' END AS w, ` +
     `${value.x} AS x, ${value.y} AS y, ${reason} AS reason ` +
-    `FROM ${ident(options.table)} WHERE ${ts} > ${d.timestamp(from)} AND ${ts} <= ${d.timestamp(w.current.to)}`;
+    `FROM ${ident(options.table)} WHERE ${window.where}`;
   const counts =
     `SELECT g, count(*) FILTER (WHERE w = 'c' AND reason IS NULL) AS samples, ` +
     `count(*) FILTER (WHERE w = 'b' AND reason IS NULL) AS baseline_samples, ` +
@@ -304,6 +302,12 @@ export function driftPlanFor(probe: { n: number; distinct: number }): DriftPlan 
 /** Why a row is left out, as the drift query groups it: 0 for a row it uses. */
 const REASON_CODES = { missing: '1', nan: '2', range: '3' } as const;
 
+/** What the bucket plan reads of a row: the number x, and the reason code (REASON_CODES) it is left out for. */
+function bucketRead(b: BuiltinSource, d: SqlDialect): string {
+  const v = numeric(b.column!, b.range, d, REASON_CODES);
+  return `${v.x} AS x, COALESCE(CASE ${v.when} END, 0) AS code`;
+}
+
 function driftSql(
   b: BuiltinSource,
   statistics: readonly DriftStatistic[],
@@ -314,10 +318,9 @@ function driftSql(
   // Overall, the query has no segment column at all: grouping and sorting by a constant still costs time.
   const segmented = options.groupBy !== undefined;
   const g = segmented ? 'g, ' : '';
-  const v = numeric(b.column!, b.range, d, REASON_CODES);
   const window = windowOf(b, options);
   const read = (values: string) =>
-    `SELECT ${segmented ? `${d.toText(ident(options.groupBy!))} AS g, ` : ''}${window.current} AS c, ${values} ` +
+    `SELECT ${segmented ? `${d.toText(ident(options.groupBy!))} AS g, ` : ''}${currentFlag(window)}, ${values} ` +
     `FROM ${ident(options.table)} WHERE ${window.where}`;
   const bins = [...new Set(statistics.flatMap((s) => (s.statistic === 'psi' ? [s.bins] : [])))];
   const parts: DriftParts = {
@@ -338,12 +341,7 @@ function driftSql(
   const counting =
     plan.by === 'values'
       ? byValues(options.grouped ?? groupedByValue(read(`${valueKey(b, d)} AS x`), g), parts)
-      : byBuckets(
-          read(`${v.x} AS x, COALESCE(CASE ${v.when} END, 0) AS code`),
-          plan.buckets ?? DRIFT_BUCKETS,
-          d,
-          parts,
-        );
+      : byBuckets(read(bucketRead(b, d)), plan.buckets ?? DRIFT_BUCKETS, d, parts);
   const total = (of: string, code: number, as: string) =>
     `CAST(COALESCE(sum(${of}) FILTER (WHERE code = ${code}), 0) AS BIGINT) AS ${as}`;
   // An empty window gives no row, overall as per segment.
@@ -383,17 +381,20 @@ function driftSql(
   return `WITH ${ctes.map(cte).join(', ')} ${select}${joins}`;
 }
 
-/** The rows of `b`'s two windows (where), and whether a row is in the current one (current: 1, else 0). */
+/** The conditions on a row of the log: in `b`'s windows (where), and in the current one (current). */
 function windowOf(b: BuiltinSource, options: BuiltinQueryOptions): { current: string; where: string } {
   const d = options.dialect ?? DUCKDB;
   const w = builtinWindows(b, options.now);
   const ts = `CAST(${ident(options.timestampColumn)} AS TIMESTAMP WITH TIME ZONE)`;
   const from = w.baseline?.from ?? w.current.from;
   return {
-    current: `CASE WHEN ${ts} > ${d.timestamp(w.current.from)} THEN 1 ELSE 0 END`,
+    current: `${ts} > ${d.timestamp(w.current.from)}`,
     where: `${ts} > ${d.timestamp(from)} AND ${ts} <= ${d.timestamp(w.current.to)}`,
   };
 }
+
+/** 1 for a row of the current window, 0 for one of the baseline window: the column c of a drift query. */
+const currentFlag = (window: { current: string }) => `CASE WHEN ${window.current} THEN 1 ELSE 0 END AS c`;
 
 /** How many columns compileDriftBatch takes at most. */
 export const DRIFT_BATCH_COLUMNS = 8;
@@ -421,7 +422,7 @@ export function compileDriftBatch(
   const window = windowOf(first, options);
   const keys = sources.map((_, i) => `x_${i}`);
   const read =
-    `SELECT ${window.current} AS c, ${sources.map((b, i) => `${valueKey(b, d)} AS ${keys[i]}`).join(', ')} ` +
+    `SELECT ${currentFlag(window)}, ${sources.map((b, i) => `${valueKey(b, d)} AS ${keys[i]}`).join(', ')} ` +
     `FROM ${ident(options.table)} WHERE ${window.where}`;
   // GROUPING(x_0, ..., x_n-1) has a bit set, most significant first, for each key not in the row's grouping set.
   const all = 2 ** sources.length - 1;
@@ -484,7 +485,8 @@ function valueKey(b: BuiltinSource, d: SqlDialect): string {
 
 /** The reason code (REASON_CODES; 0: used) of a value key. */
 const codeOfKey = (x: string) =>
-  `CASE WHEN ${x} IS NULL THEN 1 WHEN ${x} = ${NAN} THEN 2 WHEN ${x} = ${INFINITY} THEN 3 ELSE 0 END`;
+  `CASE WHEN ${x} IS NULL THEN ${REASON_CODES.missing} WHEN ${x} = ${NAN} THEN ${REASON_CODES.nan} ` +
+  `WHEN ${x} = ${INFINITY} THEN ${REASON_CODES.range} ELSE 0 END`;
 
 /** `grouped` of the values plan over rows read with a value key x (and segment g): one row per key. */
 const groupedByValue = (read: string, g: string) =>
